@@ -1,0 +1,72 @@
+/**
+ * `sieve <command>` — the single entry point (package bin).
+ *
+ *   sieve all        receiver + loader in one process
+ *   sieve receiver   OTLP/HTTP → pipeline → Kafka
+ *   sieve loader     Kafka → ClickHouse
+ *   sieve migrate    apply ClickHouse migrations
+ *   sieve validate <config.yaml>
+ *   sieve scrub --config <yaml>   (OTLP JSON on stdin → scrubbed OTLP JSON on stdout)
+ */
+import { parseArgs } from 'node:util';
+import { runScrub } from './scrub.js';
+import { runValidate } from './validate.js';
+import { runMigrate, runServices } from './services.js';
+
+const USAGE = `usage: sieve <command> [options]
+
+commands:
+  all                 run the receiver and the loader in one process
+  receiver            run the OTLP/HTTP receiver (port 4318, ops on 13133)
+  loader              run the Kafka → ClickHouse loader (ops on 13134)
+  migrate             apply ClickHouse migrations and exit
+  validate <file>     check a pipeline YAML file; exit 1 with file:line:column errors
+  scrub --config <f>  read an OTLP JSON payload on stdin, print it after the pipeline
+
+options (all, receiver, loader):
+  --config <file>     pipeline YAML (env SIEVE_CONFIG; default collector-config/sieve.yaml)
+  --dev               allow running the receiver without API keys
+env: KAFKA_BROKERS, CLICKHOUSE_URL, CLICKHOUSE_DATABASE, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD,
+     SIEVE_HASH_KEY / SIEVE_HASH_KEY_FILE, LOG_LEVEL
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'all':
+    case 'receiver':
+    case 'loader': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { config: { type: 'string' }, dev: { type: 'boolean', default: false } },
+        strict: true,
+      });
+      return runServices(command, { configPath: values.config, dev: values.dev ?? false });
+    }
+    case 'migrate':
+      return runMigrate();
+    case 'validate':
+      return runValidate(rest);
+    case 'scrub':
+      return runScrub(rest, process.stdin, process.stdout);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE);
+      return command === undefined ? 1 : 0;
+    default:
+      process.stderr.write(`sieve: unknown command "${command}"\n\n${USAGE}`);
+      return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`sieve: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
