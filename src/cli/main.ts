@@ -9,9 +9,6 @@
  *   sieve scrub --config <yaml>   (OTLP JSON on stdin → scrubbed OTLP JSON on stdout)
  */
 import { parseArgs } from 'node:util';
-import { runScrub } from './scrub.js';
-import { runValidate } from './validate.js';
-import { runMigrate, runServices } from './services.js';
 
 const USAGE = `usage: sieve <command> [options]
 
@@ -41,14 +38,21 @@ async function main(argv: string[]): Promise<number> {
         options: { config: { type: 'string' }, dev: { type: 'boolean', default: false } },
         strict: true,
       });
+      const { runServices } = await import('./services.js');
       return runServices(command, { configPath: values.config, dev: values.dev ?? false });
     }
-    case 'migrate':
+    case 'migrate': {
+      const { runMigrate } = await import('./services.js');
       return runMigrate();
-    case 'validate':
+    }
+    case 'validate': {
+      const { runValidate } = await import('./validate.js');
       return runValidate(rest);
-    case 'scrub':
+    }
+    case 'scrub': {
+      const { runScrub } = await import('./scrub.js');
       return runScrub(rest, process.stdin, process.stdout);
+    }
     case undefined:
     case '-h':
     case '--help':

@@ -1,0 +1,163 @@
+/**
+ * Long-running commands: `sieve receiver`, `sieve loader`, `sieve all`, and `sieve migrate`.
+ * This is the composition root — the only place that reads env for wiring and owns signals.
+ */
+import { resolve } from 'node:path';
+import pino from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { createClickHouseClientFromEnv, migrate } from '../clickhouse/index.js';
+import { ConfigHolder, loadSieveConfig, watchConfig } from '../config/index.js';
+import { KafkaExporter, ensureTopics } from '../kafka/exporter.js';
+import { buildLoaderOpsServer, startLoader } from '../loader/index.js';
+import type { SieveConfig } from '../pipeline/api.js';
+import { buildOpsServer, buildReceiver } from '../receiver/server.js';
+
+export type ServiceCommand = 'all' | 'receiver' | 'loader';
+
+export interface ServiceOptions {
+  configPath?: string;
+  dev: boolean;
+}
+
+const RECEIVER_OPS_PORT = Number(process.env.SIEVE_RECEIVER_OPS_PORT ?? 13133);
+const LOADER_OPS_PORT = Number(process.env.SIEVE_LOADER_OPS_PORT ?? 13134);
+const OPS_HOST = process.env.SIEVE_OPS_HOST ?? '0.0.0.0';
+
+export function configPathFrom(flag: string | undefined): string {
+  return resolve(flag ?? process.env.SIEVE_CONFIG ?? 'collector-config/sieve.yaml');
+}
+
+function topicsOf(config: SieveConfig): string[] {
+  return Object.values(config.pipelines)
+    .filter((p) => p !== undefined)
+    .map((p) => p.exporter.topic);
+}
+
+function brokersOf(config: SieveConfig): string[] {
+  const first = Object.values(config.pipelines).find((p) => p !== undefined);
+  return first?.exporter.brokers ?? (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+}
+
+/** Runs until SIGINT/SIGTERM, then shuts down gracefully; resolves with the exit code. */
+export async function runServices(command: ServiceCommand, opts: ServiceOptions): Promise<number> {
+  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { service: `sieve-${command}` } });
+  const configPath = configPathFrom(opts.configPath);
+  const config = loadSieveConfig(configPath);
+  logger.info({ config: configPath }, 'config loaded');
+  const closers: (() => Promise<void>)[] = [];
+
+  if (command === 'all' || command === 'receiver') {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const holder = new ConfigHolder(config);
+    const watcher = watchConfig(configPath, {
+      holder,
+      registry,
+      onReload: () => logger.info({ config: configPath }, 'config reloaded'),
+      onError: (err) => logger.error({ err: err.message, config: configPath }, 'config reload refused; keeping the running pipeline'),
+    });
+    const onHup = () => watcher.reload();
+    process.on('SIGHUP', onHup);
+    const brokers = brokersOf(config);
+    await ensureTopics(brokers, topicsOf(config)).catch((err: Error) =>
+      logger.warn({ err: err.message }, 'could not ensure Kafka topics yet; requests get 503 until Kafka is reachable'),
+    );
+    const exporter = new KafkaExporter({ brokers, clientId: 'sieve-receiver', logger, registry });
+    await exporter.start();
+    const app = await buildReceiver({
+      settings: config.receiver,
+      getPipelines: () => holder.current().pipelines,
+      exporter,
+      logger,
+      registry,
+      dev: opts.dev,
+    });
+    const ops = await buildOpsServer({ exporter, registry, logger });
+    await app.listen({ host: config.receiver.host, port: config.receiver.port });
+    await ops.listen({ host: OPS_HOST, port: RECEIVER_OPS_PORT });
+    logger.info(
+      { otlp: `http://${config.receiver.host}:${config.receiver.port}`, ops: RECEIVER_OPS_PORT, auth: config.receiver.auth ? 'api keys' : 'off (dev)' },
+      `receiver listening: OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${config.receiver.port}`,
+    );
+    closers.push(async () => {
+      process.off('SIGHUP', onHup);
+      watcher.close();
+      await app.close(); // stops accepting, waits for in-flight requests
+      await exporter.stop(); // flushes batches
+      await ops.close();
+    });
+  }
+
+  if (command === 'all' || command === 'loader') {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const client = createClickHouseClientFromEnv();
+    const database = process.env.CLICKHOUSE_DATABASE ?? 'otel';
+    const applied = await migrate({ client, database });
+    logger.info({ database, applied: applied.applied }, 'clickhouse schema up to date');
+    const loader = await startLoader({
+      brokers: brokersOf(config),
+      topics: {
+        traces: config.pipelines.traces?.exporter.topic ?? 'otlp_spans',
+        logs: config.pipelines.logs?.exporter.topic ?? 'otlp_logs',
+        metrics: config.pipelines.metrics?.exporter.topic ?? 'otlp_metrics',
+      },
+      groupId: process.env.SIEVE_LOADER_GROUP ?? 'sieve-loader',
+      client,
+      database,
+      logger,
+      registry,
+    });
+    const ops = await buildLoaderOpsServer({ loader, registry, logger });
+    await ops.listen({ host: OPS_HOST, port: LOADER_OPS_PORT });
+    logger.info({ database, ops: LOADER_OPS_PORT }, 'loader consuming');
+    closers.push(async () => {
+      await loader.stop(); // commits what was inserted
+      await ops.close();
+      await client.close();
+    });
+  }
+
+  return new Promise<number>((done) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      const timer = setTimeout(() => {
+        logger.error('graceful shutdown took longer than 30 s; exiting');
+        done(1);
+      }, 30_000);
+      timer.unref();
+      (async () => {
+        let code = 0;
+        // receiver first (it feeds Kafka), then the loader
+        for (const close of closers) {
+          try {
+            await close();
+          } catch (err) {
+            code = 1;
+            logger.error({ err: (err as Error).message }, 'error during shutdown');
+          }
+        }
+        logger.info('stopped');
+        done(code);
+      })();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+export async function runMigrate(): Promise<number> {
+  const logger = pino({ base: { service: 'sieve-migrate' } });
+  const client = createClickHouseClientFromEnv();
+  const database = process.env.CLICKHOUSE_DATABASE ?? 'otel';
+  try {
+    const result = await migrate({ client, database });
+    logger.info({ database, applied: result.applied }, result.applied.length ? 'migrations applied' : 'schema already up to date');
+    return 0;
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,377 @@
+/**
+ * Kafka exporter: writes OTLP requests to Kafka as the OpenTelemetry Collector's kafka exporter
+ * does (encoding otlp_proto: each message value is one Export*ServiceRequest), with the Collector
+ * batch processor's semantics in front of it.
+ *
+ * - `export()` resolves only once Kafka acknowledged every message holding the request's data
+ *   (idempotent producer, acks = all in-sync replicas); it rejects with `KafkaUnavailableError`
+ *   (retryable: the receiver answers 503) when Kafka is down, slow or not yet connected.
+ * - Batching: per topic (+ compression), requests are merged until `sendBatchSize` items or
+ *   `timeoutMs`; messages hold at most `sendBatchMaxSize` items and `maxMessageBytes` bytes.
+ *   Encoded Export*ServiceRequest messages concatenate (repeated field 1), so merging is a
+ *   byte concatenation.
+ * - `partitionTracesById`: spans are grouped by trace id, key = hex trace id.
+ * - Readiness: false after a produce error until a background probe reaches the cluster again;
+ *   kafkajs reconnects by itself, no restart needed.
+ */
+import { CompressionTypes, Kafka, logLevel, type Producer, type Admin, type LogEntry } from 'kafkajs';
+import type pino from 'pino';
+import { Histogram, Counter, type Registry } from 'prom-client';
+import { countItems, encodeProtobuf } from '../otlp/codec.js';
+import type { RequestBySignal, Signal } from '../otlp/model.js';
+import type { BatchSettings, KafkaExporterSettings } from '../pipeline/api.js';
+import { groupSpansByTraceId, splitByItems } from './split.js';
+
+/** Kafka could not take the data now; the client should retry (503 + Retry-After). */
+export class KafkaUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'KafkaUnavailableError';
+  }
+}
+
+/** One item alone is larger than `maxMessageBytes`; retrying cannot help. */
+export class MessageTooLargeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MessageTooLargeError';
+  }
+}
+
+export interface KafkaExporterOptions {
+  brokers: string[];
+  clientId: string;
+  logger: pino.Logger;
+  registry: Registry;
+  /** how often the readiness probe runs while not ready (default 1000 ms) */
+  probeIntervalMs?: number;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+interface Entry {
+  key: string | null;
+  value: Buffer;
+  items: number;
+  waiter: Waiter;
+}
+
+interface Pending {
+  topic: string;
+  compression: KafkaExporterSettings['compression'];
+  acks: KafkaExporterSettings['requiredAcks'];
+  sendTimeoutMs: number;
+  maxMessageBytes: number;
+  sendBatchMaxSize: number;
+  entries: Entry[];
+  items: number;
+  timer: NodeJS.Timeout | null;
+}
+
+const DEFAULT_SEND_TIMEOUT_MS = 5000;
+
+function metric<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+function kafkaLogCreator(logger: pino.Logger) {
+  return () =>
+    ({ level, log }: LogEntry) => {
+      const { message, ...extra } = log;
+      const child = { component: 'kafkajs', ...extra };
+      if (level <= logLevel.ERROR) logger.warn(child, message);
+      else if (level === logLevel.WARN) logger.warn(child, message);
+      else logger.debug(child, message);
+    };
+}
+
+export class KafkaExporter {
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  private readonly logger: pino.Logger;
+  private readonly pending = new Map<string, Pending>();
+  private readonly inflightSends = new Set<Promise<void>>();
+  private readonly produceDuration: Histogram<'topic' | 'outcome'>;
+  private readonly messagesTotal: Counter<'topic'>;
+  private readonly probeIntervalMs: number;
+  private connected = false;
+  private ready = false;
+  private stopped = false;
+  private probeTimer: NodeJS.Timeout | null = null;
+  private probing = false;
+
+  constructor(opts: KafkaExporterOptions) {
+    this.logger = opts.logger.child({ component: 'kafka-exporter' });
+    this.probeIntervalMs = opts.probeIntervalMs ?? 1000;
+    this.kafka = new Kafka({
+      brokers: opts.brokers,
+      clientId: opts.clientId,
+      connectionTimeout: 2000,
+      requestTimeout: 10000,
+      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
+      logLevel: logLevel.WARN,
+      logCreator: kafkaLogCreator(this.logger),
+    });
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // bounded retries so a request waits at most ~the send timeout; the client retries on 503
+      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+    });
+    this.admin = this.kafka.admin();
+    this.producer.on(this.producer.events.DISCONNECT, () => {
+      this.connected = false;
+      this.setReady(false, 'producer disconnected');
+    });
+    this.produceDuration = metric(
+      opts.registry,
+      'sieve_kafka_produce_duration_seconds',
+      () =>
+        new Histogram({
+          name: 'sieve_kafka_produce_duration_seconds',
+          help: 'Time from handing a batch to Kafka to its acknowledgement',
+          labelNames: ['topic', 'outcome'],
+          buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+          registers: [opts.registry],
+        }),
+    );
+    this.messagesTotal = metric(
+      opts.registry,
+      'sieve_kafka_messages_total',
+      () =>
+        new Counter({
+          name: 'sieve_kafka_messages_total',
+          help: 'Kafka messages acknowledged',
+          labelNames: ['topic'],
+          registers: [opts.registry],
+        }),
+    );
+  }
+
+  /** Connects the producer. Never throws for an unreachable cluster: readiness stays false and a probe retries. */
+  async start(): Promise<void> {
+    try {
+      await this.producer.connect();
+      this.connected = true;
+      this.setReady(true, 'producer connected');
+    } catch (err) {
+      this.logger.warn({ err }, 'kafka not reachable at start; will keep trying');
+      this.setReady(false, 'connect failed');
+    }
+  }
+
+  /** True when the producer is connected and the last produce (or probe) succeeded. */
+  isReady(): boolean {
+    return this.ready && !this.stopped;
+  }
+
+  private setReady(ready: boolean, why: string): void {
+    if (this.ready !== ready) this.logger.info({ ready, why }, ready ? 'kafka ready' : 'kafka not ready');
+    this.ready = ready;
+    if (!ready && !this.stopped && this.probeTimer === null) {
+      this.probeTimer = setInterval(() => void this.probe(), this.probeIntervalMs);
+      this.probeTimer.unref();
+    }
+    if (ready && this.probeTimer !== null) {
+      clearInterval(this.probeTimer);
+      this.probeTimer = null;
+    }
+  }
+
+  private async probe(): Promise<void> {
+    if (this.probing || this.stopped) return;
+    this.probing = true;
+    try {
+      if (!this.connected) {
+        await this.producer.connect();
+        this.connected = true;
+      }
+      await this.admin.connect();
+      await this.admin.describeCluster();
+      this.setReady(true, 'probe reached the cluster');
+    } catch (err) {
+      this.logger.debug({ err }, 'kafka probe failed');
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  /**
+   * Exports one (already processed) request. Resolves once Kafka acknowledged all of it.
+   * Rejects with KafkaUnavailableError (retryable) or MessageTooLargeError.
+   */
+  async export<S extends Signal>(
+    signal: S,
+    request: RequestBySignal[S],
+    settings: KafkaExporterSettings,
+    batch?: BatchSettings,
+  ): Promise<void> {
+    if (this.stopped) throw new KafkaUnavailableError('exporter is shutting down');
+    if (!this.isReady()) throw new KafkaUnavailableError('kafka is not reachable');
+    const total = countItems(signal, request);
+    if (total === 0) return;
+    const maxBytes = settings.maxMessageBytes > 0 ? settings.maxMessageBytes : 1_000_000;
+    const maxItems = batch !== undefined && batch.sendBatchMaxSize > 0 ? batch.sendBatchMaxSize : 0;
+
+    const pieces: { key: string | null; value: Buffer; items: number }[] = [];
+    const addPieces = (key: string | null, req: RequestBySignal[S]) => {
+      for (const part of splitByItems(signal, req, maxItems)) this.encodeFitting(signal, part, maxBytes, key, pieces);
+    };
+    if (signal === 'traces' && settings.partitionTracesById) {
+      for (const [traceId, req] of groupSpansByTraceId(request as RequestBySignal['traces']))
+        addPieces(traceId, req as RequestBySignal[S]);
+    } else {
+      addPieces(null, request);
+    }
+
+    const pendingKey = `${settings.topic}\u0000${settings.compression}\u0000${settings.requiredAcks}\u0000${maxBytes}\u0000${maxItems}`;
+    let p = this.pending.get(pendingKey);
+    if (p === undefined) {
+      p = {
+        topic: settings.topic,
+        compression: settings.compression,
+        acks: settings.requiredAcks,
+        sendTimeoutMs: settings.timeoutMs > 0 ? settings.timeoutMs : DEFAULT_SEND_TIMEOUT_MS,
+        maxMessageBytes: maxBytes,
+        sendBatchMaxSize: maxItems,
+        entries: [],
+        items: 0,
+        timer: null,
+      };
+      this.pending.set(pendingKey, p);
+    }
+    const done = pieces.map(
+      (piece) =>
+        new Promise<void>((resolve, reject) => {
+          (p as Pending).entries.push({ ...piece, waiter: { resolve, reject } });
+          (p as Pending).items += piece.items;
+        }),
+    );
+    const sendBatchSize = batch?.sendBatchSize ?? 0;
+    if (batch === undefined || batch.timeoutMs <= 0 || p.items >= sendBatchSize) {
+      this.flush(pendingKey);
+    } else if (p.timer === null) {
+      p.timer = setTimeout(() => this.flush(pendingKey), batch.timeoutMs);
+    }
+    await Promise.all(done);
+  }
+
+  /** Encodes `req`, halving it until each piece is ≤ maxBytes. */
+  private encodeFitting<S extends Signal>(
+    signal: S,
+    req: RequestBySignal[S],
+    maxBytes: number,
+    key: string | null,
+    out: { key: string | null; value: Buffer; items: number }[],
+  ): void {
+    const bytes = encodeProtobuf(signal, req);
+    const items = countItems(signal, req);
+    if (bytes.length <= maxBytes) {
+      out.push({ key, value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), items });
+      return;
+    }
+    if (items <= 1) throw new MessageTooLargeError(`one item encodes to ${bytes.length} bytes, more than max_message_bytes ${maxBytes}`);
+    for (const half of splitByItems(signal, req, Math.ceil(items / 2))) this.encodeFitting(signal, half, maxBytes, key, out);
+  }
+
+  private flush(pendingKey: string): void {
+    const p = this.pending.get(pendingKey);
+    if (p === undefined || p.entries.length === 0) return;
+    if (p.timer !== null) {
+      clearTimeout(p.timer);
+      p.timer = null;
+    }
+    const entries = p.entries;
+    p.entries = [];
+    p.items = 0;
+    const send = this.send(p, entries).finally(() => this.inflightSends.delete(send));
+    this.inflightSends.add(send);
+  }
+
+  /** Packs entries into messages (concatenating encoded requests of the same key) and sends them. */
+  private async send(p: Pending, entries: Entry[]): Promise<void> {
+    const messages: { key: string | null; value: Buffer }[] = [];
+    const groups = new Map<string | null, Entry[]>();
+    for (const e of entries) {
+      let g = groups.get(e.key);
+      if (g === undefined) groups.set(e.key, (g = []));
+      g.push(e);
+    }
+    for (const [key, group] of groups) {
+      let parts: Buffer[] = [];
+      let bytes = 0;
+      let items = 0;
+      const close = () => {
+        if (parts.length > 0) messages.push({ key, value: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, bytes) });
+        parts = [];
+        bytes = 0;
+        items = 0;
+      };
+      for (const e of group) {
+        if (parts.length > 0 && (bytes + e.value.length > p.maxMessageBytes || (p.sendBatchMaxSize > 0 && items + e.items > p.sendBatchMaxSize))) close();
+        parts.push(e.value);
+        bytes += e.value.length;
+        items += e.items;
+      }
+      close();
+    }
+    const started = process.hrtime.bigint();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const produce = this.producer.sendBatch({
+        topicMessages: [{ topic: p.topic, messages: messages.map((m) => (m.key === null ? { value: m.value } : { key: m.key, value: m.value })) }],
+        acks: p.acks,
+        timeout: p.sendTimeoutMs,
+        compression: p.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+      });
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new KafkaUnavailableError(`kafka did not acknowledge within ${p.sendTimeoutMs} ms`)), p.sendTimeoutMs);
+      });
+      produce.catch(() => undefined); // a late failure after the timeout must not be unhandled
+      await Promise.race([produce, timeout]);
+      this.produceDuration.observe({ topic: p.topic, outcome: 'ok' }, Number(process.hrtime.bigint() - started) / 1e9);
+      this.messagesTotal.inc({ topic: p.topic }, messages.length);
+      for (const e of entries) e.waiter.resolve();
+    } catch (err) {
+      this.produceDuration.observe({ topic: p.topic, outcome: 'error' }, Number(process.hrtime.bigint() - started) / 1e9);
+      this.logger.warn({ err, topic: p.topic, messages: messages.length }, 'kafka produce failed');
+      this.setReady(false, 'produce failed');
+      const e =
+        err instanceof KafkaUnavailableError ? err : new KafkaUnavailableError(`kafka produce failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      for (const en of entries) en.waiter.reject(e);
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+  }
+
+  /** Sends everything pending, waits for the acknowledgements, then disconnects. */
+  async stop(): Promise<void> {
+    for (const key of [...this.pending.keys()]) this.flush(key);
+    await Promise.allSettled([...this.inflightSends]);
+    this.stopped = true;
+    if (this.probeTimer !== null) clearInterval(this.probeTimer);
+    this.probeTimer = null;
+    await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
+  }
+}
+
+/** Creates the topics that do not exist yet (the local broker has auto-creation off). */
+export async function ensureTopics(brokers: string[], topics: string[], partitions = 3): Promise<void> {
+  const kafka = new Kafka({ brokers, clientId: 'sieve-ensure-topics', logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = [...new Set(topics)].filter((t) => !existing.has(t));
+    if (missing.length > 0) {
+      await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,290 @@
+/**
+ * OTLP/HTTP receiver (POST /v1/traces, /v1/logs, /v1/metrics) that writes to Kafka, and the ops
+ * server (/healthz, /readyz, /metrics).
+ *
+ * Per request: auth (onRequest, before the body is read) → memory limiter precheck → body read
+ * (streaming gunzip/inflate, 413 past maxRequestBodyBytes after decompression) → HMAC check →
+ * decode (400 + google.rpc.Status) → validateAndPrune (partial_success) → tenant.id stamp →
+ * pipeline.process → KafkaExporter.export (200 only after Kafka acked; 503 + Retry-After when Kafka
+ * is down/slow; 429 + Retry-After when the memory limiter refuses).
+ *
+ * The pipelines are looked up once per request through `getPipelines()`, so a config reload swaps
+ * them without affecting requests in flight.
+ */
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
+import type pino from 'pino';
+import type { Registry } from 'prom-client';
+import {
+  countItems,
+  decodeJson,
+  decodeProtobuf,
+  encodeExportResponse,
+  encodeStatus,
+  OtlpDecodeError,
+  type OtlpFormat,
+  validateAndPrune,
+} from '../otlp/codec.js';
+import type { RequestBySignal, Signal } from '../otlp/model.js';
+import { KafkaExporter, KafkaUnavailableError, MessageTooLargeError } from '../kafka/exporter.js';
+import type { OtlpReceiverSettings, SieveConfig, SignalPipeline } from '../pipeline/api.js';
+import { createAuthenticator, type Authenticator, type Principal, signatureMatches, stampTenant } from './auth.js';
+import { BodyError, readBody, type ReadBody } from './body.js';
+import { receiverMetrics, type ReceiverMetrics } from './metrics.js';
+
+export const DEFAULT_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_MAX_REQUEST_BODY_BYTES = 20 * 1024 * 1024;
+const KAFKA_RETRY_AFTER_SECONDS = '2';
+const LIMITER_RETRY_AFTER_SECONDS = '1';
+
+export interface ReceiverOptions {
+  settings: OtlpReceiverSettings;
+  getPipelines: () => SieveConfig['pipelines'];
+  exporter: KafkaExporter;
+  logger: pino.Logger;
+  registry: Registry;
+  /** development mode: allows running without auth */
+  dev?: boolean;
+}
+
+const SIGNAL_PATHS: Record<Signal, string> = { traces: '/v1/traces', logs: '/v1/logs', metrics: '/v1/metrics' };
+
+/** gRPC status codes used in google.rpc.Status bodies. */
+const GRPC = { INVALID_ARGUMENT: 3, NOT_FOUND: 5, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14, UNAUTHENTICATED: 16, UNIMPLEMENTED: 12 };
+
+function grpcCodeFor(status: number): number {
+  if (status === 401) return GRPC.UNAUTHENTICATED;
+  if (status === 404) return GRPC.NOT_FOUND;
+  if (status === 405) return GRPC.UNIMPLEMENTED;
+  if (status === 429) return GRPC.RESOURCE_EXHAUSTED;
+  if (status === 503) return GRPC.UNAVAILABLE;
+  if (status >= 500) return GRPC.INTERNAL;
+  return GRPC.INVALID_ARGUMENT;
+}
+
+/** The request's OTLP format from its Content-Type, or null when unsupported. */
+export function formatOf(contentType: string | undefined): OtlpFormat | null {
+  if (contentType === undefined) return null;
+  const media = (contentType.split(';')[0] ?? '').trim().toLowerCase();
+  if (media === 'application/x-protobuf' || media === 'application/protobuf') return 'protobuf';
+  if (media === 'application/json') return 'json';
+  return null;
+}
+
+/** Format for an error body: the request's when known, else JSON. */
+function errorFormat(req: FastifyRequest): OtlpFormat {
+  return formatOf(req.headers['content-type']) ?? 'json';
+}
+
+function sendStatus(reply: FastifyReply, req: FastifyRequest, status: number, message: string, retryAfter?: string): FastifyReply {
+  const format = errorFormat(req);
+  if (retryAfter !== undefined) reply.header('retry-after', retryAfter);
+  return reply
+    .code(status)
+    .type(format === 'json' ? 'application/json' : 'application/x-protobuf')
+    .send(format === 'json' ? encodeStatus('json', grpcCodeFor(status), message) : Buffer.from(encodeStatus('protobuf', grpcCodeFor(status), message)));
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    sievePrincipal?: Principal;
+    sieveStart?: bigint;
+  }
+}
+
+/** Body handed from the content-type parser to the handler. */
+interface ParsedBody {
+  format: OtlpFormat;
+  read: ReadBody;
+}
+
+class InflightBytes {
+  value = 0;
+  constructor(private readonly gauge: ReceiverMetrics['inflightBytes']) {}
+  add(n: number): void {
+    this.value += n;
+    this.gauge.set(this.value);
+  }
+}
+
+/** Builds the OTLP/HTTP receiver (not listening; the caller listens). */
+export async function buildReceiver(opts: ReceiverOptions): Promise<FastifyInstance> {
+  const { settings, getPipelines, exporter, registry } = opts;
+  const logger = opts.logger.child({ component: 'receiver' });
+  if (settings.auth === undefined && opts.dev !== true) {
+    throw new Error(
+      'receiver: no API keys configured (extensions.apikeyauth). Authentication is required outside dev mode; configure keys or run with --dev',
+    );
+  }
+  const authenticator: Authenticator | undefined = settings.auth !== undefined ? createAuthenticator(settings.auth) : undefined;
+  const maxBody = settings.maxRequestBodyBytes > 0 ? settings.maxRequestBodyBytes : DEFAULT_MAX_REQUEST_BODY_BYTES;
+  const metrics = receiverMetrics(registry);
+  const inflight = new InflightBytes(metrics.inflightBytes);
+
+  const app = Fastify({
+    loggerInstance: logger,
+    disableRequestLogging: true,
+    bodyLimit: maxBody,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    keepAliveTimeout: 65_000,
+  });
+
+  // every body goes through our own reader (decompression, caps, HMAC)
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', async (req: FastifyRequest, payload: Readable): Promise<ParsedBody> => {
+    const format = formatOf(req.headers['content-type']);
+    if (format === null) {
+      payload.resume();
+      throw new BodyError(415, `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}: use application/x-protobuf or application/json`);
+    }
+    const encoding = req.headers['content-encoding'];
+    const read = await readBody(payload, {
+      encoding: Array.isArray(encoding) ? encoding.join(',') : encoding,
+      maxBytes: maxBody,
+      hmacSecret: authenticator?.hmacSecret,
+    });
+    return { format, read };
+  });
+
+  app.setErrorHandler((err: FastifyError | BodyError, req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    return sendStatus(reply, req, status >= 400 && status < 600 ? status : 500, err.message);
+  });
+  app.setNotFoundHandler((req, reply) => sendStatus(reply, req, 404, `not found: ${req.method} ${req.url.split('?')[0]} (OTLP paths: /v1/traces, /v1/logs, /v1/metrics)`));
+
+  app.addHook('onRequest', async (req, reply) => {
+    req.sieveStart = process.hrtime.bigint();
+    if (req.method !== 'POST') return;
+    if (authenticator !== undefined) {
+      const r = authenticator.authenticate(req.headers);
+      if ('error' in r) {
+        req.raw.resume();
+        return sendStatus(reply, req, 401, r.error);
+      }
+      req.sievePrincipal = r;
+    }
+    // memory limiter, before reading: refuse when bytes in flight already exceed the limit
+    const signal = signalOfUrl(req.url);
+    const limiter = signal !== undefined ? getPipelines()[signal]?.memoryLimiter : undefined;
+    const limit = limiter?.limitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
+    const declared = Number(req.headers['content-length'] ?? 0) || 0;
+    if (inflight.value + Math.min(declared, maxBody) > limit) {
+      req.raw.resume();
+      return sendStatus(reply, req, 429, `memory limit reached (${inflight.value} bytes in flight, limit ${limit})`, LIMITER_RETRY_AFTER_SECONDS);
+    }
+    return undefined;
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const signal = signalOfUrl(req.url) ?? 'none';
+    const status = String(reply.statusCode);
+    metrics.requests.inc({ signal, status });
+    if (req.sieveStart !== undefined) metrics.duration.observe({ signal, status }, Number(process.hrtime.bigint() - req.sieveStart) / 1e9);
+  });
+
+  for (const signal of ['traces', 'logs', 'metrics'] as const) {
+    app.post(SIGNAL_PATHS[signal], (req, reply) => handleExport(signal, req, reply));
+    app.route({
+      method: ['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+      url: SIGNAL_PATHS[signal],
+      handler: (req, reply) => {
+        reply.header('allow', 'POST');
+        return sendStatus(reply, req, 405, `method ${req.method} not allowed on ${SIGNAL_PATHS[signal]}: use POST`);
+      },
+    });
+  }
+
+  async function handleExport<S extends Signal>(signal: S, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const parsed = req.body as ParsedBody | undefined;
+    const format: OtlpFormat | null = parsed?.format ?? formatOf(req.headers['content-type']);
+    if (format === null) return sendStatus(reply, req, 415, 'missing Content-Type: use application/x-protobuf or application/json');
+    const read: ReadBody = parsed?.read ?? { body: Buffer.alloc(0), wireBytes: 0 };
+    const body = read.body;
+
+    const pipeline = getPipelines()[signal] as SignalPipeline<S> | undefined;
+    if (pipeline === undefined) return sendStatus(reply, req, 404, `no ${signal} pipeline is configured`);
+
+    if (authenticator?.hmacHeader !== undefined && read.hmac !== undefined) {
+      if (!signatureMatches(req.headers[authenticator.hmacHeader], read.hmac)) {
+        return sendStatus(reply, req, 401, `missing or invalid body signature (${authenticator.hmacHeader}: hex HMAC-SHA256 of the request body as sent)`);
+      }
+    }
+
+    const limit = pipeline.memoryLimiter?.limitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
+    if (inflight.value + body.length > limit) {
+      return sendStatus(reply, req, 429, `memory limit reached (${inflight.value} bytes in flight, limit ${limit})`, LIMITER_RETRY_AFTER_SECONDS);
+    }
+    inflight.add(body.length);
+    let total = 0;
+    try {
+      let request: RequestBySignal[S];
+      try {
+        request = format === 'protobuf' ? decodeProtobuf(signal, body) : decodeJson(signal, body);
+      } catch (err) {
+        if (err instanceof OtlpDecodeError) {
+          metrics.items.inc({ signal, outcome: 'rejected', reason: 'decode_error' }, 0);
+          return sendStatus(reply, req, 400, err.message);
+        }
+        throw err;
+      }
+      total = countItems(signal, request);
+      const partial = validateAndPrune(signal, request);
+      if (partial.rejected > 0) metrics.items.inc({ signal, outcome: 'rejected', reason: 'invalid' }, partial.rejected);
+      if (req.sievePrincipal !== undefined) stampTenant(signal, request, req.sievePrincipal.tenant);
+      const result = pipeline.process(request);
+      if (result.droppedItems > 0) metrics.items.inc({ signal, outcome: 'accepted', reason: 'filtered' }, result.droppedItems);
+      try {
+        await exporter.export(signal, result.request, pipeline.exporter, pipeline.batch);
+      } catch (err) {
+        const n = total - partial.rejected;
+        if (err instanceof KafkaUnavailableError) {
+          metrics.items.inc({ signal, outcome: 'refused', reason: 'kafka_unavailable' }, n);
+          return sendStatus(reply, req, 503, `data not accepted, retry later: ${err.message}`, KAFKA_RETRY_AFTER_SECONDS);
+        }
+        if (err instanceof MessageTooLargeError) {
+          metrics.items.inc({ signal, outcome: 'rejected', reason: 'too_large' }, n);
+          return sendStatus(reply, req, 413, err.message);
+        }
+        throw err;
+      }
+      metrics.items.inc({ signal, outcome: 'accepted', reason: '' }, total - partial.rejected - result.droppedItems);
+      const response = encodeExportResponse(signal, format, partial);
+      return reply
+        .code(200)
+        .type(format === 'json' ? 'application/json' : 'application/x-protobuf')
+        .send(typeof response === 'string' ? response : Buffer.from(response.buffer, response.byteOffset, response.byteLength));
+    } finally {
+      inflight.add(-body.length);
+    }
+  }
+
+  return app as unknown as FastifyInstance;
+}
+
+function signalOfUrl(url: string): Signal | undefined {
+  const path = url.split('?')[0];
+  if (path === '/v1/traces') return 'traces';
+  if (path === '/v1/logs') return 'logs';
+  if (path === '/v1/metrics') return 'metrics';
+  return undefined;
+}
+
+export interface OpsServerOptions {
+  exporter: Pick<KafkaExporter, 'isReady'>;
+  registry: Registry;
+  logger: pino.Logger;
+}
+
+/** /healthz (process alive), /readyz (Kafka reachable), /metrics (Prometheus text). Listen on 13133. */
+export async function buildOpsServer(opts: OpsServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: opts.logger.child({ component: 'ops' }), disableRequestLogging: true });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const kafka = opts.exporter.isReady();
+    return reply.code(kafka ? 200 : 503).send({ status: kafka ? 'ready' : 'not ready', kafka: kafka ? 'reachable' : 'unreachable' });
+  });
+  app.get('/metrics', async (_req, reply) => reply.type(opts.registry.contentType).send(await opts.registry.metrics()));
+  return app as unknown as FastifyInstance;
+}
