@@ -1,0 +1,165 @@
+/**
+ * End to end, as a user runs it: `sieve all` as a child process with the ai-agents preset, a toy
+ * agent instrumented with the real OpenTelemetry JS SDK exporting to it via
+ * OTEL_EXPORTER_OTLP_ENDPOINT, and the data found in ClickHouse raw tables and rollups — with the
+ * PII and prompt content gone.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createClient } from '@clickhouse/client';
+import { Kafka, logLevel } from 'kafkajs';
+import { runToyAgent } from '../support/toy-agent.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const id = randomBytes(4).toString('hex');
+const database = `e2e_${id}`;
+const topics = ['otlp_spans', 'otlp_logs', 'otlp_metrics'].map((t) => `e2e_${id}_${t}`);
+const serviceName = `toy-agent-${id}`;
+const EMAIL = `jane.${id}@example.com`;
+const clickhouse = createClient({ url: process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123' });
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+let sieve: ChildProcess;
+let sieveLog = '';
+let ports: { otlp: number; receiverOps: number; loaderOps: number };
+const dir = mkdtempSync(join(tmpdir(), 'sieve-e2e-'));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (sieve?.exitCode !== null && sieve?.exitCode !== undefined) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}: ${String(last ?? '')}\n--- sieve output ---\n${sieveLog.slice(-4000)}`);
+}
+
+async function count(sql: string): Promise<number> {
+  const rs = await clickhouse.query({ query: sql, format: 'JSONEachRow' });
+  const rows = (await rs.json()) as { c: string | number }[];
+  return Number(rows[0]?.c ?? 0);
+}
+
+before(async () => {
+  ports = { otlp: await freePort(), receiverOps: await freePort(), loaderOps: await freePort() };
+  let yaml = readFileSync(join(ROOT, 'collector-config', 'ai-agents.yaml'), 'utf8');
+  yaml = yaml.replace(/topic: (otlp_\w+)/g, `topic: e2e_${id}_$1`);
+  assert.ok(yaml.includes(`e2e_${id}_otlp_spans`), 'test config must use the test topics');
+  const configPath = join(dir, 'sieve.yaml');
+  writeFileSync(configPath, yaml);
+  writeFileSync(join(dir, 'hash.key'), randomBytes(32).toString('hex'));
+  sieve = spawn(process.execPath, [join(ROOT, 'bin', 'sieve.mjs'), 'all', '--dev', '--config', configPath], {
+    env: {
+      ...process.env,
+      SIEVE_OTLP_ENDPOINT: `127.0.0.1:${ports.otlp}`,
+      SIEVE_RECEIVER_OPS_PORT: String(ports.receiverOps),
+      SIEVE_LOADER_OPS_PORT: String(ports.loaderOps),
+      SIEVE_OPS_HOST: '127.0.0.1',
+      SIEVE_HASH_KEY_FILE: join(dir, 'hash.key'),
+      SIEVE_LOADER_GROUP: `e2e-${id}`,
+      CLICKHOUSE_DATABASE: database,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  sieve.stdout?.on('data', (b: Buffer) => {
+    sieveLog += b.toString();
+  });
+  sieve.stderr?.on('data', (b: Buffer) => {
+    sieveLog += b.toString();
+  });
+  for (const port of [ports.receiverOps, ports.loaderOps]) {
+    await waitFor(`readiness on :${port}`, async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      return res.status === 200 ? true : undefined;
+    });
+  }
+});
+
+after(async () => {
+  if (sieve && sieve.exitCode === null) sieve.kill('SIGKILL');
+  await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => {});
+  await clickhouse.close();
+  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [...topics, ...topics.map((t) => `${t}.dlq`)] }).catch(() => {});
+  await admin.disconnect();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a toy agent instrumented with the OpenTelemetry SDK lands in raw tables and rollups, scrubbed', async () => {
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${ports.otlp}`;
+  const sent = await runToyAgent({ serviceName, runs: 6, stepsPerRun: 3, failEveryNthTool: 4, userEmail: EMAIL });
+  delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+
+  const svc = `ServiceName = '${serviceName}'`;
+  await waitFor('all spans in otel_traces', async () =>
+    (await count(`SELECT count() AS c FROM ${database}.otel_traces WHERE ${svc}`)) >= sent.spans ? true : undefined,
+  );
+  await waitFor('all logs in otel_logs', async () =>
+    (await count(`SELECT count() AS c FROM ${database}.otel_logs WHERE ${svc}`)) >= sent.logs ? true : undefined,
+  );
+  assert.equal(await count(`SELECT count() AS c FROM ${database}.otel_traces WHERE ${svc}`), sent.spans);
+  assert.equal(await count(`SELECT count() AS c FROM ${database}.otel_logs WHERE ${svc}`), sent.logs);
+
+  // rollups agree with what was sent
+  const rs = await clickhouse.query({
+    query: `SELECT sum(Calls) AS calls, sum(Errors) AS errors FROM ${database}.spans_1m WHERE ${svc}`,
+    format: 'JSONEachRow',
+  });
+  const [spans] = (await rs.json()) as { calls: string; errors: string }[];
+  assert.equal(Number(spans?.calls), sent.spans);
+  assert.equal(Number(spans?.errors), sent.failedToolCalls);
+  const llm = await clickhouse.query({
+    query: `SELECT sum(InputTokens) AS input, sum(OutputTokens) AS output, sumIf(Calls, Operation = 'chat') AS chats,
+              sumIf(Errors, Operation = 'execute_tool') AS toolErrors, sum(CostUsd) AS cost
+            FROM ${database}.llm_1m WHERE ${svc}`,
+    format: 'JSONEachRow',
+  });
+  const [l] = (await llm.json()) as Record<string, string>[];
+  assert.equal(Number(l?.input), sent.inputTokens);
+  assert.equal(Number(l?.output), sent.outputTokens);
+  assert.equal(Number(l?.chats), sent.llmCalls);
+  assert.equal(Number(l?.toolErrors), sent.failedToolCalls);
+  assert.ok(Number(l?.cost) > 0, 'cost is computed from the pricing table for a known model');
+  assert.equal(await count(`SELECT sum(Count) AS c FROM ${database}.logs_1m WHERE ${svc}`), sent.logs);
+
+  // PII and prompt content never reach ClickHouse; a prompt hash does
+  assert.equal(
+    await count(
+      `SELECT count() AS c FROM ${database}.otel_traces WHERE ${svc} AND (position(toString(SpanAttributes), '${EMAIL}') > 0 OR mapContains(SpanAttributes, 'gen_ai.input.messages'))`,
+    ),
+    0,
+  );
+  assert.equal(await count(`SELECT count() AS c FROM ${database}.otel_logs WHERE ${svc} AND position(Body, '${EMAIL}') > 0`), 0);
+  assert.equal(
+    await count(`SELECT count() AS c FROM ${database}.otel_traces WHERE ${svc} AND SpanName LIKE 'chat%' AND GenAiPromptHash != ''`),
+    sent.llmCalls,
+  );
+
+  // graceful shutdown on SIGTERM
+  const exited = new Promise<number | null>((resolve) => sieve.once('exit', (code) => resolve(code)));
+  sieve.kill('SIGTERM');
+  assert.equal(await exited, 0, sieveLog.slice(-2000));
+});
