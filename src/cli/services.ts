@@ -5,10 +5,13 @@
 import { resolve } from 'node:path';
 import pino from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { createClickHouseClientFromEnv, migrate } from '../clickhouse/index.js';
+import { clickhouseConfigFromEnv, createClickHouseClient } from '../clickhouse/client.js';
+import { migrate } from '../clickhouse/migrate.js';
 import { ConfigHolder, loadSieveConfig, watchConfig } from '../config/index.js';
 import { KafkaExporter, ensureTopics } from '../kafka/exporter.js';
-import { buildLoaderOpsServer, startLoader } from '../loader/index.js';
+import { startLoader } from '../loader/loader.js';
+import { buildLoaderOpsServer } from '../loader/ops.js';
+import { loadPricing } from '../loader/pricing.js';
 import type { SieveConfig } from '../pipeline/api.js';
 import { buildOpsServer, buildReceiver } from '../receiver/server.js';
 
@@ -22,6 +25,17 @@ export interface ServiceOptions {
 const RECEIVER_OPS_PORT = Number(process.env.SIEVE_RECEIVER_OPS_PORT ?? 13133);
 const LOADER_OPS_PORT = Number(process.env.SIEVE_LOADER_OPS_PORT ?? 13134);
 const OPS_HOST = process.env.SIEVE_OPS_HOST ?? '0.0.0.0';
+const DEFAULT_TOPICS = { traces: 'otlp_spans', logs: 'otlp_logs', metrics: 'otlp_metrics' } as const;
+
+/** Retention and cluster options for migrations: SIEVE_RAW_TTL_DAYS, SIEVE_ROLLUP_TTL_DAYS, CLICKHOUSE_CLUSTER. */
+function schemaOptionsFromEnv(): { rawTtlDays?: number; rollupTtlDays?: number; cluster?: string } {
+  const num = (v: string | undefined) => (v ? Number(v) : undefined);
+  return {
+    rawTtlDays: num(process.env.SIEVE_RAW_TTL_DAYS),
+    rollupTtlDays: num(process.env.SIEVE_ROLLUP_TTL_DAYS),
+    cluster: process.env.CLICKHOUSE_CLUSTER || undefined,
+  };
+}
 
 export function configPathFrom(flag: string | undefined): string {
   return resolve(flag ?? process.env.SIEVE_CONFIG ?? 'collector-config/sieve.yaml');
@@ -91,29 +105,31 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
   if (command === 'all' || command === 'loader') {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
-    const client = createClickHouseClientFromEnv();
-    const database = process.env.CLICKHOUSE_DATABASE ?? 'otel';
-    const applied = await migrate({ client, database });
+    const { database } = clickhouseConfigFromEnv();
+    const client = createClickHouseClient();
+    const applied = await migrate({ client, database, ...schemaOptionsFromEnv(), log: (msg) => logger.info({ database }, msg) });
     logger.info({ database, applied: applied.applied }, 'clickhouse schema up to date');
+    const pricingFile = resolve(process.env.SIEVE_PRICING ?? 'collector-config/pricing.yaml');
+    const topics: Record<string, 'traces' | 'logs' | 'metrics'> = {};
+    for (const signal of ['traces', 'logs', 'metrics'] as const) {
+      topics[config.pipelines[signal]?.exporter.topic ?? DEFAULT_TOPICS[signal]] = signal;
+    }
     const loader = await startLoader({
       brokers: brokersOf(config),
-      topics: {
-        traces: config.pipelines.traces?.exporter.topic ?? 'otlp_spans',
-        logs: config.pipelines.logs?.exporter.topic ?? 'otlp_logs',
-        metrics: config.pipelines.metrics?.exporter.topic ?? 'otlp_metrics',
-      },
+      topics,
       groupId: process.env.SIEVE_LOADER_GROUP ?? 'sieve-loader',
       client,
       database,
       logger,
       registry,
+      pricing: loadPricing(pricingFile),
     });
-    const ops = await buildLoaderOpsServer({ loader, registry, logger });
-    await ops.listen({ host: OPS_HOST, port: LOADER_OPS_PORT });
-    logger.info({ database, ops: LOADER_OPS_PORT }, 'loader consuming');
+    const ops = buildLoaderOpsServer(() => loader, registry);
+    await new Promise<void>((ok, fail) => ops.once('error', fail).listen(LOADER_OPS_PORT, OPS_HOST, ok));
+    logger.info({ database, topics: Object.keys(topics), ops: LOADER_OPS_PORT }, 'loader consuming');
     closers.push(async () => {
       await loader.stop(); // commits what was inserted
-      await ops.close();
+      await new Promise<void>((ok) => ops.close(() => ok()));
       await client.close();
     });
   }
@@ -151,10 +167,10 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
 
 export async function runMigrate(): Promise<number> {
   const logger = pino({ base: { service: 'sieve-migrate' } });
-  const client = createClickHouseClientFromEnv();
-  const database = process.env.CLICKHOUSE_DATABASE ?? 'otel';
+  const { database } = clickhouseConfigFromEnv();
+  const client = createClickHouseClient();
   try {
-    const result = await migrate({ client, database });
+    const result = await migrate({ client, database, ...schemaOptionsFromEnv(), log: (msg) => logger.info({ database }, msg) });
     logger.info({ database, applied: result.applied }, result.applied.length ? 'migrations applied' : 'schema already up to date');
     return 0;
   } finally {

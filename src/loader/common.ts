@@ -1,0 +1,15 @@
+import type { KeyValue } from '../otlp/model.js';
+import { getStringAttribute } from '../otlp/anyvalue.js';
+
+export interface ResourceFields {
+  ServiceName: string;
+  TenantId: string;
+  Environment: string;
+}
+export function resourceFields(attrs: KeyValue[] | null | undefined): ResourceFields {
+  return {
+    ServiceName: getStringAttribute(attrs, 'service.name') ?? '',
+    TenantId: getStringAttribute(attrs, 'tenant.id') ?? '',
+    Environment: getStringAttribute(attrs, 'deployment.environment.name') || getStringAttribute(attrs, 'deployment.environment') || '',
+  };
+}
