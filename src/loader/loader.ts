@@ -153,7 +153,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
   await consumer.connect();
   await client.ping();
   for (const topic of Object.keys(opts.topics)) await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch });
+  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: Math.max(1, Object.keys(opts.topics).length * 2), eachBatch });
   ready = true;
   return {
     isReady: () => ready && !stopping,

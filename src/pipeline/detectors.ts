@@ -25,6 +25,13 @@ interface Stats {
 	dot: boolean;
 	colons: number;
 	dash: boolean;
+	under: boolean;
+	/** longest run of digits with at most one ' ' or '-' between consecutive digits */
+	digitRun: number;
+	/** a digit directly followed by ' ', '.' or '-' */
+	digitSep: boolean;
+	paren: boolean;
+	upper: boolean;
 }
 
 export interface Detector {
@@ -80,32 +87,36 @@ export const BUILTIN_DETECTORS: Record<DetectorName, Detector> = {
 	jwt: {
 		name: "jwt",
 		re: /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}/g,
-		pre: (s, st) => st.dot && s.includes("eyJ"),
+		pre: (s, st) => st.dot && s.length >= 28 && s.includes("eyJ"),
 	},
 	bearer_token: {
 		name: "bearer_token",
 		re: /\b(?:[Bb]earer|BEARER)\s+([A-Za-z0-9._~+/=-]{8,})/g,
-		pre: (s) => s.includes("earer") || s.includes("EARER"),
+		pre: (s) =>
+			s.length >= 15 && (s.includes("earer") || s.includes("EARER")),
 		group: 1,
 	},
 	api_key: {
 		name: "api_key",
 		re: /\b(?:sk-(?:proj-|ant-|live-|test-)?[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|xox[abposr]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35})/g,
-		pre: (s) =>
-			s.includes("sk-") ||
-			s.includes("AKIA") ||
-			s.includes("p_") ||
-			s.includes("o_") ||
-			s.includes("u_") ||
-			s.includes("s_") ||
-			s.includes("r_") ||
-			s.includes("xox") ||
-			s.includes("AIza"),
+		// shortest match: xox?- + 10 = 15 chars; sk-/xox need '-', gh?_ needs '_'
+		pre: (s, st) =>
+			s.length >= 15 &&
+			(((st.dash || st.under) &&
+				(s.includes("sk-") ||
+					s.includes("p_") ||
+					s.includes("o_") ||
+					s.includes("u_") ||
+					s.includes("s_") ||
+					s.includes("r_") ||
+					s.includes("xox"))) ||
+				s.includes("AKIA") ||
+				s.includes("AIza")),
 	},
 	payment_card: {
 		name: "payment_card",
 		re: /(?<![\w.-])\d(?:[ -]?\d){12,18}(?![\w.-])/g,
-		pre: (_s, st) => st.digits >= 13,
+		pre: (_s, st) => st.digitRun >= 13,
 		valid: luhn,
 	},
 	us_ssn: {
@@ -116,14 +127,14 @@ export const BUILTIN_DETECTORS: Record<DetectorName, Detector> = {
 	iban: {
 		name: "iban",
 		re: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b/g,
-		pre: (s, st) => st.digits >= 8 && s.length >= 15,
+		pre: (s, st) => st.upper && st.digits >= 8 && s.length >= 15,
 		valid: ibanValid,
 	},
 	phone: {
 		name: "phone",
 		// +CC optional, then groups separated by space, dot or dash (or a (area) group); 9–15 digits.
 		re: /(?<![\w.+-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]?\d{3,4}(?![\w.-])/g,
-		pre: (_s, st) => st.digits >= 9,
+		pre: (_s, st) => st.digits >= 9 && (st.digitSep || st.paren),
 		valid: (m) => {
 			const d = m.replace(/\D/g, "").length;
 			return d >= 9 && d <= 15;
@@ -135,7 +146,7 @@ export const BUILTIN_DETECTORS: Record<DetectorName, Detector> = {
 			`(?<![\\w./-])(?:${OCTET}\\.){3}${OCTET}(?![\\w-]|\\.\\w)`,
 			"g",
 		),
-		pre: (_s, st) => st.dot && st.digits >= 4,
+		pre: (_s, st) => st.digitSep && st.digits >= 4,
 	},
 	ipv6: {
 		name: "ipv6",
@@ -146,26 +157,67 @@ export const BUILTIN_DETECTORS: Record<DetectorName, Detector> = {
 };
 
 // One reusable Stats object: scrubString is synchronous and not re-entrant, so no per-string allocation.
-const ST: Stats = { digits: 0, at: false, dot: false, colons: 0, dash: false };
+const ST: Stats = {
+	digits: 0,
+	at: false,
+	dot: false,
+	colons: 0,
+	dash: false,
+	under: false,
+	digitRun: 0,
+	digitSep: false,
+	paren: false,
+	upper: false,
+};
 function stats(s: string): Stats {
 	let digits = 0;
 	let at = false;
 	let dot = false;
 	let colons = 0;
 	let dash = false;
+	let under = false;
+	let run = 0;
+	let maxRun = 0;
+	let prevDigit = false;
+	let digitSep = false;
+	let paren = false;
+	let upper = false;
 	for (let i = 0; i < s.length; i++) {
 		const c = s.charCodeAt(i);
-		if (c >= 48 && c <= 57) digits++;
-		else if (c === 64) at = true;
-		else if (c === 46) dot = true;
-		else if (c === 58) colons++;
-		else if (c === 45) dash = true;
+		if (c >= 48 && c <= 57) {
+			digits++;
+			run++;
+			if (run > maxRun) maxRun = run;
+			prevDigit = true;
+			continue;
+		}
+		if (c === 32 || c === 45) {
+			if (prevDigit) digitSep = true;
+			else run = 0;
+			if (c === 45) dash = true;
+		} else {
+			run = 0;
+			if (c === 46) {
+				dot = true;
+				if (prevDigit) digitSep = true;
+			} else if (c === 64) at = true;
+			else if (c === 58) colons++;
+			else if (c === 95) under = true;
+			else if (c === 40) paren = true;
+			else if (c >= 65 && c <= 90) upper = true;
+		}
+		prevDigit = false;
 	}
 	ST.digits = digits;
 	ST.at = at;
 	ST.dot = dot;
 	ST.colons = colons;
 	ST.dash = dash;
+	ST.under = under;
+	ST.digitRun = maxRun;
+	ST.digitSep = digitSep;
+	ST.paren = paren;
+	ST.upper = upper;
 	return ST;
 }
 

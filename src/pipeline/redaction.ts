@@ -82,15 +82,43 @@ export function createRedactionProcessor(
 	];
 	const summary = cfg.summary ?? "silent";
 
+	// Values repeat heavily across items (methods, routes, user agents, statements): memoize the
+	// scrub result per string (bounded; the output depends only on the input and the fixed hasher).
+	const scrubMemo = new Map<string, string>();
+	const SCRUB_MEMO_MAX = 8192;
+	const SCRUB_MEMO_LEN = 512;
+	const scrubUncached = (s: string): string => {
+		if (allowedValues.length) {
+			for (let i = 0; i < allowedValues.length; i++)
+				if ((allowedValues[i] as RegExp).test(s)) return s;
+		}
+		return scrubString(s, detectors, replace);
+	};
 	const scrub = (s: string): string => {
 		if (detectors.length === 0 || s.length < 6) return s;
-		if (allowedValues.length && allowedValues.some((r) => r.test(s))) return s;
-		return scrubString(s, detectors, replace);
+		if (s.length > SCRUB_MEMO_LEN) return scrubUncached(s);
+		let out = scrubMemo.get(s);
+		if (out === undefined) {
+			out = scrubUncached(s);
+			if (scrubMemo.size >= SCRUB_MEMO_MAX) scrubMemo.clear();
+			scrubMemo.set(s, out);
+		}
+		return out;
 	};
 
 	/** scrubs a value in place; returns whether it changed */
 	const scrubValue = (v: AnyValue | null | undefined, depth = 0): boolean => {
 		if (v == null || depth > 32) return false;
+		const sv = v.stringValue;
+		if (typeof sv === "string") {
+			if (sv.length < 6 || detectors.length === 0) return false;
+			const out = scrub(sv);
+			if (out === sv) return false;
+			v.stringValue = out;
+			return true;
+		}
+		if (sv === undefined && v.arrayValue == null && v.kvlistValue == null)
+			return false;
 		switch (anyValueKind(v)) {
 			case "string": {
 				const s = v.stringValue as string;
@@ -110,7 +138,7 @@ export function createRedactionProcessor(
 			case "kvlist": {
 				let changed = false;
 				for (const kv of v.kvlistValue?.values ?? []) {
-					if (blockedKeys.some((r) => r.test(kv.key))) {
+					if (blockedKeys.length && keyBlocked(kv.key)) {
 						kv.value = { stringValue: maskWhole(kv.value) };
 						changed = true;
 					} else if (scrubValue(kv.value, depth + 1)) changed = true;

@@ -10,8 +10,9 @@ import { migrate } from '../../src/clickhouse/migrate.js';
 import { startLoader, type Loader } from '../../src/loader/loader.js';
 import { parsePricing } from '../../src/loader/pricing.js';
 import { encodeProtobuf } from '../../src/otlp/codec.js';
-import { intValue, stringValue } from '../../src/otlp/anyvalue.js';
-import type { ExportLogsServiceRequest, ExportTraceServiceRequest } from '../../src/otlp/model.js';
+import { stringValue } from '../../src/otlp/anyvalue.js';
+import type { ExportLogsServiceRequest } from '../../src/otlp/model.js';
+import { BASE, makeTraces } from '../../src/loader/testdata/spans.js';
 
 const id = randomBytes(4).toString('hex');
 const db = `sieve_loader_${id}`;
@@ -22,27 +23,6 @@ const kafka = new Kafka({ brokers: [process.env.KAFKA_BROKERS ?? '127.0.0.1:9092
 const producer = kafka.producer({ allowAutoTopicCreation: true });
 const registry = new Registry();
 let loader: Loader | undefined;
-
-const BASE = 1_700_000_000_000n * 1_000_000n;
-export function makeTraces(batch: number, n: number): ExportTraceServiceRequest {
-  const spans = [];
-  for (let i = 0; i < n; i++) {
-    const k = batch * n + i;
-    const start = BASE + BigInt(k) * 7_000_000_000n; // spread over many minutes
-    const llm = k % 3 === 0;
-    spans.push({
-      traceId: Buffer.from(randomBytes(16)), spanId: Buffer.from(randomBytes(8)), name: `op${k % 4}`, kind: 2,
-      startTimeUnixNano: start.toString(), endTimeUnixNano: (start + BigInt(1_000_000 + (k % 97) * 100_000)).toString(),
-      status: { code: k % 5 === 0 ? 2 : 0 },
-      attributes: llm ? [
-        { key: 'gen_ai.provider.name', value: stringValue('openai') }, { key: 'gen_ai.operation.name', value: stringValue('chat') },
-        { key: 'gen_ai.request.model', value: stringValue(k % 2 ? 'gpt-4o' : 'mystery') },
-        { key: 'gen_ai.usage.input_tokens', value: intValue(100 + (k % 10)) }, { key: 'gen_ai.usage.output_tokens', value: intValue(20) },
-      ] : [],
-    });
-  }
-  return { resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: stringValue(`svc${batch % 2}`) }, { key: 'tenant.id', value: stringValue('acme') }] }, scopeSpans: [{ scope: { name: 's' }, spans }] }] };
-}
 
 before(async () => {
   await migrate({ client, database: db });
@@ -64,7 +44,7 @@ async function scalar(q: string): Promise<number> {
   const rows = (await rs.json()) as Record<string, unknown>[];
   return Number(Object.values(rows[0] ?? {})[0] ?? 0);
 }
-async function waitFor(q: string, want: number, ms = 60_000): Promise<number> {
+async function waitFor(q: string, want: number, ms = Number(process.env.WAIT_MS ?? 60_000)): Promise<number> {
   const end = Date.now() + ms;
   let got = -1;
   while (Date.now() < end) {
@@ -88,7 +68,7 @@ test('round trip: spans + logs load, garbage goes to the DLQ, rollups equal raw 
 
   loader = await startLoader({
     brokers: [process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'], topics: { [spansTopic]: 'traces', [logsTopic]: 'logs' }, groupId: `g_${id}`,
-    client, database: db, logger: pino({ level: 'silent' }), registry,
+    client, database: db, logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }), registry,
     pricing: parsePricing('providers:\n  openai:\n    gpt-4o: {input_per_million: 2.5, output_per_million: 10}\n'),
     batch: { maxBytes: 20_000 },
   });

@@ -1,0 +1,74 @@
+// Loader throughput: pre-produce SPANS spans (512-span messages, 20 attributes) to a fresh topic, then
+// time the loader consuming them into ClickHouse. Run: node --import tsx test/bench/loader.bench.ts
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { createClickHouseClient } from '../../src/clickhouse/client.js';
+import { migrate } from '../../src/clickhouse/migrate.js';
+import { startLoader } from '../../src/loader/loader.js';
+import { encodeProtobuf } from '../../src/otlp/codec.js';
+import { intValue, stringValue } from '../../src/otlp/anyvalue.js';
+import type { ExportTraceServiceRequest, KeyValue } from '../../src/otlp/model.js';
+
+const SPANS = Number(process.env.SPANS ?? 300_000);
+const PER = 512;
+const id = randomBytes(4).toString('hex');
+const db = `sieve_bench_${id}`;
+const topic = `bench_spans_${id}`;
+const brokers = [process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'];
+const client = createClickHouseClient();
+const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
+const now = BigInt(Date.now() - 600_000) * 1_000_000n;
+
+function batch(b: number): Uint8Array {
+  const spans = [];
+  for (let i = 0; i < PER; i++) {
+    const k = b * PER + i;
+    const attrs: KeyValue[] = [];
+    for (let j = 0; j < 18; j++) attrs.push({ key: `attr.key_${j}`, value: stringValue(`value-${k % 97}-${j}`) });
+    attrs.push({ key: 'gen_ai.operation.name', value: stringValue(k % 4 === 0 ? 'chat' : '') });
+    attrs.push({ key: 'gen_ai.usage.input_tokens', value: intValue(k % 1000) });
+    const start = now + BigInt(k) * 1_000_000n;
+    spans.push({ traceId: randomBytes(16), spanId: randomBytes(8), name: `GET /api/${k % 20}`, kind: 2, startTimeUnixNano: start.toString(), endTimeUnixNano: (start + 5_000_000n).toString(), attributes: attrs, status: { code: k % 50 === 0 ? 2 : 1 } });
+  }
+  const req: ExportTraceServiceRequest = { resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: stringValue(`svc${b % 5}`) }, { key: 'tenant.id', value: stringValue('t') }] }, scopeSpans: [{ scope: { name: 'bench' }, spans }] }] };
+  return encodeProtobuf('traces', req);
+}
+
+await migrate({ client, database: db });
+const admin = kafka.admin();
+await admin.connect();
+await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+await admin.disconnect();
+const producer = kafka.producer();
+await producer.connect();
+const nMsgs = Math.ceil(SPANS / PER);
+for (let b = 0; b < nMsgs; b += 20) {
+  const msgs = [];
+  for (let i = b; i < Math.min(nMsgs, b + 20); i++) msgs.push({ value: Buffer.from(batch(i)) });
+  await producer.send({ topic, messages: msgs });
+}
+await producer.disconnect();
+const total = nMsgs * PER;
+console.error(`produced ${total} spans in ${nMsgs} messages`);
+
+const t0 = performance.now();
+const loader = await startLoader({ brokers, topics: { [topic]: 'traces' }, groupId: `bench_${id}`, client, database: db, logger: pino({ level: 'warn' }), registry: new Registry(), batch: { maxBytes: 32 * 1024 * 1024 } });
+let n = 0;
+let lastLog = 0;
+while (n < total) {
+  await new Promise((r) => setTimeout(r, 250));
+  const rs = await client.query({ query: `SELECT count() AS n FROM ${db}.otel_traces`, format: 'JSONEachRow' });
+  n = Number(((await rs.json()) as { n: string }[])[0]?.n ?? 0);
+  if (performance.now() - lastLog > 2000) {
+    lastLog = performance.now();
+    console.error(`  ${n}/${total} rows`);
+  }
+  if (performance.now() - t0 > 300_000) break;
+}
+const secs = (performance.now() - t0) / 1000;
+console.log(JSON.stringify({ bench: 'loader', spans: n, seconds: Number(secs.toFixed(2)), spansPerSec: Math.round(n / secs) }));
+await loader.stop();
+await client.command({ query: `DROP DATABASE IF EXISTS ${db}` });
+await client.close();
