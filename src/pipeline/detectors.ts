@@ -92,8 +92,7 @@ export const BUILTIN_DETECTORS: Record<DetectorName, Detector> = {
 	bearer_token: {
 		name: "bearer_token",
 		re: /\b(?:[Bb]earer|BEARER)\s+([A-Za-z0-9._~+/=-]{8,})/g,
-		pre: (s) =>
-			s.length >= 15 && (s.includes("earer") || s.includes("EARER")),
+		pre: (s) => s.length >= 15 && (s.includes("earer") || s.includes("EARER")),
 		group: 1,
 	},
 	api_key: {
