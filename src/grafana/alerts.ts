@@ -35,7 +35,7 @@ export const ALERTS: AlertQuery[] = [
     lookbackSeconds: 300,
     sql: `SELECT ServiceName, sum(Errors) / sum(Calls) AS ErrorRate
 FROM spans_1m WHERE $__timeFilter(Minute)
-GROUP BY ServiceName HAVING sum(Calls) >= 20`,
+GROUP BY ServiceName HAVING sum(Calls) > 0`,
     columns: ["ServiceName", "ErrorRate"],
     op: "gt",
     threshold: 0.05,

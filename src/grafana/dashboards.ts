@@ -133,7 +133,7 @@ function serviceOverview(): BuiltDashboard {
       columns: ["ServiceName", "SpanName", "SpanKind", "Calls", "ErrorRate", "P50Ms", "P95Ms", "P99Ms"],
       overrides: [unitOverride("Calls", "short"), unitOverride("ErrorRate", "percentunit")],
       sql: `SELECT ServiceName, SpanName, any(SpanKind) AS SpanKind, sum(Calls) AS Calls,
-        sum(Errors) / greatest(sum(Calls), 1) AS ErrorRate,
+        sum(Errors) / greatest(Calls, 1) AS ErrorRate,
         ${QUANTILES} AS q, q[1] / 1e6 AS P50Ms, q[3] / 1e6 AS P95Ms, q[4] / 1e6 AS P99Ms
         FROM spans_1m WHERE ${SPAN_FILTER}
         GROUP BY ServiceName, SpanName ORDER BY Calls DESC LIMIT 200`,
@@ -215,7 +215,7 @@ function aiAgents(): BuiltDashboard {
       w: 24,
       columns: ["Provider", "Model", "Calls", "ErrorRate", "P50Ms", "P90Ms", "P95Ms"],
       overrides: [unitOverride("Calls", "short"), unitOverride("ErrorRate", "percentunit")],
-      sql: `SELECT Provider, Model, sum(Calls) AS Calls, sum(Errors) / greatest(sum(Calls), 1) AS ErrorRate,
+      sql: `SELECT Provider, Model, sum(Calls) AS Calls, sum(Errors) / greatest(Calls, 1) AS ErrorRate,
         ${QUANTILES} AS q, q[1] / 1e6 AS P50Ms, q[2] / 1e6 AS P90Ms, q[3] / 1e6 AS P95Ms
         FROM llm_1m WHERE ${LLM_FILTER} AND Model != ''
         GROUP BY Provider, Model ORDER BY Calls DESC`,
