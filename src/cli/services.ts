@@ -2,7 +2,10 @@
  * Long-running commands: `sieve receiver`, `sieve loader`, `sieve all`, and `sieve migrate`.
  * This is the composition root — the only place that reads env for wiring and owns signals.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 import pino from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { clickhouseConfigFromEnv, createClickHouseClient } from '../clickhouse/client.js';
@@ -37,6 +40,25 @@ function schemaOptionsFromEnv(): { rawTtlDays?: number; rollupTtlDays?: number; 
   };
 }
 
+const apiKeysFileSchema = z.array(
+  z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256'), tenant: z.string().min(1), name: z.string().optional() }),
+);
+
+/**
+ * API keys from SIEVE_API_KEYS_FILE (a YAML list of {sha256, tenant, name}) when the pipeline file
+ * configures none — lets one image run any preset with keys mounted as a secret.
+ */
+export function withApiKeysFromEnv(config: SieveConfig, env: NodeJS.ProcessEnv = process.env): SieveConfig {
+  const file = env.SIEVE_API_KEYS_FILE;
+  if (!file || config.receiver.auth) return config;
+  const parsed = apiKeysFileSchema.safeParse(parseYaml(readFileSync(file, 'utf8')));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${file}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  return { ...config, receiver: { ...config.receiver, auth: { keys: parsed.data } } };
+}
+
 export function configPathFrom(flag: string | undefined): string {
   return resolve(flag ?? process.env.SIEVE_CONFIG ?? 'collector-config/sieve.yaml');
 }
@@ -56,7 +78,7 @@ function brokersOf(config: SieveConfig): string[] {
 export async function runServices(command: ServiceCommand, opts: ServiceOptions): Promise<number> {
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { service: `sieve-${command}` } });
   const configPath = configPathFrom(opts.configPath);
-  const config = loadSieveConfig(configPath);
+  const config = withApiKeysFromEnv(loadSieveConfig(configPath));
   logger.info({ config: configPath }, 'config loaded');
   const closers: (() => Promise<void>)[] = [];
 
@@ -64,10 +86,13 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
     const holder = new ConfigHolder(config);
+    // the receiver's listen address and auth are fixed at start; reloads swap the pipelines
     const watcher = watchConfig(configPath, {
-      holder,
       registry,
-      onReload: () => logger.info({ config: configPath }, 'config reloaded'),
+      onReload: (next) => {
+        holder.swap(withApiKeysFromEnv(next));
+        logger.info({ config: configPath }, 'config reloaded');
+      },
       onError: (err) => logger.error({ err: err.message, config: configPath }, 'config reload refused; keeping the running pipeline'),
     });
     const onHup = () => watcher.reload();

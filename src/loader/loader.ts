@@ -7,7 +7,7 @@ import type { Signal } from '../otlp/model.js';
 import { logRows } from './logs-rows.js';
 import { metricRows } from './metrics-rows.js';
 import type { PricingTable } from './pricing.js';
-import { traceLines } from './traces-rows.js';
+import { traceRows } from './traces-rows.js';
 
 export interface LoaderOptions {
   brokers: string[];
@@ -47,7 +47,9 @@ export function messageToRows(signal: Signal, value: Buffer, pricing: PricingTab
     const req = decodeProtobuf('traces', value);
     const before = arr.length;
     try {
-      n = traceLines(req, { pricing, onUnknownModel: onUnknown }, arr);
+      const rows = traceRows(req, { pricing, onUnknownModel: onUnknown });
+      for (let i = 0; i < rows.length; i++) arr.push(JSON.stringify(rows[i]));
+      n = rows.length;
     } catch (err) {
       arr.length = before; // no partial rows from a poison message
       throw err;
@@ -90,7 +92,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
   const consumer: Consumer = kafka.consumer({
     groupId: opts.groupId,
     maxBytes,
-    maxBytesPerPartition: maxBytes, // kafkajs default is 1 MiB/partition → tiny inserts
+    maxBytesPerPartition: maxBytes, // kafkajs default is 1 MiB/partition
     maxWaitTimeInMs: opts.batch?.maxWaitMs ?? 1000,
     sessionTimeout: 30_000,
   });

@@ -8,7 +8,7 @@ import { extractGenAi } from '../../../src/loader/genai.js';
 import { logRows } from '../../../src/loader/logs-rows.js';
 import { metricRows } from '../../../src/loader/metrics-rows.js';
 import { computeCost, findPrice, loadPricing, parsePricing } from '../../../src/loader/pricing.js';
-import { traceLines, traceRows } from '../../../src/loader/traces-rows.js';
+import { traceRows } from '../../../src/loader/traces-rows.js';
 
 const kv = (key: string, v: ReturnType<typeof stringValue>): KeyValue => ({ key, value: v });
 const res = [kv('service.name', stringValue('svc')), kv('tenant.id', stringValue('t1')), kv('deployment.environment', stringValue('prod'))];
@@ -70,36 +70,6 @@ describe('traceRows', () => {
     // prefix gpt-4o: 800 input * 2.5 + 500 * 10 + 200 * 1.25 per million
     assert.ok(Math.abs((r.GenAiCostUsd as number) - (800 * 2.5 + 500 * 10 + 200 * 1.25) / 1e6) < 1e-12);
     assert.deepEqual(unknown, []);
-  });
-});
-
-describe('traceLines', () => {
-  test('emits exactly the JSON of traceRows (escaping, duplicates, events, links, genai)', () => {
-    const req = {
-      resourceSpans: [{
-        resource: { attributes: [...res, kv('service.name', stringValue('dup')), kv('q"\\\n\u2028', stringValue('v"\t\u0001é'))] },
-        scopeSpans: [{
-          scope: { name: 's"c', version: '1' },
-          spans: [{
-            traceId: hexToBytes('0102030405060708090a0b0c0d0e0f10'), spanId: hexToBytes('1112131415161718'),
-            traceState: 'a="b"', name: 'chat\n"x"', kind: 9, startTimeUnixNano: '1700000000123456789', endTimeUnixNano: '1600000000000000000',
-            attributes: [kv('gen_ai.system', stringValue('openai')), kv('gen_ai.request.model', stringValue('gpt-4o')), kv('gen_ai.usage.prompt_tokens', intValue(10)),
-              kv('x', doubleValue(1.5)), kv('x', stringValue('second')), kv('__proto__', stringValue('p')), kv('gen_ai.usage.cost', doubleValue(0.25))],
-            events: [{ timeUnixNano: '1700000000500000001', name: 'e"v', attributes: [kv('k', intValue(3))] }, { name: 'e2' }],
-            links: [{ traceId: hexToBytes('ff'.repeat(16)), spanId: hexToBytes('ee'.repeat(8)), traceState: 'x=y', attributes: [kv('l', stringValue('v'))] }],
-            status: { code: 2, message: 'bo"om' },
-          }, { name: 'plain', attributes: [kv('gen_ai.system', stringValue('nope')), kv('gen_ai.request.model', stringValue('zzz')), kv('gen_ai.usage.input_tokens', intValue(5))] }],
-        }],
-      }],
-    };
-    const u1: string[] = [];
-    const u2: string[] = [];
-    const rows = traceRows(req, { pricing, onUnknownModel: (p, m) => u1.push(`${p}/${m}`) });
-    const lines: string[] = ['pre'];
-    assert.equal(traceLines(req, { pricing, onUnknownModel: (p, m) => u2.push(`${p}/${m}`) }, lines), 2);
-    assert.equal(lines.length, 3);
-    for (let i = 0; i < rows.length; i++) assert.deepEqual(JSON.parse(lines[i + 1]!), JSON.parse(JSON.stringify(rows[i])));
-    assert.deepEqual(u2, u1);
   });
 });
 
