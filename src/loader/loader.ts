@@ -41,20 +41,9 @@ export function messageToRows(signal: Signal, value: Buffer, pricing: PricingTab
   };
   let n = 0;
   if (signal === 'traces') {
-    let arr = into.get('otel_traces');
-    const had = arr !== undefined;
-    arr ??= [];
-    const req = decodeProtobuf('traces', value);
-    const before = arr.length;
-    try {
-      const rows = traceRows(req, { pricing, onUnknownModel: onUnknown });
-      for (let i = 0; i < rows.length; i++) arr.push(JSON.stringify(rows[i]));
-      n = rows.length;
-    } catch (err) {
-      arr.length = before; // no partial rows from a poison message
-      throw err;
-    }
-    if (!had && n > 0) into.set('otel_traces', arr);
+    const rows = traceRows(decodeProtobuf('traces', value), { pricing, onUnknownModel: onUnknown });
+    add('otel_traces', rows);
+    n = rows.length;
   } else if (signal === 'logs') {
     const rows = logRows(decodeProtobuf('logs', value));
     add('otel_logs', rows);

@@ -61,4 +61,3 @@ export function traceRows(req: ExportTraceServiceRequest, opts: TraceMapOptions 
   }
   return rows;
 }
-

@@ -1,0 +1,189 @@
+/**
+ * Receiver during a Kafka outage: with the real receiver (default pipeline) against the real local
+ * broker, requests get 200 while Kafka is up; once the broker is stopped they get 503/429 with a
+ * Retry-After header within a bounded time, the process stays up with bounded RSS; after the broker
+ * is started again the SAME receiver/exporter answers 200 again, and every acknowledged item is in
+ * Kafka (at-least-once; exactly once when no refusal was ambiguous).
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import { Kafka, logLevel } from 'kafkajs';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { loadSieveConfig } from '../../src/config/index.js';
+import { KafkaExporter, ensureTopics } from '../../src/kafka/exporter.js';
+import { countItems, decodeJson, decodeProtobuf, encodeProtobuf } from '../../src/otlp/codec.js';
+import { buildReceiver } from '../../src/receiver/server.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const KAFKA_SH = join(ROOT, 'deploy', 'local', 'kafka.sh');
+const id = randomBytes(4).toString('hex');
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const topics = [`outage_${id}_otlp_spans`, `outage_${id}_otlp_logs`, `outage_${id}_otlp_metrics`];
+const SPANS_PER_REQUEST = 10;
+const REQUEST_DEADLINE_MS = 15_000;
+
+let app: FastifyInstance;
+let exporter: KafkaExporter;
+let kafkaStopped = false;
+const dir = mkdtempSync(join(tmpdir(), 'sieve-outage-'));
+
+function kafka(cmd: 'start' | 'stop'): void {
+  execFileSync('bash', [KAFKA_SH, cmd], { stdio: 'ignore', timeout: 120_000 });
+}
+
+before(async () => {
+  process.env.SIEVE_HASH_KEY = randomBytes(32).toString('hex');
+  let yaml = readFileSync(join(ROOT, 'collector-config', 'sieve.yaml'), 'utf8');
+  yaml = yaml.replace(/topic: (otlp_\w+)/g, `topic: outage_${id}_$1`);
+  writeFileSync(join(dir, 'sieve.yaml'), yaml);
+  const config = loadSieveConfig(join(dir, 'sieve.yaml'));
+  delete process.env.SIEVE_HASH_KEY;
+  assert.equal(config.pipelines.traces?.exporter.topic, topics[0]);
+  await ensureTopics(brokers, topics);
+  const logger = pino({ level: 'silent' });
+  const registry = new Registry();
+  exporter = new KafkaExporter({ brokers, clientId: `outage-${id}`, logger, registry, probeIntervalMs: 500 });
+  await exporter.start();
+  app = await buildReceiver({ settings: config.receiver, getPipelines: () => config.pipelines, exporter, logger, registry, dev: true });
+  await app.ready();
+});
+
+after(async () => {
+  if (kafkaStopped) kafka('start'); // other tests share the broker
+  await app?.close();
+  await exporter?.stop();
+  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics }).catch(() => {});
+  await admin.disconnect();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let seq = 0;
+function payload(): Buffer {
+  const n = seq++;
+  const traceId = randomBytes(16).toString('hex');
+  const spans = Array.from({ length: SPANS_PER_REQUEST }, (_, i) => ({
+    traceId,
+    spanId: randomBytes(8).toString('hex'),
+    name: `op-${n}-${i}`,
+    kind: 2,
+    startTimeUnixNano: '1700000000000000000',
+    endTimeUnixNano: '1700000001000000000',
+    attributes: [{ key: 'req', value: { intValue: String(n) } }],
+  }));
+  const json = { resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'outage' } }] }, scopeSpans: [{ scope: { name: 't' }, spans }] }] };
+  return Buffer.from(encodeProtobuf('traces', decodeJson('traces', json)));
+}
+
+interface Outcome {
+  status: number;
+  retryAfter: string | undefined;
+  body: string;
+  ms: number;
+}
+
+let acknowledged = 0;
+let ambiguous = 0; // refusals after which the data may still have reached Kafka
+
+async function send(): Promise<Outcome> {
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const res = await Promise.race([
+    app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: payload() }),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`request hung for more than ${REQUEST_DEADLINE_MS} ms`)), REQUEST_DEADLINE_MS);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  const out: Outcome = { status: res.statusCode, retryAfter: res.headers['retry-after'] as string | undefined, body: res.body, ms: Date.now() - started };
+  if (out.status === 200) acknowledged += SPANS_PER_REQUEST;
+  else if (!/not reachable|shutting down|memory limit/.test(out.body)) ambiguous++;
+  return out;
+}
+
+async function readItems(expectedItems: number): Promise<number> {
+  const k = new Kafka({ brokers, logLevel: logLevel.NOTHING });
+  const consumer = k.consumer({ groupId: `outage-${id}` });
+  let items = 0;
+  await consumer.connect();
+  await consumer.subscribe({ topic: topics[0] as string, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      if (message.value) items += countItems('traces', decodeProtobuf('traces', message.value));
+    },
+  });
+  const deadline = Date.now() + 30_000;
+  while (items < expectedItems && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 1500));
+  await consumer.disconnect();
+  return items;
+}
+
+test('503 + Retry-After while Kafka is down, recovery without restart, no acknowledged item lost', { timeout: 240_000 }, async () => {
+  // 1. Kafka up: every request is acknowledged.
+  for (let i = 0; i < 20; i++) {
+    const r = await send();
+    assert.equal(r.status, 200, r.body);
+  }
+  const before = acknowledged;
+
+  // 2. Kafka down.
+  kafkaStopped = true;
+  kafka('stop');
+  try {
+    const rssStart = process.memoryUsage().rss;
+    let rssPeak = rssStart;
+    const refusals: Outcome[] = [];
+    // the first requests after the stop may take up to the send timeout; then refusals are immediate
+    const deadline = Date.now() + 12_000;
+    let firstRefusalAt = 0;
+    while (Date.now() < deadline) {
+      const batch = await Promise.all(Array.from({ length: 5 }, () => send()));
+      for (const r of batch) {
+        assert.ok([200, 429, 503].includes(r.status), `unexpected ${r.status}: ${r.body}`);
+        if (r.status !== 200) {
+          assert.ok(r.retryAfter !== undefined && Number(r.retryAfter) > 0, `${r.status} without Retry-After`);
+          refusals.push(r);
+          if (firstRefusalAt === 0) firstRefusalAt = Date.now();
+        }
+      }
+      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+      // keep sending for a few seconds after the first refusal
+      if (firstRefusalAt !== 0 && Date.now() - firstRefusalAt > 4000) break;
+    }
+    assert.ok(refusals.length > 0, 'no request was refused while Kafka was down');
+    assert.ok(rssPeak - rssStart < 256 * 1024 * 1024, `RSS grew by ${((rssPeak - rssStart) / 1048576).toFixed(0)} MiB during the outage`);
+    assert.equal(exporter.isReady(), false);
+  } finally {
+    // 3. Kafka back.
+    kafka('start');
+    kafkaStopped = false;
+  }
+
+  // 4. The same receiver/exporter accepts data again within 30 s.
+  const recoverBy = Date.now() + 30_000;
+  let last: Outcome | undefined;
+  while (Date.now() < recoverBy) {
+    last = await send();
+    if (last.status === 200) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.equal(last?.status, 200, `no 200 within 30 s of Kafka restarting: ${last?.status} ${last?.body}`);
+  for (let i = 0; i < 10; i++) {
+    const r = await send();
+    assert.equal(r.status, 200, r.body);
+  }
+  assert.ok(acknowledged >= before + 11 * SPANS_PER_REQUEST);
+
+  // 5. Every acknowledged item is in Kafka.
+  const inKafka = await readItems(acknowledged);
+  assert.ok(inKafka >= acknowledged, `only ${inKafka} of ${acknowledged} acknowledged spans in Kafka`);
+  if (ambiguous === 0) assert.equal(inKafka, acknowledged, 'duplicates although no refusal was ambiguous');
+});
