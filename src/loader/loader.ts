@@ -63,7 +63,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function startLoader(opts: LoaderOptions): Promise<Loader> {
   const { client, database, logger, registry } = opts;
   const maxBytes = opts.batch?.maxBytes ?? 16 * 1024 * 1024;
-  const maxRows = opts.batch?.maxRows ?? 50_000;
   const initialMs = opts.retry?.initialMs ?? 200;
   const maxMs = opts.retry?.maxMs ?? 10_000;
   const m = {
@@ -81,8 +80,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
   const consumer: Consumer = kafka.consumer({
     groupId: opts.groupId,
     maxBytes,
-    maxBytesPerPartition: maxBytes, // kafkajs default is 1 MiB/partition
-    maxWaitTimeInMs: opts.batch?.maxWaitMs ?? 1000,
+    maxWaitTimeInMs: opts.batch?.maxWaitMs ?? 500,
     sessionTimeout: 30_000,
   });
   let ready = false;
@@ -114,36 +112,12 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
   async function eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload) {
     const signal = opts.topics[batch.topic];
     if (!signal || batch.messages.length === 0) return;
+    const first = batch.messages[0]!.offset;
     const last = batch.messages[batch.messages.length - 1]!.offset;
-    // Map messages in chunks of ~maxRows; insert chunk k while chunk k+1 is being decoded/mapped.
-    // Offsets are resolved/committed only after every chunk of the batch was inserted.
-    let tables: TableRows = new Map();
-    let chunkRows = 0;
-    let chunkBytes = 0;
-    let chunkFirst: string | undefined;
-    let inflight: Promise<void> | undefined;
-    const flush = async (chunkLast: string) => {
-      const t = tables;
-      const first = chunkFirst!;
-      tables = new Map();
-      chunkRows = 0;
-      chunkBytes = 0;
-      chunkFirst = undefined;
-      if (inflight) await inflight; // at most one insert in flight per partition
-      inflight = (async () => {
-        for (const [table, lines] of t) {
-          await insertWithRetry(table, lines, `${batch.topic}-${batch.partition}-${first}-${chunkLast}-${table}`);
-          await heartbeat().catch(() => undefined);
-        }
-      })();
-      inflight.catch(() => undefined); // observed when awaited below
-    };
-    for (let i = 0; i < batch.messages.length; i++) {
-      const msg = batch.messages[i]!;
-      chunkFirst ??= msg.offset;
+    const tables: TableRows = new Map();
+    for (const msg of batch.messages) {
       try {
-        chunkRows += messageToRows(signal, msg.value ?? Buffer.alloc(0), opts.pricing, onUnknown, tables);
-        chunkBytes += msg.value?.length ?? 0;
+        messageToRows(signal, msg.value ?? Buffer.alloc(0), opts.pricing, onUnknown, tables);
       } catch (err) {
         await producer.send({
           topic: `${batch.topic}.dlq`,
@@ -155,11 +129,11 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
         m.dlq.inc({ topic: batch.topic });
         logger.warn({ topic: batch.topic, partition: batch.partition, offset: msg.offset, err: String(err) }, 'poison message sent to DLQ');
       }
-      if (chunkRows >= maxRows || chunkBytes >= maxBytes) await flush(msg.offset);
-      else if (inflight) await new Promise<void>((r) => setImmediate(r)); // let the in-flight insert make I/O progress
     }
-    if (chunkFirst !== undefined) await flush(last);
-    if (inflight) await inflight;
+    for (const [table, lines] of tables) {
+      await insertWithRetry(table, lines, `${batch.topic}-${batch.partition}-${first}-${last}-${table}`);
+      await heartbeat().catch(() => undefined);
+    }
     if (!isRunning() || isStale()) return;
     resolveOffset(last);
     await commitOffsetsIfNecessary();

@@ -54,7 +54,7 @@ const total = nMsgs * PER;
 console.error(`produced ${total} spans in ${nMsgs} messages`);
 
 const t0 = performance.now();
-const loader = await startLoader({ brokers, topics: { [topic]: 'traces' }, groupId: `bench_${id}`, client, database: db, logger: pino({ level: 'warn' }), registry: new Registry(), batch: { maxBytes: 32 * 1024 * 1024, maxRows: Number(process.env.MAX_ROWS ?? 50_000) } });
+const loader = await startLoader({ brokers, topics: { [topic]: 'traces' }, groupId: `bench_${id}`, client, database: db, logger: pino({ level: 'warn' }), registry: new Registry(), batch: { maxBytes: 32 * 1024 * 1024 } });
 let n = 0;
 let lastLog = 0;
 while (n < total) {

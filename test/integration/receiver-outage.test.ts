@@ -5,19 +5,20 @@
  * is started again the SAME receiver/exporter answers 200 again, and every acknowledged item is in
  * Kafka (at-least-once; exactly once when no refusal was ambiguous).
  */
+
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { loadSieveConfig } from '../../src/config/index.js';
-import { KafkaExporter, ensureTopics } from '../../src/kafka/exporter.js';
+import { ensureTopics, KafkaExporter } from '../../src/kafka/exporter.js';
 import { countItems, decodeJson, decodeProtobuf, encodeProtobuf } from '../../src/otlp/codec.js';
 import { buildReceiver } from '../../src/receiver/server.js';
 
@@ -51,7 +52,14 @@ before(async () => {
   const registry = new Registry();
   exporter = new KafkaExporter({ brokers, clientId: `outage-${id}`, logger, registry, probeIntervalMs: 500 });
   await exporter.start();
-  app = await buildReceiver({ settings: config.receiver, getPipelines: () => config.pipelines, exporter, logger, registry, dev: true });
+  app = await buildReceiver({
+    settings: config.receiver,
+    getPipelines: () => config.pipelines,
+    exporter,
+    logger,
+    registry,
+    dev: true,
+  });
   await app.ready();
 });
 
@@ -79,7 +87,14 @@ function payload(): Buffer {
     endTimeUnixNano: '1700000001000000000',
     attributes: [{ key: 'req', value: { intValue: String(n) } }],
   }));
-  const json = { resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'outage' } }] }, scopeSpans: [{ scope: { name: 't' }, spans }] }] };
+  const json = {
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'outage' } }] },
+        scopeSpans: [{ scope: { name: 't' }, spans }],
+      },
+    ],
+  };
   return Buffer.from(encodeProtobuf('traces', decodeJson('traces', json)));
 }
 
@@ -97,12 +112,25 @@ async function send(): Promise<Outcome> {
   const started = Date.now();
   let timer: NodeJS.Timeout | undefined;
   const res = await Promise.race([
-    app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: payload() }),
+    app.inject({
+      method: 'POST',
+      url: '/v1/traces',
+      headers: { 'content-type': 'application/x-protobuf' },
+      payload: payload(),
+    }),
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`request hung for more than ${REQUEST_DEADLINE_MS} ms`)), REQUEST_DEADLINE_MS);
+      timer = setTimeout(
+        () => reject(new Error(`request hung for more than ${REQUEST_DEADLINE_MS} ms`)),
+        REQUEST_DEADLINE_MS,
+      );
     }),
   ]).finally(() => clearTimeout(timer));
-  const out: Outcome = { status: res.statusCode, retryAfter: res.headers['retry-after'] as string | undefined, body: res.body, ms: Date.now() - started };
+  const out: Outcome = {
+    status: res.statusCode,
+    retryAfter: res.headers['retry-after'] as string | undefined,
+    body: res.body,
+    ms: Date.now() - started,
+  };
   if (out.status === 200) acknowledged += SPANS_PER_REQUEST;
   else if (!/not reachable|shutting down|memory limit/.test(out.body)) ambiguous++;
   return out;
@@ -126,7 +154,9 @@ async function readItems(expectedItems: number): Promise<number> {
   return items;
 }
 
-test('503 + Retry-After while Kafka is down, recovery without restart, no acknowledged item lost', { timeout: 240_000 }, async () => {
+test('503 + Retry-After while Kafka is down, recovery without restart, no acknowledged item lost', {
+  timeout: 240_000,
+}, async () => {
   // 1. Kafka up: every request is acknowledged.
   for (let i = 0; i < 20; i++) {
     const r = await send();
@@ -159,7 +189,10 @@ test('503 + Retry-After while Kafka is down, recovery without restart, no acknow
       if (firstRefusalAt !== 0 && Date.now() - firstRefusalAt > 4000) break;
     }
     assert.ok(refusals.length > 0, 'no request was refused while Kafka was down');
-    assert.ok(rssPeak - rssStart < 256 * 1024 * 1024, `RSS grew by ${((rssPeak - rssStart) / 1048576).toFixed(0)} MiB during the outage`);
+    assert.ok(
+      rssPeak - rssStart < 256 * 1024 * 1024,
+      `RSS grew by ${((rssPeak - rssStart) / 1048576).toFixed(0)} MiB during the outage`,
+    );
     assert.equal(exporter.isReady(), false);
   } finally {
     // 3. Kafka back.
