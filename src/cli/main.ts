@@ -39,7 +39,9 @@ async function main(argv: string[]): Promise<number> {
         strict: true,
       });
       const { runServices } = await import('./services.js');
-      return runServices(command, { configPath: values.config, dev: values.dev ?? false });
+      const code = await runServices(command, { configPath: values.config, dev: values.dev ?? false });
+      // shutdown is complete (flushed, committed); client libraries may still hold reconnect timers
+      process.exit(code);
     }
     case 'migrate': {
       const { runMigrate } = await import('./services.js');
@@ -71,6 +73,7 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     process.stderr.write(`sieve: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    // a failed start may leave client reconnect timers behind; do not hang
+    process.exit(1);
   },
 );

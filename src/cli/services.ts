@@ -169,7 +169,6 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
         logger.error('graceful shutdown took longer than 30 s; exiting');
         done(1);
       }, 30_000);
-      timer.unref();
       (async () => {
         let code = 0;
         // receiver first (it feeds Kafka), then the loader
@@ -181,6 +180,7 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
             logger.error({ err: (err as Error).message }, 'error during shutdown');
           }
         }
+        clearTimeout(timer);
         logger.info('stopped');
         done(code);
       })();

@@ -41,8 +41,22 @@ function pipeline<S extends Signal>(signal: S) {
   };
 }
 
+/** Creates the topics, retrying while the broker is (re)starting (other suites may restart it). */
+async function ensureTopicsRetry(names: string[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await ensureTopics(brokers, names);
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
 before(async () => {
-  await ensureTopics(brokers, [topic]);
+  await ensureTopicsRetry([topic]);
   const logger = pino({ level: 'silent' });
   const registry = new Registry();
   exporter = new KafkaExporter({ brokers, clientId: `fuzz-${id}`, logger, registry });

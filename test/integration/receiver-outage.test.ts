@@ -156,7 +156,7 @@ async function readItems(expectedItems: number): Promise<number> {
 
 test('503 + Retry-After while Kafka is down, recovery without restart, no acknowledged item lost', {
   timeout: 240_000,
-}, async () => {
+}, async (t) => {
   // 1. Kafka up: every request is acknowledged.
   for (let i = 0; i < 20; i++) {
     const r = await send();
@@ -188,6 +188,9 @@ test('503 + Retry-After while Kafka is down, recovery without restart, no acknow
       // keep sending for a few seconds after the first refusal
       if (firstRefusalAt !== 0 && Date.now() - firstRefusalAt > 4000) break;
     }
+    t.diagnostic(
+      `outage: ${refusals.length} refusals (${refusals.filter((r) => r.status === 429).length} x 429), slowest ${Math.max(...refusals.map((r) => r.ms))} ms`,
+    );
     assert.ok(refusals.length > 0, 'no request was refused while Kafka was down');
     assert.ok(
       rssPeak - rssStart < 256 * 1024 * 1024,
@@ -217,6 +220,7 @@ test('503 + Retry-After while Kafka is down, recovery without restart, no acknow
 
   // 5. Every acknowledged item is in Kafka.
   const inKafka = await readItems(acknowledged);
+  t.diagnostic(`acknowledged ${acknowledged} spans, ${inKafka} in Kafka, ${ambiguous} ambiguous refusals`);
   assert.ok(inKafka >= acknowledged, `only ${inKafka} of ${acknowledged} acknowledged spans in Kafka`);
   if (ambiguous === 0) assert.equal(inKafka, acknowledged, 'duplicates although no refusal was ambiguous');
 });

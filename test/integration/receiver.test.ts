@@ -71,8 +71,22 @@ async function receiver(auth?: AuthSettings, maxRequestBodyBytes = MiB): Promise
   return a;
 }
 
+/** Creates the topics, retrying while the broker is (re)starting (other suites may restart it). */
+async function ensureTopicsRetry(names: string[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await ensureTopics(brokers, names);
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
 before(async () => {
-  await ensureTopics(brokers, Object.values(topics));
+  await ensureTopicsRetry(Object.values(topics));
   exporter = new KafkaExporter({ brokers, clientId: `rx-${id}`, logger, registry: new Registry() });
   await exporter.start();
   app = await receiver();
