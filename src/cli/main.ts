@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
       const { runServices } = await import('./services.js');
       const code = await runServices(command, { configPath: values.config, dev: values.dev ?? false });
       // shutdown is complete (flushed, committed); client libraries may still hold reconnect timers
-      process.exit(code);
+      return process.exit(code);
     }
     case 'migrate': {
       const { runMigrate } = await import('./services.js');

@@ -4,14 +4,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import pino from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import pino from 'pino';
-import { Registry, collectDefaultMetrics } from 'prom-client';
 import { clickhouseConfigFromEnv, createClickHouseClient } from '../clickhouse/client.js';
 import { migrate } from '../clickhouse/migrate.js';
 import { ConfigHolder, loadSieveConfig, watchConfig } from '../config/index.js';
-import { KafkaExporter, ensureTopics } from '../kafka/exporter.js';
+import { ensureTopics, KafkaExporter } from '../kafka/exporter.js';
 import { startLoader } from '../loader/loader.js';
 import { buildLoaderOpsServer } from '../loader/ops.js';
 import { loadPricing } from '../loader/pricing.js';
@@ -41,7 +41,11 @@ function schemaOptionsFromEnv(): { rawTtlDays?: number; rollupTtlDays?: number; 
 }
 
 const apiKeysFileSchema = z.array(
-  z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256'), tenant: z.string().min(1), name: z.string().optional() }),
+  z.object({
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256'),
+    tenant: z.string().min(1),
+    name: z.string().optional(),
+  }),
 );
 
 /**
@@ -93,7 +97,8 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
         holder.swap(withApiKeysFromEnv(next));
         logger.info({ config: configPath }, 'config reloaded');
       },
-      onError: (err) => logger.error({ err: err.message, config: configPath }, 'config reload refused; keeping the running pipeline'),
+      onError: (err) =>
+        logger.error({ err: err.message, config: configPath }, 'config reload refused; keeping the running pipeline'),
     });
     const onHup = () => watcher.reload();
     process.on('SIGHUP', onHup);
@@ -115,7 +120,11 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
     await app.listen({ host: config.receiver.host, port: config.receiver.port });
     await ops.listen({ host: OPS_HOST, port: RECEIVER_OPS_PORT });
     logger.info(
-      { otlp: `http://${config.receiver.host}:${config.receiver.port}`, ops: RECEIVER_OPS_PORT, auth: config.receiver.auth ? 'api keys' : 'off (dev)' },
+      {
+        otlp: `http://${config.receiver.host}:${config.receiver.port}`,
+        ops: RECEIVER_OPS_PORT,
+        auth: config.receiver.auth ? 'api keys' : 'off (dev)',
+      },
       `receiver listening: OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${config.receiver.port}`,
     );
     closers.push(async () => {
@@ -132,7 +141,12 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
     collectDefaultMetrics({ register: registry });
     const { database } = clickhouseConfigFromEnv();
     const client = createClickHouseClient();
-    const applied = await migrate({ client, database, ...schemaOptionsFromEnv(), log: (msg) => logger.info({ database }, msg) });
+    const applied = await migrate({
+      client,
+      database,
+      ...schemaOptionsFromEnv(),
+      log: (msg) => logger.info({ database }, msg),
+    });
     logger.info({ database, applied: applied.applied }, 'clickhouse schema up to date');
     const pricingFile = resolve(process.env.SIEVE_PRICING ?? 'collector-config/pricing.yaml');
     const topics: Record<string, 'traces' | 'logs' | 'metrics'> = {};
@@ -195,8 +209,16 @@ export async function runMigrate(): Promise<number> {
   const { database } = clickhouseConfigFromEnv();
   const client = createClickHouseClient();
   try {
-    const result = await migrate({ client, database, ...schemaOptionsFromEnv(), log: (msg) => logger.info({ database }, msg) });
-    logger.info({ database, applied: result.applied }, result.applied.length ? 'migrations applied' : 'schema already up to date');
+    const result = await migrate({
+      client,
+      database,
+      ...schemaOptionsFromEnv(),
+      log: (msg) => logger.info({ database }, msg),
+    });
+    logger.info(
+      { database, applied: result.applied },
+      result.applied.length ? 'migrations applied' : 'schema already up to date',
+    );
     return 0;
   } finally {
     await client.close();

@@ -34,7 +34,10 @@ export function renderSql(sql: string, opts: RenderOptions): string {
   if (opts.cluster != null && !IDENT.test(opts.cluster)) throw new Error(`invalid cluster name: ${opts.cluster}`);
   const raw = opts.rawTtlDays ?? 30;
   const rollup = opts.rollupTtlDays ?? 400;
-  for (const [k, v] of [['rawTtlDays', raw], ['rollupTtlDays', rollup]] as const) {
+  for (const [k, v] of [
+    ['rawTtlDays', raw],
+    ['rollupTtlDays', rollup],
+  ] as const) {
     if (!Number.isInteger(v) || v <= 0) throw new Error(`${k} must be a positive integer, got ${v}`);
   }
   return sql
@@ -48,14 +51,22 @@ export function renderSql(sql: string, opts: RenderOptions): string {
 function splitStatements(sql: string): string[] {
   return sql
     .split(/^\s*;\s*$/m)
-    .map((s) => s.split('\n').filter((l) => !/^\s*--/.test(l)).join('\n').trim())
+    .map((s) =>
+      s
+        .split('\n')
+        .filter((l) => !/^\s*--/.test(l))
+        .join('\n')
+        .trim(),
+    )
     .filter((s) => s.length > 0);
 }
 
 /** Every migration, rendered, in version order. */
 export function renderMigrations(opts: RenderOptions): Migration[] {
   const dir = opts.dir ?? MIGRATIONS_DIR;
-  const files = readdirSync(dir).filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
+    .sort();
   return files.map((f) => {
     const text = readFileSync(resolve(dir, f), 'utf8');
     return {
@@ -82,7 +93,10 @@ export async function migrate(opts: MigrateOptions): Promise<{ applied: string[]
   await client.command({
     query: `CREATE TABLE IF NOT EXISTS ${database}.sieve_schema_migrations${onCluster} (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now()) ENGINE = ${engine} ORDER BY version`,
   });
-  const rs = await client.query({ query: `SELECT version, name FROM ${database}.sieve_schema_migrations ORDER BY version`, format: 'JSONEachRow' });
+  const rs = await client.query({
+    query: `SELECT version, name FROM ${database}.sieve_schema_migrations ORDER BY version`,
+    format: 'JSONEachRow',
+  });
   const done = (await rs.json()) as { version: number; name: string }[];
   const doneVersions = new Set(done.map((r) => Number(r.version)));
   const latest = migrations.reduce((m, x) => Math.max(m, x.version), 0);

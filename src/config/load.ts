@@ -3,609 +3,516 @@
  * `${env:…}` substitution, component schemas (./components/schemas.ts), service.pipelines checks,
  * processor construction. Every problem becomes a ConfigIssue naming file:line:column and key path.
  */
-import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import {
-	isMap,
-	isScalar,
-	isSeq,
-	LineCounter,
-	type Node,
-	parseDocument,
-	parse as parseYaml,
-	visit,
-} from "yaml";
-import type { z } from "zod";
-import type { Signal } from "../otlp/model.js";
-import type {
-	ApiKeyEntry,
-	AuthSettings,
-	KafkaExporterSettings,
-	Processor,
-	SieveConfig,
-} from "../pipeline/api.js";
-import { createAttributesProcessor } from "../pipeline/attributes.js";
-import { batchSettings } from "../pipeline/batch.js";
-import { buildSignalPipeline } from "../pipeline/build.js";
-import { parseDurationMs } from "../pipeline/duration.js";
-import { createFilterProcessor } from "../pipeline/filter.js";
-import { memoryLimiterSettings } from "../pipeline/memory-limiter.js";
-import { createRedactionProcessor } from "../pipeline/redaction.js";
-import { createResourceProcessor } from "../pipeline/resource.js";
-import * as S from "./components/schemas.js";
-import { hasEnvRef, isSingleRef, substituteEnv } from "./env.js";
-import { ConfigError, type ConfigIssue, pathToString } from "./errors.js";
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, parse as parseYaml, visit } from 'yaml';
+import type { z } from 'zod';
+import type { Signal } from '../otlp/model.js';
+import type { ApiKeyEntry, AuthSettings, KafkaExporterSettings, Processor, SieveConfig } from '../pipeline/api.js';
+import { createAttributesProcessor } from '../pipeline/attributes.js';
+import { batchSettings } from '../pipeline/batch.js';
+import { buildSignalPipeline } from '../pipeline/build.js';
+import { parseDurationMs } from '../pipeline/duration.js';
+import { createFilterProcessor } from '../pipeline/filter.js';
+import { memoryLimiterSettings } from '../pipeline/memory-limiter.js';
+import { createRedactionProcessor } from '../pipeline/redaction.js';
+import { createResourceProcessor } from '../pipeline/resource.js';
+import * as S from './components/schemas.js';
+import { hasEnvRef, isSingleRef, substituteEnv } from './env.js';
+import { ConfigError, type ConfigIssue, pathToString } from './errors.js';
 
 type Path = (string | number)[];
-const SECTIONS = [
-	"receivers",
-	"processors",
-	"exporters",
-	"extensions",
-	"connectors",
-	"service",
-] as const;
+const SECTIONS = ['receivers', 'processors', 'exporters', 'extensions', 'connectors', 'service'] as const;
 const PROCESSORS: Record<string, z.ZodType> = {
-	attributes: S.attributesSchema,
-	resource: S.resourceSchema,
-	redaction: S.redactionSchema,
-	filter: S.filterSchema,
-	batch: S.batchSchema,
-	memory_limiter: S.memoryLimiterSchema,
+  attributes: S.attributesSchema,
+  resource: S.resourceSchema,
+  redaction: S.redactionSchema,
+  filter: S.filterSchema,
+  batch: S.batchSchema,
+  memory_limiter: S.memoryLimiterSchema,
 };
 const RECEIVERS: Record<string, z.ZodType> = { otlp: S.otlpReceiverSchema };
 const EXPORTERS: Record<string, z.ZodType> = { kafka: S.kafkaExporterSchema };
 const EXTENSIONS: Record<string, z.ZodType> = {
-	apikeyauth: S.apiKeyAuthSchema,
+  apikeyauth: S.apiKeyAuthSchema,
 };
 const SIGNAL_TOPIC: Record<Signal, string> = {
-	traces: "otlp_spans",
-	logs: "otlp_logs",
-	metrics: "otlp_metrics",
+  traces: 'otlp_spans',
+  logs: 'otlp_logs',
+  metrics: 'otlp_metrics',
 };
 
 export interface LoadOptions {
-	env?: NodeJS.ProcessEnv;
+  env?: NodeJS.ProcessEnv;
 }
 
 class Ctx {
-	issues: ConfigIssue[] = [];
-	constructor(
-		readonly file: string,
-		readonly doc: ReturnType<typeof parseDocument>,
-		readonly lc: LineCounter,
-	) {}
-	/** the node at path, or the deepest existing ancestor (key node for an unknown key) */
-	pos(path: Path, preferKey = false): { line: number; col: number } {
-		let cur: unknown = this.doc.contents;
-		let best: Node | undefined = cur as Node | undefined;
-		for (const seg of path) {
-			if (isMap(cur)) {
-				const pair = cur.items.find(
-					(p) =>
-						(isScalar(p.key) ? String(p.key.value) : String(p.key)) ===
-						String(seg),
-				);
-				if (!pair) break;
-				if (preferKey && seg === path[path.length - 1]) {
-					best = pair.key as Node;
-					break;
-				}
-				cur = pair.value;
-				best = (pair.value as Node | null) ?? (pair.key as Node);
-			} else if (isSeq(cur) && typeof seg === "number") {
-				cur = cur.items[seg];
-				if (cur == null) break;
-				best = cur as Node;
-			} else break;
-		}
-		const off = best?.range?.[0] ?? 0;
-		return this.lc.linePos(off);
-	}
-	add(path: Path, message: string, preferKey = false) {
-		const p = this.pos(path, preferKey);
-		this.issues.push({
-			file: this.file,
-			line: p.line,
-			column: p.col,
-			path: pathToString(path),
-			message,
-		});
-	}
-	/** validates with zod, mapping issues to positions; returns undefined on failure */
-	parse<T>(schema: z.ZodType<T>, value: unknown, path: Path): T | undefined {
-		const r = schema.safeParse(value ?? {});
-		if (r.success) return r.data;
-		for (const iss of r.error.issues) {
-			const p = [...path, ...(iss.path as Path)];
-			if (iss.code === "unrecognized_keys")
-				for (const k of iss.keys)
-					this.add([...p, k], `unknown key ${JSON.stringify(k)}`, true);
-			else this.add(p, iss.message);
-		}
-		return undefined;
-	}
+  issues: ConfigIssue[] = [];
+  constructor(
+    readonly file: string,
+    readonly doc: ReturnType<typeof parseDocument>,
+    readonly lc: LineCounter,
+  ) {}
+  /** the node at path, or the deepest existing ancestor (key node for an unknown key) */
+  pos(path: Path, preferKey = false): { line: number; col: number } {
+    let cur: unknown = this.doc.contents;
+    let best: Node | undefined = cur as Node | undefined;
+    for (const seg of path) {
+      if (isMap(cur)) {
+        const pair = cur.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
+        if (!pair) break;
+        if (preferKey && seg === path[path.length - 1]) {
+          best = pair.key as Node;
+          break;
+        }
+        cur = pair.value;
+        best = (pair.value as Node | null) ?? (pair.key as Node);
+      } else if (isSeq(cur) && typeof seg === 'number') {
+        cur = cur.items[seg];
+        if (cur == null) break;
+        best = cur as Node;
+      } else break;
+    }
+    const off = best?.range?.[0] ?? 0;
+    return this.lc.linePos(off);
+  }
+  add(path: Path, message: string, preferKey = false) {
+    const p = this.pos(path, preferKey);
+    this.issues.push({
+      file: this.file,
+      line: p.line,
+      column: p.col,
+      path: pathToString(path),
+      message,
+    });
+  }
+  /** validates with zod, mapping issues to positions; returns undefined on failure */
+  parse<T>(schema: z.ZodType<T>, value: unknown, path: Path): T | undefined {
+    const r = schema.safeParse(value ?? {});
+    if (r.success) return r.data;
+    for (const iss of r.error.issues) {
+      const p = [...path, ...(iss.path as Path)];
+      if (iss.code === 'unrecognized_keys')
+        for (const k of iss.keys) this.add([...p, k], `unknown key ${JSON.stringify(k)}`, true);
+      else this.add(p, iss.message);
+    }
+    return undefined;
+  }
 }
 
 function typeOf(id: string): string {
-	const i = id.indexOf("/");
-	return i < 0 ? id : id.slice(0, i);
+  const i = id.indexOf('/');
+  return i < 0 ? id : id.slice(0, i);
 }
 
 export interface LoadResult {
-	config?: SieveConfig;
-	issues: ConfigIssue[];
+  config?: SieveConfig;
+  issues: ConfigIssue[];
 }
 
-export function loadConfigText(
-	text: string,
-	file: string,
-	opts: LoadOptions = {},
-): LoadResult {
-	const env = opts.env ?? process.env;
-	const lc = new LineCounter();
-	const doc = parseDocument(text, {
-		lineCounter: lc,
-		prettyErrors: false,
-		uniqueKeys: true,
-	});
-	const ctx = new Ctx(file, doc, lc);
-	if (doc.errors.length) {
-		for (const e of doc.errors) {
-			const p = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
-			ctx.issues.push({
-				file,
-				line: p.line,
-				column: p.col,
-				path: "",
-				message: `YAML: ${e.message.split("\n")[0]}`,
-			});
-		}
-		return { issues: ctx.issues };
-	}
-	visit(doc, {
-		Scalar(_k, node) {
-			if (typeof node.value !== "string" || !hasEnvRef(node.value)) return;
-			const raw = node.value;
-			const sub = substituteEnv(raw, env);
-			if (isSingleRef(raw) && (node.type === "PLAIN" || node.type == null)) {
-				try {
-					const typed: unknown = parseYaml(sub);
-					node.value =
-						typed === null || typeof typed === "object" ? sub : typed;
-				} catch {
-					node.value = sub;
-				}
-			} else node.value = sub;
-		},
-	});
-	const root = doc.toJS() as Record<string, unknown> | null;
-	if (root == null || typeof root !== "object" || Array.isArray(root)) {
-		ctx.add(
-			[],
-			"the config must be a YAML mapping with receivers, processors, exporters and service",
-		);
-		return { issues: ctx.issues };
-	}
-	for (const k of Object.keys(root))
-		if (!(SECTIONS as readonly string[]).includes(k))
-			ctx.add([k], `unknown top-level key ${JSON.stringify(k)}`, true);
+export function loadConfigText(text: string, file: string, opts: LoadOptions = {}): LoadResult {
+  const env = opts.env ?? process.env;
+  const lc = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter: lc,
+    prettyErrors: false,
+    uniqueKeys: true,
+  });
+  const ctx = new Ctx(file, doc, lc);
+  if (doc.errors.length) {
+    for (const e of doc.errors) {
+      const p = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
+      ctx.issues.push({
+        file,
+        line: p.line,
+        column: p.col,
+        path: '',
+        message: `YAML: ${e.message.split('\n')[0]}`,
+      });
+    }
+    return { issues: ctx.issues };
+  }
+  visit(doc, {
+    Scalar(_k, node) {
+      if (typeof node.value !== 'string' || !hasEnvRef(node.value)) return;
+      const raw = node.value;
+      const sub = substituteEnv(raw, env);
+      if (isSingleRef(raw) && (node.type === 'PLAIN' || node.type == null)) {
+        try {
+          const typed: unknown = parseYaml(sub);
+          node.value = typed === null || typeof typed === 'object' ? sub : typed;
+        } catch {
+          node.value = sub;
+        }
+      } else node.value = sub;
+    },
+  });
+  const root = doc.toJS() as Record<string, unknown> | null;
+  if (root == null || typeof root !== 'object' || Array.isArray(root)) {
+    ctx.add([], 'the config must be a YAML mapping with receivers, processors, exporters and service');
+    return { issues: ctx.issues };
+  }
+  for (const k of Object.keys(root))
+    if (!(SECTIONS as readonly string[]).includes(k)) ctx.add([k], `unknown top-level key ${JSON.stringify(k)}`, true);
 
-	const section = (name: string) => {
-		const v = root[name];
-		if (v == null) return {} as Record<string, unknown>;
-		if (typeof v !== "object" || Array.isArray(v)) {
-			ctx.add([name], `${name} must be a mapping of component id → config`);
-			return {} as Record<string, unknown>;
-		}
-		return v as Record<string, unknown>;
-	};
-	const receivers = section("receivers");
-	const processors = section("processors");
-	const exporters = section("exporters");
-	const extensions = section("extensions");
-	if (root.connectors != null && Object.keys(section("connectors")).length)
-		ctx.add(["connectors"], "connectors are not supported by Sieve", true);
+  const section = (name: string) => {
+    const v = root[name];
+    if (v == null) return {} as Record<string, unknown>;
+    if (typeof v !== 'object' || Array.isArray(v)) {
+      ctx.add([name], `${name} must be a mapping of component id → config`);
+      return {} as Record<string, unknown>;
+    }
+    return v as Record<string, unknown>;
+  };
+  const receivers = section('receivers');
+  const processors = section('processors');
+  const exporters = section('exporters');
+  const extensions = section('extensions');
+  if (root.connectors != null && Object.keys(section('connectors')).length)
+    ctx.add(['connectors'], 'connectors are not supported by Sieve', true);
 
-	// An OpenTelemetry Collector config (e.g. collector-config/otelcol-*.yaml) is not a Sieve config: say so.
-	const foreign = [
-		...Object.keys(exporters)
-			.filter((id) => !(typeOf(id) in EXPORTERS))
-			.map((id) => ["exporters", id]),
-		...Object.keys(receivers)
-			.filter((id) => !(typeOf(id) in RECEIVERS))
-			.map((id) => ["receivers", id]),
-	];
-	for (const [sec, id] of foreign)
-		ctx.add(
-			[sec as string, id as string],
-			`${sec === "exporters" ? "exporter" : "receiver"} "${typeOf(id as string)}" is not supported by Sieve (Sieve runs otlp receiver → processors → kafka exporter); if this is an OpenTelemetry Collector config, run it with otelcol-contrib, not sieve`,
-			true,
-		);
+  // An OpenTelemetry Collector config (e.g. collector-config/otelcol-*.yaml) is not a Sieve config: say so.
+  const foreign = [
+    ...Object.keys(exporters)
+      .filter((id) => !(typeOf(id) in EXPORTERS))
+      .map((id) => ['exporters', id]),
+    ...Object.keys(receivers)
+      .filter((id) => !(typeOf(id) in RECEIVERS))
+      .map((id) => ['receivers', id]),
+  ];
+  for (const [sec, id] of foreign)
+    ctx.add(
+      [sec as string, id as string],
+      `${sec === 'exporters' ? 'exporter' : 'receiver'} "${typeOf(id as string)}" is not supported by Sieve (Sieve runs otlp receiver → processors → kafka exporter); if this is an OpenTelemetry Collector config, run it with otelcol-contrib, not sieve`,
+      true,
+    );
 
-	const parsedRecv = new Map<string, z.infer<typeof S.otlpReceiverSchema>>();
-	for (const [id, v] of Object.entries(receivers)) {
-		const schema = RECEIVERS[typeOf(id)];
-		if (!schema) continue;
-		const r = ctx.parse(S.otlpReceiverSchema, v, ["receivers", id]);
-		if (r) parsedRecv.set(id, r);
-	}
-	const parsedExp = new Map<string, z.infer<typeof S.kafkaExporterSchema>>();
-	for (const [id, v] of Object.entries(exporters)) {
-		if (!(typeOf(id) in EXPORTERS)) continue;
-		const r = ctx.parse(S.kafkaExporterSchema, v, ["exporters", id]);
-		if (r) parsedExp.set(id, r);
-	}
-	const parsedExt = new Map<string, z.infer<typeof S.apiKeyAuthSchema>>();
-	for (const [id, v] of Object.entries(extensions)) {
-		if (!(typeOf(id) in EXTENSIONS)) {
-			ctx.add(
-				["extensions", id],
-				`extension "${typeOf(id)}" is not supported by Sieve (supported: apikeyauth)`,
-				true,
-			);
-			continue;
-		}
-		const r = ctx.parse(S.apiKeyAuthSchema, v, ["extensions", id]);
-		if (r) parsedExt.set(id, r);
-	}
-	const parsedProc = new Map<string, unknown>();
-	for (const [id, v] of Object.entries(processors)) {
-		const schema = PROCESSORS[typeOf(id)];
-		if (!schema) {
-			ctx.add(
-				["processors", id],
-				`unknown processor type "${typeOf(id)}" (supported: ${Object.keys(PROCESSORS).join(", ")})`,
-				true,
-			);
-			continue;
-		}
-		const r = ctx.parse(schema, v, ["processors", id]);
-		if (r !== undefined) parsedProc.set(id, r);
-	}
+  const parsedRecv = new Map<string, z.infer<typeof S.otlpReceiverSchema>>();
+  for (const [id, v] of Object.entries(receivers)) {
+    const schema = RECEIVERS[typeOf(id)];
+    if (!schema) continue;
+    const r = ctx.parse(S.otlpReceiverSchema, v, ['receivers', id]);
+    if (r) parsedRecv.set(id, r);
+  }
+  const parsedExp = new Map<string, z.infer<typeof S.kafkaExporterSchema>>();
+  for (const [id, v] of Object.entries(exporters)) {
+    if (!(typeOf(id) in EXPORTERS)) continue;
+    const r = ctx.parse(S.kafkaExporterSchema, v, ['exporters', id]);
+    if (r) parsedExp.set(id, r);
+  }
+  const parsedExt = new Map<string, z.infer<typeof S.apiKeyAuthSchema>>();
+  for (const [id, v] of Object.entries(extensions)) {
+    if (!(typeOf(id) in EXTENSIONS)) {
+      ctx.add(['extensions', id], `extension "${typeOf(id)}" is not supported by Sieve (supported: apikeyauth)`, true);
+      continue;
+    }
+    const r = ctx.parse(S.apiKeyAuthSchema, v, ['extensions', id]);
+    if (r) parsedExt.set(id, r);
+  }
+  const parsedProc = new Map<string, unknown>();
+  for (const [id, v] of Object.entries(processors)) {
+    const schema = PROCESSORS[typeOf(id)];
+    if (!schema) {
+      ctx.add(
+        ['processors', id],
+        `unknown processor type "${typeOf(id)}" (supported: ${Object.keys(PROCESSORS).join(', ')})`,
+        true,
+      );
+      continue;
+    }
+    const r = ctx.parse(schema, v, ['processors', id]);
+    if (r !== undefined) parsedProc.set(id, r);
+  }
 
-	// service
-	const service = root.service as Record<string, unknown> | undefined;
-	if (service == null || typeof service !== "object") {
-		ctx.add(["service"], "missing service.pipelines");
-		return { issues: ctx.issues };
-	}
-	for (const k of Object.keys(service))
-		if (!["pipelines", "extensions", "telemetry"].includes(k))
-			ctx.add(["service", k], `unknown key ${JSON.stringify(k)}`, true);
-	const svcExt = Array.isArray(service.extensions)
-		? (service.extensions as unknown[])
-		: [];
-	svcExt.forEach((e, i) => {
-		if (typeof e !== "string" || !(e in extensions))
-			ctx.add(
-				["service", "extensions", i],
-				`extension ${JSON.stringify(e)} is listed but not defined under extensions`,
-			);
-	});
-	const pipelines = service.pipelines as Record<string, unknown> | undefined;
-	if (
-		pipelines == null ||
-		typeof pipelines !== "object" ||
-		Object.keys(pipelines).length === 0
-	) {
-		ctx.add(
-			["service", "pipelines"],
-			"service.pipelines must define at least one of traces, logs, metrics",
-		);
-		return { issues: ctx.issues };
-	}
+  // service
+  const service = root.service as Record<string, unknown> | undefined;
+  if (service == null || typeof service !== 'object') {
+    ctx.add(['service'], 'missing service.pipelines');
+    return { issues: ctx.issues };
+  }
+  for (const k of Object.keys(service))
+    if (!['pipelines', 'extensions', 'telemetry'].includes(k))
+      ctx.add(['service', k], `unknown key ${JSON.stringify(k)}`, true);
+  const svcExt = Array.isArray(service.extensions) ? (service.extensions as unknown[]) : [];
+  svcExt.forEach((e, i) => {
+    if (typeof e !== 'string' || !(e in extensions))
+      ctx.add(
+        ['service', 'extensions', i],
+        `extension ${JSON.stringify(e)} is listed but not defined under extensions`,
+      );
+  });
+  const pipelines = service.pipelines as Record<string, unknown> | undefined;
+  if (pipelines == null || typeof pipelines !== 'object' || Object.keys(pipelines).length === 0) {
+    ctx.add(['service', 'pipelines'], 'service.pipelines must define at least one of traces, logs, metrics');
+    return { issues: ctx.issues };
+  }
 
-	// receiver settings (Sieve has one OTLP/HTTP server)
-	let receiverSettings: SieveConfig["receiver"] = {
-		host: "0.0.0.0",
-		port: 4318,
-		maxRequestBodyBytes: 64 * 1024 * 1024,
-	};
-	const baseDir = dirname(resolve(file));
-	const firstRecv = [...parsedRecv.entries()][0];
-	if (firstRecv) {
-		const [rid, r] = firstRecv;
-		const http = r.protocols.http as {
-			endpoint: string;
-			max_request_body_size: number;
-			auth?: { authenticator: string };
-		};
-		const idx = http.endpoint.lastIndexOf(":");
-		receiverSettings = {
-			host: http.endpoint.slice(0, idx) || "0.0.0.0",
-			port: Number(http.endpoint.slice(idx + 1)),
-			maxRequestBodyBytes: http.max_request_body_size,
-		};
-		if (http.auth) {
-			const authId = http.auth.authenticator;
-			const ext = parsedExt.get(authId);
-			if (!ext)
-				ctx.add(
-					["receivers", rid, "protocols", "http", "auth", "authenticator"],
-					`authenticator ${JSON.stringify(authId)} is not defined under extensions`,
-				);
-			else if (!svcExt.includes(authId))
-				ctx.add(
-					["receivers", rid, "protocols", "http", "auth", "authenticator"],
-					`authenticator ${JSON.stringify(authId)} must be listed in service.extensions`,
-				);
-			else {
-				const auth = buildAuth(ext, baseDir, env, (msg, sub) =>
-					ctx.add(["extensions", authId, ...sub], msg),
-				);
-				if (auth) receiverSettings.auth = auth;
-			}
-		}
-	}
+  // receiver settings (Sieve has one OTLP/HTTP server)
+  let receiverSettings: SieveConfig['receiver'] = {
+    host: '0.0.0.0',
+    port: 4318,
+    maxRequestBodyBytes: 64 * 1024 * 1024,
+  };
+  const baseDir = dirname(resolve(file));
+  const firstRecv = [...parsedRecv.entries()][0];
+  if (firstRecv) {
+    const [rid, r] = firstRecv;
+    const http = r.protocols.http as {
+      endpoint: string;
+      max_request_body_size: number;
+      auth?: { authenticator: string };
+    };
+    const idx = http.endpoint.lastIndexOf(':');
+    receiverSettings = {
+      host: http.endpoint.slice(0, idx) || '0.0.0.0',
+      port: Number(http.endpoint.slice(idx + 1)),
+      maxRequestBodyBytes: http.max_request_body_size,
+    };
+    if (http.auth) {
+      const authId = http.auth.authenticator;
+      const ext = parsedExt.get(authId);
+      if (!ext)
+        ctx.add(
+          ['receivers', rid, 'protocols', 'http', 'auth', 'authenticator'],
+          `authenticator ${JSON.stringify(authId)} is not defined under extensions`,
+        );
+      else if (!svcExt.includes(authId))
+        ctx.add(
+          ['receivers', rid, 'protocols', 'http', 'auth', 'authenticator'],
+          `authenticator ${JSON.stringify(authId)} must be listed in service.extensions`,
+        );
+      else {
+        const auth = buildAuth(ext, baseDir, env, (msg, sub) => ctx.add(['extensions', authId, ...sub], msg));
+        if (auth) receiverSettings.auth = auth;
+      }
+    }
+  }
 
-	const built = new Map<string, Processor>();
-	const out: SieveConfig["pipelines"] = {};
-	for (const [pid, pv] of Object.entries(pipelines)) {
-		const base = ["service", "pipelines", pid];
-		const sig = typeOf(pid);
-		if (sig !== "traces" && sig !== "logs" && sig !== "metrics") {
-			ctx.add(
-				base,
-				`pipeline ${JSON.stringify(pid)} must be traces, logs or metrics (optionally with /name)`,
-				true,
-			);
-			continue;
-		}
-		const signal = sig as Signal;
-		if (out[signal]) {
-			ctx.add(
-				base,
-				`Sieve runs one pipeline per signal; ${signal} is already defined by ${out[signal]?.id}`,
-				true,
-			);
-			continue;
-		}
-		const p = (pv ?? {}) as Record<string, unknown>;
-		for (const k of Object.keys(p))
-			if (!["receivers", "processors", "exporters"].includes(k))
-				ctx.add([...base, k], `unknown key ${JSON.stringify(k)}`, true);
-		const list = (k: string): string[] => {
-			const v = p[k];
-			if (v == null) return [];
-			if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) {
-				ctx.add([...base, k], `${k} must be a list of component ids`);
-				return [];
-			}
-			return v as string[];
-		};
-		const recv = list("receivers");
-		const procs = list("processors");
-		const exps = list("exporters");
-		if (recv.length === 0)
-			ctx.add(base, "pipeline needs at least one receiver (receivers: [otlp])");
-		recv.forEach((r, i) => {
-			if (!(r in receivers))
-				ctx.add(
-					[...base, "receivers", i],
-					`receiver ${JSON.stringify(r)} is listed but not defined under receivers`,
-				);
-		});
-		if (exps.length !== 1)
-			ctx.add(
-				[...base, "exporters"],
-				"Sieve pipelines need exactly one kafka exporter",
-			);
-		exps.forEach((e, i) => {
-			if (!(e in exporters))
-				ctx.add(
-					[...base, "exporters", i],
-					`exporter ${JSON.stringify(e)} is listed but not defined under exporters`,
-				);
-		});
-		const processorsList: Processor[] = [];
-		let batch: ReturnType<typeof batchSettings> | undefined;
-		let memoryLimiter: ReturnType<typeof memoryLimiterSettings> | undefined;
-		procs.forEach((id, i) => {
-			if (!(id in processors)) {
-				ctx.add(
-					[...base, "processors", i],
-					`processor ${JSON.stringify(id)} is listed but not defined under processors`,
-				);
-				return;
-			}
-			const cfg = parsedProc.get(id);
-			if (cfg === undefined) return; // already reported
-			try {
-				switch (typeOf(id)) {
-					case "batch":
-						batch = batchSettings(cfg as S.BatchCfg);
-						break;
-					case "memory_limiter":
-						memoryLimiter = memoryLimiterSettings(cfg as S.MemoryLimiterCfg);
-						break;
-					default: {
-						let proc = built.get(id);
-						if (!proc) {
-							proc = makeProcessor(id, cfg, env);
-							built.set(id, proc);
-						}
-						processorsList.push(proc);
-					}
-				}
-			} catch (err) {
-				ctx.add(["processors", id], (err as Error).message, true);
-				built.set(id, { id });
-			}
-		});
-		const expId = exps[0];
-		const exp = expId ? parsedExp.get(expId) : undefined;
-		if (!exp || !expId) continue;
-		const exporter = kafkaSettings(expId, exp, signal, env);
-		out[signal] = buildSignalPipeline({
-			signal,
-			id: pid,
-			processorIds: procs,
-			processors: processorsList,
-			batch,
-			memoryLimiter,
-			exporter,
-		}) as never;
-	}
-	if (ctx.issues.length) return { issues: ctx.issues };
-	return {
-		issues: [],
-		config: {
-			source: resolve(file),
-			receiver: receiverSettings,
-			pipelines: out,
-		},
-	};
+  const built = new Map<string, Processor>();
+  const out: SieveConfig['pipelines'] = {};
+  for (const [pid, pv] of Object.entries(pipelines)) {
+    const base = ['service', 'pipelines', pid];
+    const sig = typeOf(pid);
+    if (sig !== 'traces' && sig !== 'logs' && sig !== 'metrics') {
+      ctx.add(base, `pipeline ${JSON.stringify(pid)} must be traces, logs or metrics (optionally with /name)`, true);
+      continue;
+    }
+    const signal = sig as Signal;
+    if (out[signal]) {
+      ctx.add(base, `Sieve runs one pipeline per signal; ${signal} is already defined by ${out[signal]?.id}`, true);
+      continue;
+    }
+    const p = (pv ?? {}) as Record<string, unknown>;
+    for (const k of Object.keys(p))
+      if (!['receivers', 'processors', 'exporters'].includes(k))
+        ctx.add([...base, k], `unknown key ${JSON.stringify(k)}`, true);
+    const list = (k: string): string[] => {
+      const v = p[k];
+      if (v == null) return [];
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
+        ctx.add([...base, k], `${k} must be a list of component ids`);
+        return [];
+      }
+      return v as string[];
+    };
+    const recv = list('receivers');
+    const procs = list('processors');
+    const exps = list('exporters');
+    if (recv.length === 0) ctx.add(base, 'pipeline needs at least one receiver (receivers: [otlp])');
+    recv.forEach((r, i) => {
+      if (!(r in receivers))
+        ctx.add([...base, 'receivers', i], `receiver ${JSON.stringify(r)} is listed but not defined under receivers`);
+    });
+    if (exps.length !== 1) ctx.add([...base, 'exporters'], 'Sieve pipelines need exactly one kafka exporter');
+    exps.forEach((e, i) => {
+      if (!(e in exporters))
+        ctx.add([...base, 'exporters', i], `exporter ${JSON.stringify(e)} is listed but not defined under exporters`);
+    });
+    const processorsList: Processor[] = [];
+    let batch: ReturnType<typeof batchSettings> | undefined;
+    let memoryLimiter: ReturnType<typeof memoryLimiterSettings> | undefined;
+    procs.forEach((id, i) => {
+      if (!(id in processors)) {
+        ctx.add(
+          [...base, 'processors', i],
+          `processor ${JSON.stringify(id)} is listed but not defined under processors`,
+        );
+        return;
+      }
+      const cfg = parsedProc.get(id);
+      if (cfg === undefined) return; // already reported
+      try {
+        switch (typeOf(id)) {
+          case 'batch':
+            batch = batchSettings(cfg as S.BatchCfg);
+            break;
+          case 'memory_limiter':
+            memoryLimiter = memoryLimiterSettings(cfg as S.MemoryLimiterCfg);
+            break;
+          default: {
+            let proc = built.get(id);
+            if (!proc) {
+              proc = makeProcessor(id, cfg, env);
+              built.set(id, proc);
+            }
+            processorsList.push(proc);
+          }
+        }
+      } catch (err) {
+        ctx.add(['processors', id], (err as Error).message, true);
+        built.set(id, { id });
+      }
+    });
+    const expId = exps[0];
+    const exp = expId ? parsedExp.get(expId) : undefined;
+    if (!exp || !expId) continue;
+    const exporter = kafkaSettings(expId, exp, signal, env);
+    out[signal] = buildSignalPipeline({
+      signal,
+      id: pid,
+      processorIds: procs,
+      processors: processorsList,
+      batch,
+      memoryLimiter,
+      exporter,
+    }) as never;
+  }
+  if (ctx.issues.length) return { issues: ctx.issues };
+  return {
+    issues: [],
+    config: {
+      source: resolve(file),
+      receiver: receiverSettings,
+      pipelines: out,
+    },
+  };
 }
 
-function makeProcessor(
-	id: string,
-	cfg: unknown,
-	env: NodeJS.ProcessEnv,
-): Processor {
-	switch (typeOf(id)) {
-		case "attributes":
-			return createAttributesProcessor(id, cfg as never, env);
-		case "resource":
-			return createResourceProcessor(id, cfg as never, env);
-		case "redaction":
-			return createRedactionProcessor(id, cfg as never, env);
-		case "filter":
-			return createFilterProcessor(id, cfg as never);
-		default:
-			throw new Error(`unknown processor ${id}`);
-	}
+function makeProcessor(id: string, cfg: unknown, env: NodeJS.ProcessEnv): Processor {
+  switch (typeOf(id)) {
+    case 'attributes':
+      return createAttributesProcessor(id, cfg as never, env);
+    case 'resource':
+      return createResourceProcessor(id, cfg as never, env);
+    case 'redaction':
+      return createRedactionProcessor(id, cfg as never, env);
+    case 'filter':
+      return createFilterProcessor(id, cfg as never);
+    default:
+      throw new Error(`unknown processor ${id}`);
+  }
 }
 
 function kafkaSettings(
-	id: string,
-	e: z.infer<typeof S.kafkaExporterSchema>,
-	signal: Signal,
-	env: NodeJS.ProcessEnv,
+  id: string,
+  e: z.infer<typeof S.kafkaExporterSchema>,
+  signal: Signal,
+  env: NodeJS.ProcessEnv,
 ): KafkaExporterSettings {
-	const brokersRaw = e.brokers ?? env.KAFKA_BROKERS ?? "127.0.0.1:9092";
-	const brokers = (
-		Array.isArray(brokersRaw) ? brokersRaw : brokersRaw.split(",")
-	)
-		.map((b) => b.trim())
-		.filter(Boolean);
-	return {
-		id,
-		brokers,
-		clientId: e.client_id ?? "sieve",
-		topic: e[signal]?.topic ?? e.topic ?? SIGNAL_TOPIC[signal],
-		encoding: "otlp_proto",
-		partitionTracesById: e.partition_traces_by_id ?? false,
-		compression: e.producer?.compression ?? "gzip",
-		maxMessageBytes: e.producer?.max_message_bytes ?? 1_000_000,
-		requiredAcks: e.producer?.required_acks ?? -1,
-		timeoutMs: parseDurationMs(e.timeout ?? "5s"),
-	};
+  const brokersRaw = e.brokers ?? env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+  const brokers = (Array.isArray(brokersRaw) ? brokersRaw : brokersRaw.split(',')).map((b) => b.trim()).filter(Boolean);
+  return {
+    id,
+    brokers,
+    clientId: e.client_id ?? 'sieve',
+    topic: e[signal]?.topic ?? e.topic ?? SIGNAL_TOPIC[signal],
+    encoding: 'otlp_proto',
+    partitionTracesById: e.partition_traces_by_id ?? false,
+    compression: e.producer?.compression ?? 'gzip',
+    maxMessageBytes: e.producer?.max_message_bytes ?? 1_000_000,
+    requiredAcks: e.producer?.required_acks ?? -1,
+    timeoutMs: parseDurationMs(e.timeout ?? '5s'),
+  };
 }
 
 function buildAuth(
-	ext: z.infer<typeof S.apiKeyAuthSchema>,
-	baseDir: string,
-	env: NodeJS.ProcessEnv,
-	err: (msg: string, sub: Path) => void,
+  ext: z.infer<typeof S.apiKeyAuthSchema>,
+  baseDir: string,
+  env: NodeJS.ProcessEnv,
+  err: (msg: string, sub: Path) => void,
 ): AuthSettings | undefined {
-	let keys: ApiKeyEntry[] = [...(ext.keys ?? [])];
-	if (ext.keys_file) {
-		const f = resolve(baseDir, ext.keys_file);
-		try {
-			const parsed = S.apiKeyListSchema.safeParse(
-				parseYaml(readFileSync(f, "utf8")) ?? [],
-			);
-			if (!parsed.success) {
-				err(
-					`${f}: ${parsed.error.issues.map((i) => `${pathToString(i.path as Path)}: ${i.message}`).join("; ")}`,
-					["keys_file"],
-				);
-				return undefined;
-			}
-			keys = keys.concat(parsed.data);
-		} catch (e) {
-			err(`cannot read keys_file ${f}: ${(e as Error).message}`, ["keys_file"]);
-			return undefined;
-		}
-	}
-	const auth: AuthSettings = { keys };
-	if (ext.hmac) {
-		let secret: string | undefined;
-		if (ext.hmac.secret_env) secret = env[ext.hmac.secret_env];
-		if (!secret && ext.hmac.secret_file) {
-			try {
-				secret = readFileSync(
-					resolve(baseDir, ext.hmac.secret_file),
-					"utf8",
-				).trim();
-			} catch (e) {
-				err(`cannot read secret_file: ${(e as Error).message}`, [
-					"hmac",
-					"secret_file",
-				]);
-				return undefined;
-			}
-		}
-		if (!secret) {
-			err(
-				"hmac needs a secret from secret_env (set the variable) or secret_file",
-				["hmac"],
-			);
-			return undefined;
-		}
-		auth.hmac = {
-			header: ext.hmac.header.toLowerCase(),
-			secret: Buffer.from(secret, "utf8"),
-		};
-	}
-	return auth;
+  let keys: ApiKeyEntry[] = [...(ext.keys ?? [])];
+  if (ext.keys_file) {
+    const f = resolve(baseDir, ext.keys_file);
+    try {
+      const parsed = S.apiKeyListSchema.safeParse(parseYaml(readFileSync(f, 'utf8')) ?? []);
+      if (!parsed.success) {
+        err(`${f}: ${parsed.error.issues.map((i) => `${pathToString(i.path as Path)}: ${i.message}`).join('; ')}`, [
+          'keys_file',
+        ]);
+        return undefined;
+      }
+      keys = keys.concat(parsed.data);
+    } catch (e) {
+      err(`cannot read keys_file ${f}: ${(e as Error).message}`, ['keys_file']);
+      return undefined;
+    }
+  }
+  const auth: AuthSettings = { keys };
+  if (ext.hmac) {
+    let secret: string | undefined;
+    if (ext.hmac.secret_env) secret = env[ext.hmac.secret_env];
+    if (!secret && ext.hmac.secret_file) {
+      try {
+        secret = readFileSync(resolve(baseDir, ext.hmac.secret_file), 'utf8').trim();
+      } catch (e) {
+        err(`cannot read secret_file: ${(e as Error).message}`, ['hmac', 'secret_file']);
+        return undefined;
+      }
+    }
+    if (!secret) {
+      err('hmac needs a secret from secret_env (set the variable) or secret_file', ['hmac']);
+      return undefined;
+    }
+    auth.hmac = {
+      header: ext.hmac.header.toLowerCase(),
+      secret: Buffer.from(secret, 'utf8'),
+    };
+  }
+  return auth;
 }
 
 /** Loads and validates; throws ConfigError listing every issue. */
-export function loadSieveConfig(
-	path: string,
-	opts: LoadOptions = {},
-): SieveConfig {
-	let text: string;
-	try {
-		text = readFileSync(path, "utf8");
-	} catch (err) {
-		throw new ConfigError([
-			{
-				file: path,
-				line: 1,
-				column: 1,
-				path: "",
-				message: `cannot read config: ${(err as Error).message}`,
-			},
-		]);
-	}
-	const r = loadConfigText(text, path, opts);
-	if (!r.config) throw new ConfigError(r.issues);
-	return r.config;
+export function loadSieveConfig(path: string, opts: LoadOptions = {}): SieveConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([
+      {
+        file: path,
+        line: 1,
+        column: 1,
+        path: '',
+        message: `cannot read config: ${(err as Error).message}`,
+      },
+    ]);
+  }
+  const r = loadConfigText(text, path, opts);
+  if (!r.config) throw new ConfigError(r.issues);
+  return r.config;
 }
 
 export function validateConfigFile(
-	path: string,
-	opts: LoadOptions = {},
+  path: string,
+  opts: LoadOptions = {},
 ): { ok: boolean; errors: ConfigIssue[]; config?: SieveConfig } {
-	try {
-		const config = loadSieveConfig(path, opts);
-		return { ok: true, errors: [], config };
-	} catch (err) {
-		if (err instanceof ConfigError) return { ok: false, errors: err.issues };
-		return {
-			ok: false,
-			errors: [
-				{
-					file: path,
-					line: 1,
-					column: 1,
-					path: "",
-					message: (err as Error).message,
-				},
-			],
-		};
-	}
+  try {
+    const config = loadSieveConfig(path, opts);
+    return { ok: true, errors: [], config };
+  } catch (err) {
+    if (err instanceof ConfigError) return { ok: false, errors: err.issues };
+    return {
+      ok: false,
+      errors: [
+        {
+          file: path,
+          line: 1,
+          column: 1,
+          path: '',
+          message: (err as Error).message,
+        },
+      ],
+    };
+  }
 }

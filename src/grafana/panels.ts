@@ -1,7 +1,7 @@
 // Small builders for Grafana dashboard JSON (schemaVersion 39) with grafana-clickhouse-datasource targets.
 
-export const CLICKHOUSE = { type: "grafana-clickhouse-datasource", uid: "sieve-clickhouse" } as const;
-export const PROMETHEUS = { type: "prometheus", uid: "sieve-prometheus" } as const;
+export const CLICKHOUSE = { type: 'grafana-clickhouse-datasource', uid: 'sieve-clickhouse' } as const;
+export const PROMETHEUS = { type: 'prometheus', uid: 'sieve-prometheus' } as const;
 
 /** grafana-clickhouse-datasource Format enum */
 export const Format = { TIME_SERIES: 0, TABLE: 1, LOGS: 2, TRACE: 3 } as const;
@@ -16,8 +16,8 @@ export interface GridPos {
 export interface ClickHouseTarget {
   refId: string;
   datasource: typeof CLICKHOUSE;
-  editorType: "sql";
-  queryType: "timeseries" | "table" | "logs" | "traces";
+  editorType: 'sql';
+  queryType: 'timeseries' | 'table' | 'logs' | 'traces';
   format: number;
   rawSql: string;
   meta?: Record<string, unknown>;
@@ -65,11 +65,11 @@ export interface PanelSpec {
   traceView?: boolean;
 }
 
-const QUERY_TYPE: Record<number, ClickHouseTarget["queryType"]> = {
-  0: "timeseries",
-  1: "table",
-  2: "logs",
-  3: "traces",
+const QUERY_TYPE: Record<number, ClickHouseTarget['queryType']> = {
+  0: 'timeseries',
+  1: 'table',
+  2: 'logs',
+  3: 'traces',
 };
 
 /** Lays panels out left to right in a 24-column grid. */
@@ -88,8 +88,8 @@ export function layout(specs: PanelSpec[]): { panels: Panel[]; columns: Map<numb
       rowH = 0;
     }
     const id = i + 1;
-    const type = s.type ?? "timeseries";
-    const format = s.format ?? (type === "timeseries" ? Format.TIME_SERIES : Format.TABLE);
+    const type = s.type ?? 'timeseries';
+    const format = s.format ?? (type === 'timeseries' ? Format.TIME_SERIES : Format.TABLE);
     const sqls = s.sql === undefined ? [] : Array.isArray(s.sql) ? s.sql : [s.sql];
     const targets: Target[] = s.promql
       ? s.promql.map((p, k) => ({
@@ -101,10 +101,10 @@ export function layout(specs: PanelSpec[]): { panels: Panel[]; columns: Map<numb
       : sqls.map((sql, k) => ({
           refId: String.fromCharCode(65 + k),
           datasource: CLICKHOUSE,
-          editorType: "sql" as const,
-          queryType: QUERY_TYPE[format] ?? "table",
+          editorType: 'sql' as const,
+          queryType: QUERY_TYPE[format] ?? 'table',
           format,
-          rawSql: sql.trim().replace(/\n\s*/g, "\n"),
+          rawSql: sql.trim().replace(/\n\s*/g, '\n'),
           ...(format === Format.TRACE || format === Format.LOGS ? { meta: { otelEnabled: true } } : {}),
         }));
     panels.push({
@@ -135,7 +135,7 @@ export interface QueryVariable {
 
 export function queryVariable(v: QueryVariable): Record<string, unknown> {
   return {
-    type: "query",
+    type: 'query',
     name: v.name,
     label: v.label,
     datasource: CLICKHOUSE,
@@ -144,15 +144,15 @@ export function queryVariable(v: QueryVariable): Record<string, unknown> {
     refresh: 2,
     includeAll: true,
     multi: true,
-    current: { selected: true, text: ["All"], value: ["$__all"] },
+    current: { selected: true, text: ['All'], value: ['$__all'] },
     sort: 1,
   };
 }
 
 export function unitOverride(column: string, unit: string, extra: Record<string, unknown>[] = []): unknown {
   return {
-    matcher: { id: "byName", options: column },
-    properties: [{ id: "unit", value: unit }, ...extra],
+    matcher: { id: 'byName', options: column },
+    properties: [{ id: 'unit', value: unit }, ...extra],
   };
 }
 
@@ -182,15 +182,17 @@ export function dashboard(d: {
   return {
     uid: d.uid,
     title: d.title,
-    tags: ["sieve", ...d.tags],
-    timezone: "utc",
+    tags: ['sieve', ...d.tags],
+    timezone: 'utc',
     schemaVersion: 39,
     version: 1,
     editable: true,
-    refresh: "1m",
-    time: { from: d.time ?? "now-6h", to: "now" },
+    refresh: '1m',
+    time: { from: d.time ?? 'now-6h', to: 'now' },
     templating: { list: d.variables },
     panels: d.panels,
-    links: [{ type: "dashboards", tags: ["sieve"], asDropdown: true, title: "Sieve", includeVars: true, keepTime: true }],
+    links: [
+      { type: 'dashboards', tags: ['sieve'], asDropdown: true, title: 'Sieve', includeVars: true, keepTime: true },
+    ],
   };
 }

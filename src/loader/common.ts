@@ -1,5 +1,5 @@
-import type { KeyValue } from '../otlp/model.js';
 import { getStringAttribute } from '../otlp/anyvalue.js';
+import type { KeyValue } from '../otlp/model.js';
 
 export interface ResourceFields {
   ServiceName: string;
@@ -10,6 +10,9 @@ export function resourceFields(attrs: KeyValue[] | null | undefined): ResourceFi
   return {
     ServiceName: getStringAttribute(attrs, 'service.name') ?? '',
     TenantId: getStringAttribute(attrs, 'tenant.id') ?? '',
-    Environment: getStringAttribute(attrs, 'deployment.environment.name') || getStringAttribute(attrs, 'deployment.environment') || '',
+    Environment:
+      getStringAttribute(attrs, 'deployment.environment.name') ||
+      getStringAttribute(attrs, 'deployment.environment') ||
+      '',
   };
 }

@@ -1,5 +1,5 @@
-import type { KeyValue } from '../otlp/model.js';
 import { getAttribute, getNumberAttribute, getStringAttribute } from '../otlp/anyvalue.js';
+import type { KeyValue } from '../otlp/model.js';
 import { computeCost, findPrice, type PricingTable } from './pricing.js';
 
 export interface GenAiFields {
@@ -37,7 +37,11 @@ const tokens = (a: KeyValue[] | null | undefined, ...keys: string[]): number => 
 export type UnknownModelHook = (provider: string, model: string) => void;
 
 /** GenAI semantic-convention fields of one span (older attribute names as fallbacks) and its cost. */
-export function extractGenAi(attrs: KeyValue[] | null | undefined, pricing: PricingTable | undefined, onUnknown?: UnknownModelHook): GenAiFields {
+export function extractGenAi(
+  attrs: KeyValue[] | null | undefined,
+  pricing: PricingTable | undefined,
+  onUnknown?: UnknownModelHook,
+): GenAiFields {
   const f: GenAiFields = {
     GenAiProvider: str(attrs, 'gen_ai.provider.name', 'gen_ai.system'),
     GenAiOperation: str(attrs, 'gen_ai.operation.name'),
@@ -65,7 +69,10 @@ export function extractGenAi(attrs: KeyValue[] | null | undefined, pricing: Pric
   const model = f.GenAiResponseModel || f.GenAiRequestModel;
   const hasUsage = f.GenAiInputTokens + f.GenAiOutputTokens + f.GenAiCacheReadTokens > 0;
   if (!hasUsage || (f.GenAiProvider === '' && model === '')) return f;
-  const price = pricing ? findPrice(pricing, f.GenAiProvider, model) ?? (model !== f.GenAiRequestModel ? findPrice(pricing, f.GenAiProvider, f.GenAiRequestModel) : undefined) : undefined;
+  const price = pricing
+    ? (findPrice(pricing, f.GenAiProvider, model) ??
+      (model !== f.GenAiRequestModel ? findPrice(pricing, f.GenAiProvider, f.GenAiRequestModel) : undefined))
+    : undefined;
   if (price) {
     f.GenAiCostUsd = computeCost(price, f.GenAiInputTokens, f.GenAiOutputTokens, f.GenAiCacheReadTokens);
     f.GenAiCostSource = 'pricing';

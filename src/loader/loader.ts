@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { Kafka, logLevel, type Consumer, type EachBatchPayload, type Producer } from 'kafkajs';
+import { type Consumer, type EachBatchPayload, Kafka, logLevel, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { decodeProtobuf } from '../otlp/codec.js';
@@ -32,7 +32,13 @@ export interface Loader {
 type TableRows = Map<string, string[]>;
 
 /** Maps one decoded message to JSONEachRow lines per table. Throws on a poison message. */
-export function messageToRows(signal: Signal, value: Buffer, pricing: PricingTable | undefined, onUnknown: (p: string, m: string) => void, into: TableRows): number {
+export function messageToRows(
+  signal: Signal,
+  value: Buffer,
+  pricing: PricingTable | undefined,
+  onUnknown: (p: string, m: string) => void,
+  into: TableRows,
+): number {
   const add = (table: string, rows: Record<string, unknown>[]) => {
     if (rows.length === 0) return;
     let arr = into.get(table);
@@ -66,16 +72,50 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
   const initialMs = opts.retry?.initialMs ?? 200;
   const maxMs = opts.retry?.maxMs ?? 10_000;
   const m = {
-    rows: new Counter({ name: 'sieve_loader_rows_inserted_total', help: 'Rows inserted into ClickHouse', labelNames: ['table'], registers: [registry] }),
-    latency: new Histogram({ name: 'sieve_loader_insert_seconds', help: 'ClickHouse insert latency', labelNames: ['table'], registers: [registry], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] }),
-    dlq: new Counter({ name: 'sieve_loader_dlq_total', help: 'Messages sent to the DLQ', labelNames: ['topic'], registers: [registry] }),
-    unknown: new Counter({ name: 'sieve_loader_cost_unknown_model_total', help: 'GenAI spans whose model has no price', labelNames: ['provider', 'model'], registers: [registry] }),
-    lag: new Gauge({ name: 'sieve_loader_lag', help: 'Messages behind the high watermark', labelNames: ['topic', 'partition'], registers: [registry] }),
-    retries: new Counter({ name: 'sieve_loader_insert_retries_total', help: 'Insert attempts that failed and were retried', registers: [registry] }),
+    rows: new Counter({
+      name: 'sieve_loader_rows_inserted_total',
+      help: 'Rows inserted into ClickHouse',
+      labelNames: ['table'],
+      registers: [registry],
+    }),
+    latency: new Histogram({
+      name: 'sieve_loader_insert_seconds',
+      help: 'ClickHouse insert latency',
+      labelNames: ['table'],
+      registers: [registry],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    }),
+    dlq: new Counter({
+      name: 'sieve_loader_dlq_total',
+      help: 'Messages sent to the DLQ',
+      labelNames: ['topic'],
+      registers: [registry],
+    }),
+    unknown: new Counter({
+      name: 'sieve_loader_cost_unknown_model_total',
+      help: 'GenAI spans whose model has no price',
+      labelNames: ['provider', 'model'],
+      registers: [registry],
+    }),
+    lag: new Gauge({
+      name: 'sieve_loader_lag',
+      help: 'Messages behind the high watermark',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
+    retries: new Counter({
+      name: 'sieve_loader_insert_retries_total',
+      help: 'Insert attempts that failed and were retried',
+      registers: [registry],
+    }),
   };
   const onUnknown = (provider: string, model: string) => m.unknown.inc({ provider, model });
 
-  const kafka = new Kafka({ clientId: `sieve-loader-${opts.groupId}`, brokers: opts.brokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: `sieve-loader-${opts.groupId}`,
+    brokers: opts.brokers,
+    logLevel: logLevel.NOTHING,
+  });
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: true });
   const consumer: Consumer = kafka.consumer({
     groupId: opts.groupId,
@@ -109,7 +149,14 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     }
   }
 
-  async function eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload) {
+  async function eachBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    commitOffsetsIfNecessary,
+    isRunning,
+    isStale,
+  }: EachBatchPayload) {
     const signal = opts.topics[batch.topic];
     if (!signal || batch.messages.length === 0) return;
     const first = batch.messages[0]!.offset;
@@ -121,13 +168,24 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
       } catch (err) {
         await producer.send({
           topic: `${batch.topic}.dlq`,
-          messages: [{
-            key: msg.key, value: msg.value,
-            headers: { error: String((err as Error).message ?? err), 'original.topic': batch.topic, 'original.partition': String(batch.partition), 'original.offset': msg.offset },
-          }],
+          messages: [
+            {
+              key: msg.key,
+              value: msg.value,
+              headers: {
+                error: String((err as Error).message ?? err),
+                'original.topic': batch.topic,
+                'original.partition': String(batch.partition),
+                'original.offset': msg.offset,
+              },
+            },
+          ],
         });
         m.dlq.inc({ topic: batch.topic });
-        logger.warn({ topic: batch.topic, partition: batch.partition, offset: msg.offset, err: String(err) }, 'poison message sent to DLQ');
+        logger.warn(
+          { topic: batch.topic, partition: batch.partition, offset: msg.offset, err: String(err) },
+          'poison message sent to DLQ',
+        );
       }
     }
     for (const [table, lines] of tables) {
@@ -137,14 +195,19 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     if (!isRunning() || isStale()) return;
     resolveOffset(last);
     await commitOffsetsIfNecessary();
-    m.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(batch.highWatermark) - Number(last) - 1));
+    m.lag.set(
+      { topic: batch.topic, partition: String(batch.partition) },
+      Math.max(0, Number(batch.highWatermark) - Number(last) - 1),
+    );
   }
 
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const dlqs = Object.keys(opts.topics).map((t) => `${t}.dlq`).filter((t) => !existing.has(t));
+    const dlqs = Object.keys(opts.topics)
+      .map((t) => `${t}.dlq`)
+      .filter((t) => !existing.has(t));
     if (dlqs.length > 0) await admin.createTopics({ topics: dlqs.map((topic) => ({ topic })), waitForLeaders: true });
   } finally {
     await admin.disconnect();
@@ -153,7 +216,12 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
   await consumer.connect();
   await client.ping();
   for (const topic of Object.keys(opts.topics)) await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: Math.max(1, Object.keys(opts.topics).length * 2), eachBatch });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: Math.max(1, Object.keys(opts.topics).length * 2),
+    eachBatch,
+  });
   ready = true;
   return {
     isReady: () => ready && !stopping,

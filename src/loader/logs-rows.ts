@@ -1,6 +1,6 @@
-import type { ExportLogsServiceRequest } from '../otlp/model.js';
 import { anyValueToString, attributesToRecord } from '../otlp/anyvalue.js';
 import { bytesToHex, int64IsZero } from '../otlp/ids.js';
+import type { ExportLogsServiceRequest } from '../otlp/model.js';
 import { resourceFields } from './common.js';
 import { nanosToDateTime64 } from './time.js';
 

@@ -1,10 +1,15 @@
-import type { Exemplar, ExportMetricsServiceRequest } from '../otlp/model.js';
 import { attributesToRecord } from '../otlp/anyvalue.js';
 import { bytesToHex, int64ToNumber, int64ToString } from '../otlp/ids.js';
+import type { Exemplar, ExportMetricsServiceRequest } from '../otlp/model.js';
 import { resourceFields } from './common.js';
 import { nanosToDateTime64 } from './time.js';
 
-export type MetricTable = 'otel_metrics_gauge' | 'otel_metrics_sum' | 'otel_metrics_histogram' | 'otel_metrics_exp_histogram' | 'otel_metrics_summary';
+export type MetricTable =
+  | 'otel_metrics_gauge'
+  | 'otel_metrics_sum'
+  | 'otel_metrics_histogram'
+  | 'otel_metrics_exp_histogram'
+  | 'otel_metrics_summary';
 export type MetricRows = Record<MetricTable, Record<string, unknown>[]>;
 
 function exemplarCols(ex: Exemplar[] | null | undefined): Record<string, unknown> {
@@ -53,39 +58,77 @@ export function metricRows(req: ExportMetricsServiceRequest): MetricRows {
           StartTimeUnix: nanosToDateTime64(p.startTimeUnixNano as never),
           TimeUnix: nanosToDateTime64(p.timeUnixNano as never),
         });
-        const num = (p: { asDouble?: number | null; asInt?: unknown }) => (p.asDouble != null ? p.asDouble : int64ToNumber(p.asInt as never));
+        const num = (p: { asDouble?: number | null; asInt?: unknown }) =>
+          p.asDouble != null ? p.asDouble : int64ToNumber(p.asInt as never);
         for (const p of m.gauge?.dataPoints ?? []) {
-          out.otel_metrics_gauge.push({ ...base, ...times(p), Value: num(p), Flags: p.flags ?? 0, ...exemplarCols(p.exemplars), ...sieve });
+          out.otel_metrics_gauge.push({
+            ...base,
+            ...times(p),
+            Value: num(p),
+            Flags: p.flags ?? 0,
+            ...exemplarCols(p.exemplars),
+            ...sieve,
+          });
         }
         for (const p of m.sum?.dataPoints ?? []) {
           out.otel_metrics_sum.push({
-            ...base, ...times(p), Value: num(p), Flags: p.flags ?? 0, ...exemplarCols(p.exemplars),
-            AggregationTemporality: m.sum?.aggregationTemporality ?? 0, IsMonotonic: m.sum?.isMonotonic ?? false, ...sieve,
+            ...base,
+            ...times(p),
+            Value: num(p),
+            Flags: p.flags ?? 0,
+            ...exemplarCols(p.exemplars),
+            AggregationTemporality: m.sum?.aggregationTemporality ?? 0,
+            IsMonotonic: m.sum?.isMonotonic ?? false,
+            ...sieve,
           });
         }
         for (const p of m.histogram?.dataPoints ?? []) {
           out.otel_metrics_histogram.push({
-            ...base, ...times(p), Count: int64ToString(p.count), Sum: p.sum ?? 0,
-            BucketCounts: (p.bucketCounts ?? []).map((c) => int64ToString(c)), ExplicitBounds: p.explicitBounds ?? [],
-            ...exemplarCols(p.exemplars), Flags: p.flags ?? 0, Min: p.min ?? 0, Max: p.max ?? 0,
-            AggregationTemporality: m.histogram?.aggregationTemporality ?? 0, ...sieve,
+            ...base,
+            ...times(p),
+            Count: int64ToString(p.count),
+            Sum: p.sum ?? 0,
+            BucketCounts: (p.bucketCounts ?? []).map((c) => int64ToString(c)),
+            ExplicitBounds: p.explicitBounds ?? [],
+            ...exemplarCols(p.exemplars),
+            Flags: p.flags ?? 0,
+            Min: p.min ?? 0,
+            Max: p.max ?? 0,
+            AggregationTemporality: m.histogram?.aggregationTemporality ?? 0,
+            ...sieve,
           });
         }
         for (const p of m.exponentialHistogram?.dataPoints ?? []) {
           out.otel_metrics_exp_histogram.push({
-            ...base, ...times(p), Count: int64ToString(p.count), Sum: p.sum ?? 0, Scale: p.scale ?? 0, ZeroCount: int64ToString(p.zeroCount),
-            PositiveOffset: p.positive?.offset ?? 0, PositiveBucketCounts: (p.positive?.bucketCounts ?? []).map((c) => int64ToString(c)),
-            NegativeOffset: p.negative?.offset ?? 0, NegativeBucketCounts: (p.negative?.bucketCounts ?? []).map((c) => int64ToString(c)),
-            ...exemplarCols(p.exemplars), Flags: p.flags ?? 0, Min: p.min ?? 0, Max: p.max ?? 0,
-            AggregationTemporality: m.exponentialHistogram?.aggregationTemporality ?? 0, ...sieve,
+            ...base,
+            ...times(p),
+            Count: int64ToString(p.count),
+            Sum: p.sum ?? 0,
+            Scale: p.scale ?? 0,
+            ZeroCount: int64ToString(p.zeroCount),
+            PositiveOffset: p.positive?.offset ?? 0,
+            PositiveBucketCounts: (p.positive?.bucketCounts ?? []).map((c) => int64ToString(c)),
+            NegativeOffset: p.negative?.offset ?? 0,
+            NegativeBucketCounts: (p.negative?.bucketCounts ?? []).map((c) => int64ToString(c)),
+            ...exemplarCols(p.exemplars),
+            Flags: p.flags ?? 0,
+            Min: p.min ?? 0,
+            Max: p.max ?? 0,
+            AggregationTemporality: m.exponentialHistogram?.aggregationTemporality ?? 0,
+            ...sieve,
           });
         }
         for (const p of m.summary?.dataPoints ?? []) {
           const q = p.quantileValues ?? [];
           out.otel_metrics_summary.push({
-            ...base, ...times(p), Count: int64ToString(p.count), Sum: p.sum ?? 0,
-            'ValueAtQuantiles.Quantile': q.map((x) => x.quantile ?? 0), 'ValueAtQuantiles.Value': q.map((x) => x.value ?? 0),
-            Flags: p.flags ?? 0, ...sieve,
+            ...base,
+            ...times(p),
+            Count: int64ToString(p.count),
+            Sum: p.sum ?? 0,
+            'ValueAtQuantiles.Quantile': q.map((x) => x.quantile ?? 0),
+            'ValueAtQuantiles.Value': q.map((x) => x.value ?? 0),
+            Flags: p.flags ?? 0,
+            ...sieve,
           });
         }
       }

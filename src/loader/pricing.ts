@@ -44,5 +44,7 @@ export function findPrice(table: PricingTable, provider: string, model: string):
 export function computeCost(p: ModelPrice, input: number, output: number, cacheRead: number): number {
   const cache = p.cache_read_per_million;
   const billedInput = cache != null ? Math.max(0, input - cacheRead) : input;
-  return (billedInput * p.input_per_million + output * p.output_per_million + (cache != null ? cacheRead * cache : 0)) / 1e6;
+  return (
+    (billedInput * p.input_per_million + output * p.output_per_million + (cache != null ? cacheRead * cache : 0)) / 1e6
+  );
 }

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { clickhouseConfigFromEnv, createClickHouseClient } from '../clickhouse/client.js';
 import type { Signal } from '../otlp/model.js';
-import { startLoader, type Loader } from './loader.js';
+import { type Loader, startLoader } from './loader.js';
 import { buildLoaderOpsServer } from './ops.js';
 import { loadPricing } from './pricing.js';
 

@@ -1,5 +1,5 @@
-import type { Int64 } from '../otlp/model.js';
 import { int64ToBigInt } from '../otlp/ids.js';
+import type { Int64 } from '../otlp/model.js';
 
 let lastSec = -1n;
 let lastPrefix = '';

@@ -1,8 +1,8 @@
-import type { ExportTraceServiceRequest } from '../otlp/model.js';
 import { attributesToRecord } from '../otlp/anyvalue.js';
 import { bytesToHex, int64ToBigInt } from '../otlp/ids.js';
-import { extractGenAi, type UnknownModelHook } from './genai.js';
+import type { ExportTraceServiceRequest } from '../otlp/model.js';
 import { resourceFields } from './common.js';
+import { extractGenAi, type UnknownModelHook } from './genai.js';
 import type { PricingTable } from './pricing.js';
 import { nanosToDateTime64 } from './time.js';
 

@@ -15,7 +15,8 @@ const hasOwn = Object.prototype.hasOwnProperty;
 
 /** obj[key] = value, also for keys like '__proto__' (defined as an own property, never the prototype). */
 function putKey<T>(obj: Record<string, T>, key: string, value: T): void {
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
   else obj[key] = value;
 }
 

@@ -21,8 +21,8 @@ import type protobuf from 'protobufjs';
 import { int64IsZero, int64ToString, isAllZero, isHex, LongClass } from './ids.js';
 import type {
   ExponentialHistogramDataPoint,
-  Int64,
   HistogramDataPoint,
+  Int64,
   LogRecord,
   Metric,
   RequestBySignal,
@@ -42,7 +42,7 @@ import {
   typeInfo,
 } from './schema.js';
 
-import { compileCodec, type CompiledCodec, WireError } from './wire.js';
+import { type CompiledCodec, compileCodec, WireError } from './wire.js';
 
 export type { RequestBySignal, Signal } from './model.js';
 export { otlpRoot } from './schema.js';
@@ -113,7 +113,9 @@ export const protobufjsReference = {
     return requestType(signal).decode(asBuffer(bytes)) as unknown as RequestBySignal[S];
   },
   encode<S extends Signal>(signal: S, request: RequestBySignal[S]): Uint8Array {
-    return requestType(signal).encode(request as protobuf.Message).finish();
+    return requestType(signal)
+      .encode(request as protobuf.Message)
+      .finish();
   },
 };
 
@@ -189,7 +191,8 @@ function jsonDouble(v: unknown): number {
 const B64_RE = /^[A-Za-z0-9+/\-_]*={0,2}$/;
 
 function jsonBytes(v: unknown, hexId: boolean): Buffer {
-  if (typeof v !== 'string') throw new JsonPathError(`expected a ${hexId ? 'hex' : 'base64'} string, got ${describe(v)}`);
+  if (typeof v !== 'string')
+    throw new JsonPathError(`expected a ${hexId ? 'hex' : 'base64'} string, got ${describe(v)}`);
   if (hexId) {
     if (!isHex(v)) throw new JsonPathError(`expected a hex id, got ${describe(v)}`);
     return Buffer.from(v, 'hex');
@@ -285,7 +288,10 @@ function prependPath(err: unknown, seg: string): unknown {
  * Decodes an OTLP/JSON Export*ServiceRequest (a JSON text, its bytes, or an already-parsed value).
  * Throws OtlpDecodeError naming the offending path, e.g. `resourceSpans[0].scopeSpans[0].spans[2].traceId`.
  */
-export function decodeJson<S extends Signal>(signal: S, body: string | Buffer | Uint8Array | object): RequestBySignal[S] {
+export function decodeJson<S extends Signal>(
+  signal: S,
+  body: string | Buffer | Uint8Array | object,
+): RequestBySignal[S] {
   const type = requestType(signal);
   let obj: unknown = body;
   if (typeof body === 'string' || body instanceof Uint8Array) {
@@ -410,12 +416,19 @@ export interface PartialSuccess {
 export function encodeExportResponse(signal: Signal, format: 'protobuf', partial?: PartialSuccess): Uint8Array;
 export function encodeExportResponse(signal: Signal, format: 'json', partial?: PartialSuccess): string;
 export function encodeExportResponse(signal: Signal, format: OtlpFormat, partial?: PartialSuccess): Uint8Array | string;
-export function encodeExportResponse(signal: Signal, format: OtlpFormat, partial?: PartialSuccess): Uint8Array | string {
+export function encodeExportResponse(
+  signal: Signal,
+  format: OtlpFormat,
+  partial?: PartialSuccess,
+): Uint8Array | string {
   const type = responseTypes[signal];
   if (type === undefined) throw new TypeError(`unknown OTLP signal: ${String(signal)}`);
   const msg: Record<string, unknown> = {};
   if (partial !== undefined && (partial.rejected > 0 || partial.message !== '')) {
-    msg.partialSuccess = { [REJECTED_FIELD[signal]]: Math.max(0, Math.trunc(partial.rejected)), errorMessage: partial.message };
+    msg.partialSuccess = {
+      [REJECTED_FIELD[signal]]: Math.max(0, Math.trunc(partial.rejected)),
+      errorMessage: partial.message,
+    };
   }
   if (format === 'json') return JSON.stringify(toJsonMessage(msg, typeInfo(type)));
   return type.encode(msg).finish();
@@ -437,11 +450,16 @@ export function decodeExportResponse(
       obj = JSON.parse(text === '' ? '{}' : text);
       m = jsonMessage(obj, typeInfo(type), 0);
     } catch (err) {
-      throw new OtlpDecodeError(`invalid ${type.name} JSON: ${err instanceof JsonPathError ? err.path + ' ' + err.reason : String(err)}`);
+      throw new OtlpDecodeError(
+        `invalid ${type.name} JSON: ${err instanceof JsonPathError ? `${err.path} ${err.reason}` : String(err)}`,
+      );
     }
   } else {
     try {
-      m = type.decode(asBuffer(typeof body === 'string' ? Buffer.from(body, 'binary') : body)) as unknown as Record<string, unknown>;
+      m = type.decode(asBuffer(typeof body === 'string' ? Buffer.from(body, 'binary') : body)) as unknown as Record<
+        string,
+        unknown
+      >;
     } catch (err) {
       throw new OtlpDecodeError(`invalid ${type.name} protobuf: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -474,11 +492,14 @@ export function decodeStatus(format: OtlpFormat, body: Uint8Array | string): { c
       const text = typeof body === 'string' ? body : asBuffer(body).toString('utf8');
       m = jsonMessage(JSON.parse(text === '' ? '{}' : text), typeInfo(statusType), 0);
     } else {
-      m = statusType.decode(asBuffer(typeof body === 'string' ? Buffer.from(body, 'binary') : body)) as unknown as Record<string, unknown>;
+      m = statusType.decode(
+        asBuffer(typeof body === 'string' ? Buffer.from(body, 'binary') : body),
+      ) as unknown as Record<string, unknown>;
     }
     return { code: Number(m.code ?? 0), message: String(m.message ?? '') };
   } catch (err) {
-    const reason = err instanceof JsonPathError ? `${err.path} ${err.reason}` : err instanceof Error ? err.message : String(err);
+    const reason =
+      err instanceof JsonPathError ? `${err.path} ${err.reason}` : err instanceof Error ? err.message : String(err);
     throw new OtlpDecodeError(`invalid google.rpc.Status: ${reason}`, { cause: err });
   }
 }
@@ -556,7 +577,8 @@ function logProblem(l: LogRecord): string | undefined {
 function histogramProblem(dp: HistogramDataPoint): string | undefined {
   const buckets = dp.bucketCounts?.length ?? 0;
   const bounds = dp.explicitBounds?.length ?? 0;
-  if (buckets !== 0 && buckets !== bounds + 1) return 'histogram points whose bucket_counts size is not explicit_bounds size + 1';
+  if (buckets !== 0 && buckets !== bounds + 1)
+    return 'histogram points whose bucket_counts size is not explicit_bounds size + 1';
   return undefined;
 }
 
@@ -626,7 +648,8 @@ export function validateAndPrune<S extends Signal>(signal: S, request: RequestBy
     for (const rm of req.resourceMetrics ?? [])
       for (const sm of rm.scopeMetrics ?? []) {
         for (const m of sm.metrics ?? []) {
-          if (m.histogram?.dataPoints != null && pruneArray(m.histogram.dataPoints, histogramProblem, rej) > 0) touched = true;
+          if (m.histogram?.dataPoints != null && pruneArray(m.histogram.dataPoints, histogramProblem, rej) > 0)
+            touched = true;
           if (m.exponentialHistogram?.dataPoints != null)
             pruneArray(m.exponentialHistogram.dataPoints, expHistogramProblem, rej);
         }

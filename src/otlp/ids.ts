@@ -32,7 +32,8 @@ export function isHex(hex: string): boolean {
 
 /** Bytes of a hex string. Throws RangeError on odd length or a non-hex digit. */
 export function hexToBytes(hex: string): Buffer {
-  if (!HEX_RE.test(hex)) throw new RangeError(`not a hex string: ${JSON.stringify(hex.length > 80 ? `${hex.slice(0, 80)}…` : hex)}`);
+  if (!HEX_RE.test(hex))
+    throw new RangeError(`not a hex string: ${JSON.stringify(hex.length > 80 ? `${hex.slice(0, 80)}…` : hex)}`);
   return Buffer.from(hex, 'hex');
 }
 
@@ -54,7 +55,12 @@ export function isValidSpanId(b: Uint8Array | null | undefined): boolean {
 }
 
 function isLongLike(v: unknown): v is { low: number; high: number; unsigned?: boolean } {
-  return typeof v === 'object' && v !== null && typeof (v as { low?: unknown }).low === 'number' && typeof (v as { high?: unknown }).high === 'number';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { low?: unknown }).low === 'number' &&
+    typeof (v as { high?: unknown }).high === 'number'
+  );
 }
 
 /**
@@ -86,7 +92,8 @@ export function int64ToBigInt(v: Int64 | bigint | null | undefined): bigint {
 /** Exact decimal string. */
 export function int64ToString(v: Int64 | bigint | null | undefined): string {
   if (v == null) return '0';
-  if (typeof v === 'number') return Number.isInteger(v) && Number.isSafeInteger(v) ? String(v) : int64ToBigInt(v).toString();
+  if (typeof v === 'number')
+    return Number.isInteger(v) && Number.isSafeInteger(v) ? String(v) : int64ToBigInt(v).toString();
   if (typeof v === 'string') return int64ToBigInt(v).toString();
   if (typeof v === 'bigint') return v.toString();
   if (v instanceof LongClass) return v.toString();
@@ -99,7 +106,8 @@ export function int64ToNumber(v: Int64 | bigint | null | undefined): number {
   if (typeof v === 'number') return v;
   if (typeof v === 'string') return Number(int64ToBigInt(v));
   if (typeof v === 'bigint') return Number(v);
-  if (isLongLike(v)) return v.unsigned ? (v.high >>> 0) * 4294967296 + (v.low >>> 0) : v.high * 4294967296 + (v.low >>> 0);
+  if (isLongLike(v))
+    return v.unsigned ? (v.high >>> 0) * 4294967296 + (v.low >>> 0) : v.high * 4294967296 + (v.low >>> 0);
   return Number(v);
 }
 

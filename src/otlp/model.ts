@@ -196,7 +196,11 @@ export interface Metric {
   unit?: string | null;
   gauge?: { dataPoints?: NumberDataPoint[] | null } | null;
   /** aggregationTemporality: 0 UNSPECIFIED, 1 DELTA, 2 CUMULATIVE */
-  sum?: { dataPoints?: NumberDataPoint[] | null; aggregationTemporality?: number | null; isMonotonic?: boolean | null } | null;
+  sum?: {
+    dataPoints?: NumberDataPoint[] | null;
+    aggregationTemporality?: number | null;
+    isMonotonic?: boolean | null;
+  } | null;
   histogram?: { dataPoints?: HistogramDataPoint[] | null; aggregationTemporality?: number | null } | null;
   exponentialHistogram?: {
     dataPoints?: ExponentialHistogramDataPoint[] | null;

@@ -23,7 +23,8 @@ const PROTO_DIR = findProtoDir();
 
 function loadRoot(): protobuf.Root {
   const root = new protobuf.Root();
-  root.resolvePath = (_origin: string, target: string) => (target.startsWith('/') ? target : resolve(PROTO_DIR, target));
+  root.resolvePath = (_origin: string, target: string) =>
+    target.startsWith('/') ? target : resolve(PROTO_DIR, target);
   root.loadSync(
     [
       'opentelemetry/proto/collector/trace/v1/trace_service.proto',
@@ -140,7 +141,13 @@ const typeInfos = new Map<protobuf.Type, TypeInfo>();
 export function typeInfo(type: protobuf.Type): TypeInfo {
   let info = typeInfos.get(type);
   if (info !== undefined) return info;
-  info = { type, ctor: type.ctor as unknown as new () => Record<string, unknown>, fields: [], repeated: [], byKey: new Map() };
+  info = {
+    type,
+    ctor: type.ctor as unknown as new () => Record<string, unknown>,
+    fields: [],
+    repeated: [],
+    byKey: new Map(),
+  };
   typeInfos.set(type, info); // before recursing: AnyValue is recursive
   const fields = type.fieldsArray.slice().sort((a, b) => a.id - b.id);
   for (const f of fields) {
@@ -175,4 +182,3 @@ export function typeInfo(type: protobuf.Type): TypeInfo {
   }
   return info;
 }
-

@@ -21,9 +21,9 @@
  * set (own, non-null). Only the first set member of a oneof is written.
  */
 import { isUtf8 } from 'node:buffer';
+import type protobuf from 'protobufjs';
 import { LongClass } from './ids.js';
 import { type FieldInfo, INT64_KINDS, type TypeInfo, typeInfo } from './schema.js';
-import type protobuf from 'protobufjs';
 
 export class WireError extends Error {
   constructor(message: string) {
@@ -74,7 +74,16 @@ function isPackable(fi: FieldInfo): boolean {
 }
 
 /** Names and keys repeat across items: cache them. */
-const CACHED_STRING_FIELDS = new Set(['key', 'name', 'version', 'description', 'unit', 'severityText', 'eventName', 'schemaUrl']);
+const CACHED_STRING_FIELDS = new Set([
+  'key',
+  'name',
+  'version',
+  'description',
+  'unit',
+  'severityText',
+  'eventName',
+  'schemaUrl',
+]);
 
 /** Longest string (bytes) of this field kept in the decoder's string cache (0: never cached). */
 function stringCacheLimit(fi: FieldInfo): number {
@@ -174,8 +183,12 @@ function genDecoder(info: TypeInfo): string {
       : '';
     if (fi.kind === 'message') {
       const sub = `d_${fnName(fi.message as TypeInfo)}`;
-      if (fi.repeated) lines.push(`      case ${tag}: { const n = rlen(end); ${prop}.push(${sub}(pos + n, depth + 1)); continue; }`);
-      else lines.push(`      case ${tag}: { const n = rlen(end); ${setOneof}${prop} = ${sub}(pos + n, depth + 1); continue; }`);
+      if (fi.repeated)
+        lines.push(`      case ${tag}: { const n = rlen(end); ${prop}.push(${sub}(pos + n, depth + 1)); continue; }`);
+      else
+        lines.push(
+          `      case ${tag}: { const n = rlen(end); ${setOneof}${prop} = ${sub}(pos + n, depth + 1); continue; }`,
+        );
       continue;
     }
     if (fi.repeated) {
@@ -330,7 +343,6 @@ function wtag(tag: number): string {
   bytes.push(v);
   return bytes.map((b) => `out[wp++] = ${b};`).join(' ');
 }
-
 
 /** Runtime helpers shared by the generated functions (reader state: buf/pos; writer: out/wp). */
 const RUNTIME = String.raw`
@@ -542,8 +554,6 @@ export function generateCodecSource(root: protobuf.Type): string {
 /** Compiles decode/encode functions for `root` and every message type reachable from it. */
 export function compileCodec(root: protobuf.Type): CompiledCodec {
   const src = generateCodecSource(root);
-  const factory = new Function('WireError', 'Long', 'isUtf8', 'Buffer', src) as (
-    ...args: unknown[]
-  ) => CompiledCodec;
+  const factory = new Function('WireError', 'Long', 'isUtf8', 'Buffer', src) as (...args: unknown[]) => CompiledCodec;
   return factory(WireError, LongClass, isUtf8, Buffer);
 }

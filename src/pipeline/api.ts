@@ -5,88 +5,88 @@
  * the receiver runs each request of a signal through `SignalPipeline.process`, then hands the
  * result to the Kafka exporter (src/kafka) with the pipeline's batch and exporter settings.
  */
-import type { RequestBySignal, Signal } from "../otlp/model.js";
+import type { RequestBySignal, Signal } from '../otlp/model.js';
 
 /** One configured transform (attributes/pii, redaction, filter/x …). Mutates in place or returns a new request. */
 export interface Processor {
-	/** component id as written in YAML, e.g. `attributes/pii` */
-	readonly id: string;
-	traces?(request: RequestBySignal["traces"]): RequestBySignal["traces"];
-	logs?(request: RequestBySignal["logs"]): RequestBySignal["logs"];
-	metrics?(request: RequestBySignal["metrics"]): RequestBySignal["metrics"];
+  /** component id as written in YAML, e.g. `attributes/pii` */
+  readonly id: string;
+  traces?(request: RequestBySignal['traces']): RequestBySignal['traces'];
+  logs?(request: RequestBySignal['logs']): RequestBySignal['logs'];
+  metrics?(request: RequestBySignal['metrics']): RequestBySignal['metrics'];
 }
 
 export interface ProcessResult<S extends Signal> {
-	request: RequestBySignal[S];
-	/** items (spans / log records / metric data points) removed by filters */
-	droppedItems: number;
+  request: RequestBySignal[S];
+  /** items (spans / log records / metric data points) removed by filters */
+  droppedItems: number;
 }
 
 /** Collector `batch` processor settings. */
 export interface BatchSettings {
-	sendBatchSize: number;
-	sendBatchMaxSize: number;
-	timeoutMs: number;
+  sendBatchSize: number;
+  sendBatchMaxSize: number;
+  timeoutMs: number;
 }
 
 /** Collector `memory_limiter` processor settings, applied to bytes in flight in the receiver. */
 export interface MemoryLimiterSettings {
-	limitBytes: number;
-	spikeLimitBytes: number;
-	checkIntervalMs: number;
+  limitBytes: number;
+  spikeLimitBytes: number;
+  checkIntervalMs: number;
 }
 
 /** Collector `kafka` exporter settings (subset Sieve honours). */
 export interface KafkaExporterSettings {
-	id: string;
-	brokers: string[];
-	clientId: string;
-	topic: string;
-	encoding: "otlp_proto";
-	partitionTracesById: boolean;
-	compression: "none" | "gzip";
-	maxMessageBytes: number;
-	/** -1 = all in-sync replicas */
-	requiredAcks: -1 | 1 | 0;
-	timeoutMs: number;
+  id: string;
+  brokers: string[];
+  clientId: string;
+  topic: string;
+  encoding: 'otlp_proto';
+  partitionTracesById: boolean;
+  compression: 'none' | 'gzip';
+  maxMessageBytes: number;
+  /** -1 = all in-sync replicas */
+  requiredAcks: -1 | 1 | 0;
+  timeoutMs: number;
 }
 
 export interface SignalPipeline<S extends Signal> {
-	readonly signal: S;
-	/** pipeline id as in YAML: `traces`, `traces/ai` */
-	readonly id: string;
-	readonly processorIds: readonly string[];
-	process(request: RequestBySignal[S]): ProcessResult<S>;
-	readonly batch?: BatchSettings;
-	readonly memoryLimiter?: MemoryLimiterSettings;
-	readonly exporter: KafkaExporterSettings;
+  readonly signal: S;
+  /** pipeline id as in YAML: `traces`, `traces/ai` */
+  readonly id: string;
+  readonly processorIds: readonly string[];
+  process(request: RequestBySignal[S]): ProcessResult<S>;
+  readonly batch?: BatchSettings;
+  readonly memoryLimiter?: MemoryLimiterSettings;
+  readonly exporter: KafkaExporterSettings;
 }
 
 /** Receiver settings from `receivers.otlp.protocols.http` plus Sieve's `apikeyauth` extension. */
 export interface OtlpReceiverSettings {
-	host: string;
-	port: number;
-	maxRequestBodyBytes: number;
-	auth?: AuthSettings;
+  host: string;
+  port: number;
+  maxRequestBodyBytes: number;
+  auth?: AuthSettings;
 }
 
 export interface ApiKeyEntry {
-	/** lowercase hex SHA-256 of the key; the clear key is never stored */
-	sha256: string;
-	tenant: string;
-	/** optional human label, logged instead of the key */
-	name?: string;
+  /** lowercase hex SHA-256 of the key; the clear key is never stored */
+  sha256: string;
+  tenant: string;
+  /** optional human label, logged instead of the key */
+  name?: string;
 }
 
 export interface AuthSettings {
-	keys: ApiKeyEntry[];
-	/** HMAC-SHA256 body signature check, when configured */
-	hmac?: { header: string; secret: Buffer };
+  keys: ApiKeyEntry[];
+  /** HMAC-SHA256 body signature check, when configured */
+  hmac?: { header: string; secret: Buffer };
 }
 
 export interface SieveConfig {
-	/** absolute path of the file it came from */
-	source: string;
-	receiver: OtlpReceiverSettings;
-	pipelines: { [S in Signal]?: SignalPipeline<S> };
+  /** absolute path of the file it came from */
+  source: string;
+  receiver: OtlpReceiverSettings;
+  pipelines: { [S in Signal]?: SignalPipeline<S> };
 }

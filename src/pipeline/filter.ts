@@ -4,276 +4,236 @@
  * include/exclude forms under spans, logs, metrics. Matching items are dropped and counted;
  * containers left empty are pruned.
  */
-import { getStringAttribute } from "../otlp/anyvalue.js";
-import { metricDataPointCount } from "../otlp/codec.js";
-import type { KeyValue, Metric, RequestBySignal } from "../otlp/model.js";
-import type { Processor } from "./api.js";
-import {
-	compileMatch,
-	type MatchAttributeConfig,
-	type MatchPropertiesConfig,
-	type MatchTarget,
-} from "./match.js";
-import { type Condition, type OttlContext, parseCondition } from "./ottl.js";
+import { getStringAttribute } from '../otlp/anyvalue.js';
+import { metricDataPointCount } from '../otlp/codec.js';
+import type { KeyValue, Metric, RequestBySignal } from '../otlp/model.js';
+import type { Processor } from './api.js';
+import { compileMatch, type MatchAttributeConfig, type MatchPropertiesConfig, type MatchTarget } from './match.js';
+import { type Condition, type OttlContext, parseCondition } from './ottl.js';
 
 interface LegacyLogMatch {
-	match_type?: "strict" | "regexp";
-	record_attributes?: MatchAttributeConfig[];
-	resource_attributes?: MatchAttributeConfig[];
-	bodies?: string[];
-	severity_texts?: string[];
+  match_type?: 'strict' | 'regexp';
+  record_attributes?: MatchAttributeConfig[];
+  resource_attributes?: MatchAttributeConfig[];
+  bodies?: string[];
+  severity_texts?: string[];
 }
 interface LegacyMetricMatch {
-	match_type?: "strict" | "regexp" | "expr";
-	metric_names?: string[];
-	resource_attributes?: MatchAttributeConfig[];
+  match_type?: 'strict' | 'regexp' | 'expr';
+  metric_names?: string[];
+  resource_attributes?: MatchAttributeConfig[];
 }
 
 export interface FilterConfig {
-	error_mode?: "ignore" | "propagate" | "silent";
-	traces?: { span?: string[]; spanevent?: string[] };
-	spans?: { include?: MatchPropertiesConfig; exclude?: MatchPropertiesConfig };
-	logs?: {
-		log_record?: string[];
-		include?: LegacyLogMatch;
-		exclude?: LegacyLogMatch;
-	};
-	metrics?: {
-		metric?: string[];
-		datapoint?: string[];
-		include?: LegacyMetricMatch;
-		exclude?: LegacyMetricMatch;
-	};
+  error_mode?: 'ignore' | 'propagate' | 'silent';
+  traces?: { span?: string[]; spanevent?: string[] };
+  spans?: { include?: MatchPropertiesConfig; exclude?: MatchPropertiesConfig };
+  logs?: {
+    log_record?: string[];
+    include?: LegacyLogMatch;
+    exclude?: LegacyLogMatch;
+  };
+  metrics?: {
+    metric?: string[];
+    datapoint?: string[];
+    include?: LegacyMetricMatch;
+    exclude?: LegacyMetricMatch;
+  };
 }
 
 /** Filter processors report drops through this extended shape; build.ts reads `lastDropped`. */
 export interface CountingProcessor extends Processor {
-	/** items dropped by the last call */
-	lastDropped: number;
+  /** items dropped by the last call */
+  lastDropped: number;
 }
 
 function any(conds: Condition[]): Condition | undefined {
-	if (conds.length === 0) return undefined;
-	return (c) => conds.some((f) => f(c));
+  if (conds.length === 0) return undefined;
+  return (c) => conds.some((f) => f(c));
 }
 
 /** Compiles OTTL conditions; errors name the condition index (`traces.span[1]: …`). */
-export function compileConditions(
-	list: string[] | undefined,
-	where: string,
-): Condition[] {
-	return (list ?? []).map((src, i) => {
-		try {
-			return parseCondition(src);
-		} catch (err) {
-			throw new Error(
-				`${where}[${i}]: ${(err as Error).message} in ${JSON.stringify(src)}`,
-			);
-		}
-	});
+export function compileConditions(list: string[] | undefined, where: string): Condition[] {
+  return (list ?? []).map((src, i) => {
+    try {
+      return parseCondition(src);
+    } catch (err) {
+      throw new Error(`${where}[${i}]: ${(err as Error).message} in ${JSON.stringify(src)}`);
+    }
+  });
 }
 
 function legacyLog(m: LegacyLogMatch | undefined) {
-	if (!m) return undefined;
-	return compileMatch({
-		match_type: m.match_type,
-		attributes: m.record_attributes,
-		resources: m.resource_attributes,
-		log_bodies: m.bodies,
-		log_severity_texts: m.severity_texts,
-	});
+  if (!m) return undefined;
+  return compileMatch({
+    match_type: m.match_type,
+    attributes: m.record_attributes,
+    resources: m.resource_attributes,
+    log_bodies: m.bodies,
+    log_severity_texts: m.severity_texts,
+  });
 }
 function legacyMetric(m: LegacyMetricMatch | undefined) {
-	if (!m) return undefined;
-	return compileMatch({
-		match_type: m.match_type === "regexp" ? "regexp" : "strict",
-		metric_names: m.metric_names,
-		resources: m.resource_attributes,
-	});
+  if (!m) return undefined;
+  return compileMatch({
+    match_type: m.match_type === 'regexp' ? 'regexp' : 'strict',
+    metric_names: m.metric_names,
+    resources: m.resource_attributes,
+  });
 }
 
 function metricType(m: Metric): number {
-	if (m.gauge) return 1;
-	if (m.sum) return 2;
-	if (m.histogram) return 3;
-	if (m.exponentialHistogram) return 4;
-	if (m.summary) return 5;
-	return 0;
+  if (m.gauge) return 1;
+  if (m.sum) return 2;
+  if (m.histogram) return 3;
+  if (m.exponentialHistogram) return 4;
+  if (m.summary) return 5;
+  return 0;
 }
 
-function dataPointHolder(
-	m: Metric,
-):
-	| { dataPoints?: { attributes?: KeyValue[] | null }[] | null }
-	| undefined
-	| null {
-	return m.gauge ?? m.sum ?? m.histogram ?? m.exponentialHistogram ?? m.summary;
+function dataPointHolder(m: Metric): { dataPoints?: { attributes?: KeyValue[] | null }[] | null } | undefined | null {
+  return m.gauge ?? m.sum ?? m.histogram ?? m.exponentialHistogram ?? m.summary;
 }
 
-export function createFilterProcessor(
-	id: string,
-	cfg: FilterConfig,
-): CountingProcessor {
-	const span = any(compileConditions(cfg.traces?.span, "traces.span"));
-	const spanEvent = any(
-		compileConditions(cfg.traces?.spanevent, "traces.spanevent"),
-	);
-	const logRecord = any(
-		compileConditions(cfg.logs?.log_record, "logs.log_record"),
-	);
-	const metricCond = any(
-		compileConditions(cfg.metrics?.metric, "metrics.metric"),
-	);
-	const dpCond = any(
-		compileConditions(cfg.metrics?.datapoint, "metrics.datapoint"),
-	);
-	const spanInc = compileMatch(cfg.spans?.include);
-	const spanExc = compileMatch(cfg.spans?.exclude);
-	const logInc = legacyLog(cfg.logs?.include);
-	const logExc = legacyLog(cfg.logs?.exclude);
-	const metInc = legacyMetric(cfg.metrics?.include);
-	const metExc = legacyMetric(cfg.metrics?.exclude);
+export function createFilterProcessor(id: string, cfg: FilterConfig): CountingProcessor {
+  const span = any(compileConditions(cfg.traces?.span, 'traces.span'));
+  const spanEvent = any(compileConditions(cfg.traces?.spanevent, 'traces.spanevent'));
+  const logRecord = any(compileConditions(cfg.logs?.log_record, 'logs.log_record'));
+  const metricCond = any(compileConditions(cfg.metrics?.metric, 'metrics.metric'));
+  const dpCond = any(compileConditions(cfg.metrics?.datapoint, 'metrics.datapoint'));
+  const spanInc = compileMatch(cfg.spans?.include);
+  const spanExc = compileMatch(cfg.spans?.exclude);
+  const logInc = legacyLog(cfg.logs?.include);
+  const logExc = legacyLog(cfg.logs?.exclude);
+  const metInc = legacyMetric(cfg.metrics?.include);
+  const metExc = legacyMetric(cfg.metrics?.exclude);
 
-	const p: CountingProcessor = {
-		id,
-		lastDropped: 0,
-		traces(req: RequestBySignal["traces"]) {
-			let dropped = 0;
-			for (const rs of req.resourceSpans ?? []) {
-				const resAttrs = rs.resource?.attributes;
-				const serviceName = getStringAttribute(resAttrs, "service.name");
-				for (const ss of rs.scopeSpans ?? []) {
-					const scopeName = ss.scope?.name;
-					const before = ss.spans?.length ?? 0;
-					ss.spans = (ss.spans ?? []).filter((s) => {
-						const t: MatchTarget = {
-							serviceName,
-							spanName: s.name ?? "",
-							attributes: s.attributes,
-							resourceAttributes: resAttrs,
-						};
-						if (spanInc && !spanInc(t)) return false;
-						if (spanExc?.(t)) return false;
-						const c: OttlContext = {
-							name: s.name,
-							kind: s.kind,
-							statusCode: s.status?.code,
-							statusMessage: s.status?.message,
-							attributes: s.attributes,
-							resourceAttributes: resAttrs,
-							scopeName,
-						};
-						if (span?.(c)) return false;
-						if (spanEvent && s.events)
-							s.events = s.events.filter(
-								(e) =>
-									!spanEvent({
-										name: e.name,
-										attributes: e.attributes,
-										resourceAttributes: resAttrs,
-										scopeName,
-									}),
-							);
-						return true;
-					});
-					dropped += before - ss.spans.length;
-				}
-				rs.scopeSpans = (rs.scopeSpans ?? []).filter(
-					(ss) => (ss.spans?.length ?? 0) > 0,
-				);
-			}
-			req.resourceSpans = (req.resourceSpans ?? []).filter(
-				(rs) => (rs.scopeSpans?.length ?? 0) > 0,
-			);
-			p.lastDropped = dropped;
-			return req;
-		},
-		logs(req: RequestBySignal["logs"]) {
-			let dropped = 0;
-			for (const rl of req.resourceLogs ?? []) {
-				const resAttrs = rl.resource?.attributes;
-				const serviceName = getStringAttribute(resAttrs, "service.name");
-				for (const sl of rl.scopeLogs ?? []) {
-					const scopeName = sl.scope?.name;
-					const before = sl.logRecords?.length ?? 0;
-					sl.logRecords = (sl.logRecords ?? []).filter((lr) => {
-						const t: MatchTarget = {
-							serviceName,
-							attributes: lr.attributes,
-							resourceAttributes: resAttrs,
-							logBody: lr.body,
-							severityText: lr.severityText,
-						};
-						if (logInc && !logInc(t)) return false;
-						if (logExc?.(t)) return false;
-						return !logRecord?.({
-							severityNumber: lr.severityNumber,
-							severityText: lr.severityText,
-							body: lr.body,
-							attributes: lr.attributes,
-							resourceAttributes: resAttrs,
-							scopeName,
-							eventName: lr.eventName,
-						});
-					});
-					dropped += before - sl.logRecords.length;
-				}
-				rl.scopeLogs = (rl.scopeLogs ?? []).filter(
-					(sl) => (sl.logRecords?.length ?? 0) > 0,
-				);
-			}
-			req.resourceLogs = (req.resourceLogs ?? []).filter(
-				(rl) => (rl.scopeLogs?.length ?? 0) > 0,
-			);
-			p.lastDropped = dropped;
-			return req;
-		},
-		metrics(req: RequestBySignal["metrics"]) {
-			let dropped = 0;
-			for (const rm of req.resourceMetrics ?? []) {
-				const resAttrs = rm.resource?.attributes;
-				const serviceName = getStringAttribute(resAttrs, "service.name");
-				for (const sm of rm.scopeMetrics ?? []) {
-					const scopeName = sm.scope?.name;
-					sm.metrics = (sm.metrics ?? []).filter((m) => {
-						const t: MatchTarget = {
-							serviceName,
-							metricName: m.name,
-							resourceAttributes: resAttrs,
-						};
-						const base: OttlContext = {
-							name: m.name,
-							metricName: m.name,
-							metricType: metricType(m),
-							resourceAttributes: resAttrs,
-							scopeName,
-						};
-						if ((metInc && !metInc(t)) || metExc?.(t) || metricCond?.(base)) {
-							dropped += metricDataPointCount(m);
-							return false;
-						}
-						const holder = dataPointHolder(m);
-						if (dpCond && holder?.dataPoints) {
-							const before = holder.dataPoints.length;
-							holder.dataPoints = holder.dataPoints.filter(
-								(dp) => !dpCond({ ...base, attributes: dp.attributes }),
-							);
-							dropped += before - holder.dataPoints.length;
-							if (holder.dataPoints.length === 0) return false;
-						}
-						return true;
-					});
-				}
-				rm.scopeMetrics = (rm.scopeMetrics ?? []).filter(
-					(sm) => (sm.metrics?.length ?? 0) > 0,
-				);
-			}
-			req.resourceMetrics = (req.resourceMetrics ?? []).filter(
-				(rm) => (rm.scopeMetrics?.length ?? 0) > 0,
-			);
-			p.lastDropped = dropped;
-			return req;
-		},
-	};
-	return p;
+  const p: CountingProcessor = {
+    id,
+    lastDropped: 0,
+    traces(req: RequestBySignal['traces']) {
+      let dropped = 0;
+      for (const rs of req.resourceSpans ?? []) {
+        const resAttrs = rs.resource?.attributes;
+        const serviceName = getStringAttribute(resAttrs, 'service.name');
+        for (const ss of rs.scopeSpans ?? []) {
+          const scopeName = ss.scope?.name;
+          const before = ss.spans?.length ?? 0;
+          ss.spans = (ss.spans ?? []).filter((s) => {
+            const t: MatchTarget = {
+              serviceName,
+              spanName: s.name ?? '',
+              attributes: s.attributes,
+              resourceAttributes: resAttrs,
+            };
+            if (spanInc && !spanInc(t)) return false;
+            if (spanExc?.(t)) return false;
+            const c: OttlContext = {
+              name: s.name,
+              kind: s.kind,
+              statusCode: s.status?.code,
+              statusMessage: s.status?.message,
+              attributes: s.attributes,
+              resourceAttributes: resAttrs,
+              scopeName,
+            };
+            if (span?.(c)) return false;
+            if (spanEvent && s.events)
+              s.events = s.events.filter(
+                (e) =>
+                  !spanEvent({
+                    name: e.name,
+                    attributes: e.attributes,
+                    resourceAttributes: resAttrs,
+                    scopeName,
+                  }),
+              );
+            return true;
+          });
+          dropped += before - ss.spans.length;
+        }
+        rs.scopeSpans = (rs.scopeSpans ?? []).filter((ss) => (ss.spans?.length ?? 0) > 0);
+      }
+      req.resourceSpans = (req.resourceSpans ?? []).filter((rs) => (rs.scopeSpans?.length ?? 0) > 0);
+      p.lastDropped = dropped;
+      return req;
+    },
+    logs(req: RequestBySignal['logs']) {
+      let dropped = 0;
+      for (const rl of req.resourceLogs ?? []) {
+        const resAttrs = rl.resource?.attributes;
+        const serviceName = getStringAttribute(resAttrs, 'service.name');
+        for (const sl of rl.scopeLogs ?? []) {
+          const scopeName = sl.scope?.name;
+          const before = sl.logRecords?.length ?? 0;
+          sl.logRecords = (sl.logRecords ?? []).filter((lr) => {
+            const t: MatchTarget = {
+              serviceName,
+              attributes: lr.attributes,
+              resourceAttributes: resAttrs,
+              logBody: lr.body,
+              severityText: lr.severityText,
+            };
+            if (logInc && !logInc(t)) return false;
+            if (logExc?.(t)) return false;
+            return !logRecord?.({
+              severityNumber: lr.severityNumber,
+              severityText: lr.severityText,
+              body: lr.body,
+              attributes: lr.attributes,
+              resourceAttributes: resAttrs,
+              scopeName,
+              eventName: lr.eventName,
+            });
+          });
+          dropped += before - sl.logRecords.length;
+        }
+        rl.scopeLogs = (rl.scopeLogs ?? []).filter((sl) => (sl.logRecords?.length ?? 0) > 0);
+      }
+      req.resourceLogs = (req.resourceLogs ?? []).filter((rl) => (rl.scopeLogs?.length ?? 0) > 0);
+      p.lastDropped = dropped;
+      return req;
+    },
+    metrics(req: RequestBySignal['metrics']) {
+      let dropped = 0;
+      for (const rm of req.resourceMetrics ?? []) {
+        const resAttrs = rm.resource?.attributes;
+        const serviceName = getStringAttribute(resAttrs, 'service.name');
+        for (const sm of rm.scopeMetrics ?? []) {
+          const scopeName = sm.scope?.name;
+          sm.metrics = (sm.metrics ?? []).filter((m) => {
+            const t: MatchTarget = {
+              serviceName,
+              metricName: m.name,
+              resourceAttributes: resAttrs,
+            };
+            const base: OttlContext = {
+              name: m.name,
+              metricName: m.name,
+              metricType: metricType(m),
+              resourceAttributes: resAttrs,
+              scopeName,
+            };
+            if ((metInc && !metInc(t)) || metExc?.(t) || metricCond?.(base)) {
+              dropped += metricDataPointCount(m);
+              return false;
+            }
+            const holder = dataPointHolder(m);
+            if (dpCond && holder?.dataPoints) {
+              const before = holder.dataPoints.length;
+              holder.dataPoints = holder.dataPoints.filter((dp) => !dpCond({ ...base, attributes: dp.attributes }));
+              dropped += before - holder.dataPoints.length;
+              if (holder.dataPoints.length === 0) return false;
+            }
+            return true;
+          });
+        }
+        rm.scopeMetrics = (rm.scopeMetrics ?? []).filter((sm) => (sm.metrics?.length ?? 0) > 0);
+      }
+      req.resourceMetrics = (req.resourceMetrics ?? []).filter((rm) => (rm.scopeMetrics?.length ?? 0) > 0);
+      p.lastDropped = dropped;
+      return req;
+    },
+  };
+  return p;
 }

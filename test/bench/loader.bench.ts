@@ -7,8 +7,8 @@ import { Registry } from 'prom-client';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
 import { migrate } from '../../src/clickhouse/migrate.js';
 import { startLoader } from '../../src/loader/loader.js';
-import { encodeProtobuf } from '../../src/otlp/codec.js';
 import { intValue, stringValue } from '../../src/otlp/anyvalue.js';
+import { encodeProtobuf } from '../../src/otlp/codec.js';
 import type { ExportTraceServiceRequest, KeyValue } from '../../src/otlp/model.js';
 
 const SPANS = Number(process.env.SPANS ?? 300_000);
@@ -30,9 +30,30 @@ function batch(b: number): Uint8Array {
     attrs.push({ key: 'gen_ai.operation.name', value: stringValue(k % 4 === 0 ? 'chat' : '') });
     attrs.push({ key: 'gen_ai.usage.input_tokens', value: intValue(k % 1000) });
     const start = now + BigInt(k) * 1_000_000n;
-    spans.push({ traceId: randomBytes(16), spanId: randomBytes(8), name: `GET /api/${k % 20}`, kind: 2, startTimeUnixNano: start.toString(), endTimeUnixNano: (start + 5_000_000n).toString(), attributes: attrs, status: { code: k % 50 === 0 ? 2 : 1 } });
+    spans.push({
+      traceId: randomBytes(16),
+      spanId: randomBytes(8),
+      name: `GET /api/${k % 20}`,
+      kind: 2,
+      startTimeUnixNano: start.toString(),
+      endTimeUnixNano: (start + 5_000_000n).toString(),
+      attributes: attrs,
+      status: { code: k % 50 === 0 ? 2 : 1 },
+    });
   }
-  const req: ExportTraceServiceRequest = { resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: stringValue(`svc${b % 5}`) }, { key: 'tenant.id', value: stringValue('t') }] }, scopeSpans: [{ scope: { name: 'bench' }, spans }] }] };
+  const req: ExportTraceServiceRequest = {
+    resourceSpans: [
+      {
+        resource: {
+          attributes: [
+            { key: 'service.name', value: stringValue(`svc${b % 5}`) },
+            { key: 'tenant.id', value: stringValue('t') },
+          ],
+        },
+        scopeSpans: [{ scope: { name: 'bench' }, spans }],
+      },
+    ],
+  };
   return encodeProtobuf('traces', req);
 }
 
@@ -54,7 +75,16 @@ const total = nMsgs * PER;
 console.error(`produced ${total} spans in ${nMsgs} messages`);
 
 const t0 = performance.now();
-const loader = await startLoader({ brokers, topics: { [topic]: 'traces' }, groupId: `bench_${id}`, client, database: db, logger: pino({ level: 'warn' }), registry: new Registry(), batch: { maxBytes: 32 * 1024 * 1024 } });
+const loader = await startLoader({
+  brokers,
+  topics: { [topic]: 'traces' },
+  groupId: `bench_${id}`,
+  client,
+  database: db,
+  logger: pino({ level: 'warn' }),
+  registry: new Registry(),
+  batch: { maxBytes: 32 * 1024 * 1024 },
+});
 let n = 0;
 let lastLog = 0;
 while (n < total) {
@@ -68,7 +98,9 @@ while (n < total) {
   if (performance.now() - t0 > 300_000) break;
 }
 const secs = (performance.now() - t0) / 1000;
-console.log(JSON.stringify({ bench: 'loader', spans: n, seconds: Number(secs.toFixed(2)), spansPerSec: Math.round(n / secs) }));
+console.log(
+  JSON.stringify({ bench: 'loader', spans: n, seconds: Number(secs.toFixed(2)), spansPerSec: Math.round(n / secs) }),
+);
 await loader.stop();
 await client.command({ query: `DROP DATABASE IF EXISTS ${db}` });
 await client.close();

@@ -4,8 +4,9 @@
  *
  *   node --import tsx test/bench/otlp-codec.bench.ts [seconds-per-case]
  */
-import { makeSpans, traceJson, traceProtobuf } from '../unit/otlp/fixtures.js';
+
 import { decodeJson, decodeProtobuf, encodeJson, encodeProtobuf, protobufjsReference } from '../../src/otlp/codec.js';
+import { makeSpans, traceJson, traceProtobuf } from '../unit/otlp/fixtures.js';
 
 const SPANS = 512;
 const seconds = Number(process.argv[2] ?? 2);
@@ -23,7 +24,9 @@ function bench(name: string, fn: () => void): number {
   }
   const secs = Number(now - t0) / 1e9;
   const spansPerSec = (n * SPANS) / secs;
-  console.log(`${name.padEnd(30)} ${Math.round(spansPerSec).toLocaleString('en-US').padStart(12)} spans/s  (${((secs / n) * 1e3).toFixed(3)} ms/batch)`);
+  console.log(
+    `${name.padEnd(30)} ${Math.round(spansPerSec).toLocaleString('en-US').padStart(12)} spans/s  (${((secs / n) * 1e3).toFixed(3)} ms/batch)`,
+  );
   return spansPerSec;
 }
 

@@ -1,20 +1,20 @@
 // Integration test of the local ClickHouse (chDB behind deploy/local/clickhouse/chdb_server.py)
 // through the real @clickhouse/client, the way Sieve's loader and migrations use it.
 // Needs ClickHouse on CLICKHOUSE_URL (default http://127.0.0.1:8123): `bash deploy/local/clickhouse.sh start`.
-import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { dirname, resolve } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClient } from "@clickhouse/client";
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type ClickHouseClient, ClickHouseError, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 
-const url = process.env.CLICKHOUSE_URL ?? "http://127.0.0.1:8123";
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const script = resolve(repo, "deploy/local/clickhouse.sh");
-const db = `sieve_it_${randomBytes(6).toString("hex")}`;
+const url = process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const script = resolve(repo, 'deploy/local/clickhouse.sh');
+const db = `sieve_it_${randomBytes(6).toString('hex')}`;
 const ROWS = 100_000;
-const SERVICES = ["checkout", "cart", "search", "auth", "llm-gateway"];
+const SERVICES = ['checkout', 'cart', 'search', 'auth', 'llm-gateway'];
 
 interface SpanRow {
   ts: string;
@@ -31,9 +31,9 @@ function makeRows(n: number): SpanRow[] {
     const attrs: Record<string, string> = {};
     for (let j = 0; j < 20; j++) attrs[`attr.key_${j}`] = `value-${i % 97}-${j}`;
     const ms = base + Math.floor(i / 10); // 100,000 rows over ~2.7 minutes
-    const frac = String(i % 1_000_000_000).padStart(9, "0");
+    const frac = String(i % 1_000_000_000).padStart(9, '0');
     rows.push({
-      ts: `${new Date(ms).toISOString().slice(0, 19).replace("T", " ")}.${frac}`,
+      ts: `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}.${frac}`,
       service: SERVICES[i % SERVICES.length] as string,
       name: `GET /api/v${i % 3}/items`,
       duration_ns: ((i * 7919) % 1_000_000) * 1000,
@@ -50,12 +50,16 @@ function newClient(): ClickHouseClient {
   return createClient({ url, database: db, log });
 }
 
-async function rowsOf<T>(client: ClickHouseClient, query: string, query_params?: Record<string, unknown>): Promise<T[]> {
-  const rs = await client.query({ query, format: "JSONEachRow", query_params });
+async function rowsOf<T>(
+  client: ClickHouseClient,
+  query: string,
+  query_params?: Record<string, unknown>,
+): Promise<T[]> {
+  const rs = await client.query({ query, format: 'JSONEachRow', query_params });
   return rs.json<T>();
 }
 
-describe("ClickHouse (chDB adapter) through @clickhouse/client", () => {
+describe('ClickHouse (chDB adapter) through @clickhouse/client', () => {
   let client: ClickHouseClient;
   const rows = makeRows(ROWS);
 
@@ -73,12 +77,12 @@ describe("ClickHouse (chDB adapter) through @clickhouse/client", () => {
     await client.close();
   });
 
-  test("ping", async () => {
+  test('ping', async () => {
     const r = await client.ping();
     assert.equal(r.success, true);
   });
 
-  test("schema: MergeTree table and materialized view into an AggregatingMergeTree", async () => {
+  test('schema: MergeTree table and materialized view into an AggregatingMergeTree', async () => {
     await client.command({
       query: `CREATE TABLE spans (
         ts DateTime64(9) CODEC(Delta, ZSTD(1)),
@@ -108,18 +112,18 @@ describe("ClickHouse (chDB adapter) through @clickhouse/client", () => {
     });
     const tables = await rowsOf<{ name: string }>(
       client,
-      "SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name",
+      'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name',
       { db },
     );
     assert.deepEqual(
       tables.map((t) => t.name),
-      ["spans", "spans_1m", "spans_1m_mv"],
+      ['spans', 'spans_1m', 'spans_1m_mv'],
     );
   });
 
   test(`insert ${ROWS} wide rows (JSONEachRow, 20 map entries)`, async () => {
     const started = process.hrtime.bigint();
-    const res = await client.insert({ table: "spans", values: rows, format: "JSONEachRow" });
+    const res = await client.insert({ table: 'spans', values: rows, format: 'JSONEachRow' });
     const secs = Number(process.hrtime.bigint() - started) / 1e9;
     console.log(`# inserted ${ROWS} rows in ${secs.toFixed(2)} s = ${Math.round(ROWS / secs)} rows/s`);
     assert.equal(res.executed, true);
@@ -133,13 +137,13 @@ describe("ClickHouse (chDB adapter) through @clickhouse/client", () => {
     assert.deepEqual(c, { n: ROWS, ok_default: ROWS, ok_mat: ROWS });
   });
 
-  test("query back with JSONEachRow and query_params", async () => {
-    const service = "search";
+  test('query back with JSONEachRow and query_params', async () => {
+    const service = 'search';
     const minDuration = 500_000_000;
     const expected = rows.filter((r) => r.service === service && r.duration_ns >= minDuration).length;
     const [r] = await rowsOf<{ n: number | string }>(
       client,
-      "SELECT count() AS n FROM spans WHERE service = {service:String} AND duration_ns >= {min:UInt64}",
+      'SELECT count() AS n FROM spans WHERE service = {service:String} AND duration_ns >= {min:UInt64}',
       { service, min: minDuration },
     );
     assert.equal(Number(r?.n), expected);
@@ -147,7 +151,7 @@ describe("ClickHouse (chDB adapter) through @clickhouse/client", () => {
     const first = rows[0] as SpanRow;
     const [row] = await rowsOf<SpanRow>(
       client,
-      "SELECT ts, service, name, duration_ns, attrs FROM spans WHERE ts = {ts:DateTime64(9)} AND service = {s:String}",
+      'SELECT ts, service, name, duration_ns, attrs FROM spans WHERE ts = {ts:DateTime64(9)} AND service = {s:String}',
       { ts: first.ts, s: first.service },
     );
     assert.equal(row?.name, first.name);
@@ -156,14 +160,14 @@ describe("ClickHouse (chDB adapter) through @clickhouse/client", () => {
 
     // tricky strings survive parameter escaping
     const tricky = "a'b\\c\td\ne \u00e9 {x:String}";
-    const [t] = await rowsOf<{ s: string; a: string[] }>(client, "SELECT {s:String} AS s, {a:Array(String)} AS a", {
+    const [t] = await rowsOf<{ s: string; a: string[] }>(client, 'SELECT {s:String} AS s, {a:Array(String)} AS a', {
       s: tricky,
-      a: [tricky, "x"],
+      a: [tricky, 'x'],
     });
-    assert.deepEqual(t, { s: tricky, a: [tricky, "x"] });
+    assert.deepEqual(t, { s: tricky, a: [tricky, 'x'] });
   });
 
-  test("materialized view aggregates match a direct aggregate", async () => {
+  test('materialized view aggregates match a direct aggregate', async () => {
     const fromMv = await rowsOf<Record<string, unknown>>(
       client,
       `SELECT minute, service, countMerge(calls) AS calls, sum(duration_sum) AS dur,
@@ -181,118 +185,139 @@ describe("ClickHouse (chDB adapter) through @clickhouse/client", () => {
   });
 
   test("bad queries reject with ClickHouseError and the server's code", async () => {
-    await assert.rejects(client.query({ query: "SELECT * FROM no_such_table", format: "JSONEachRow" }), (e: unknown) => {
+    await assert.rejects(
+      client.query({ query: 'SELECT * FROM no_such_table', format: 'JSONEachRow' }),
+      (e: unknown) => {
+        assert.ok(e instanceof ClickHouseError);
+        assert.equal(e.code, '60');
+        assert.equal(e.type, 'UNKNOWN_TABLE');
+        return true;
+      },
+    );
+    await assert.rejects(client.command({ query: 'SELEKT 1' }), (e: unknown) => {
       assert.ok(e instanceof ClickHouseError);
-      assert.equal(e.code, "60");
-      assert.equal(e.type, "UNKNOWN_TABLE");
+      assert.equal(e.code, '62');
       return true;
     });
-    await assert.rejects(client.command({ query: "SELEKT 1" }), (e: unknown) => {
-      assert.ok(e instanceof ClickHouseError);
-      assert.equal(e.code, "62");
-      return true;
-    });
-    await assert.rejects(client.insert({ table: "spans", values: [{ duration_ns: "not a number" }], format: "JSONEachRow" }), (e: unknown) => {
-      assert.ok(e instanceof ClickHouseError, String(e));
-      return true;
-    });
-    await assert.rejects(client.query({ query: "SELECT 1", clickhouse_settings: { no_such_setting: 1 } as never }), (e: unknown) => {
-      assert.ok(e instanceof ClickHouseError);
-      assert.equal(e.code, "115");
-      return true;
-    });
+    await assert.rejects(
+      client.insert({ table: 'spans', values: [{ duration_ns: 'not a number' }], format: 'JSONEachRow' }),
+      (e: unknown) => {
+        assert.ok(e instanceof ClickHouseError, String(e));
+        return true;
+      },
+    );
+    await assert.rejects(
+      client.query({ query: 'SELECT 1', clickhouse_settings: { no_such_setting: 1 } as never }),
+      (e: unknown) => {
+        assert.ok(e instanceof ClickHouseError);
+        assert.equal(e.code, '115');
+        return true;
+      },
+    );
     // the session is still healthy afterwards
-    const [r] = await rowsOf<{ n: number | string }>(client, "SELECT count() AS n FROM spans");
+    const [r] = await rowsOf<{ n: number | string }>(client, 'SELECT count() AS n FROM spans');
     assert.equal(Number(r?.n), ROWS);
   });
 
-  test("insert_deduplication_token makes a repeated insert a no-op", async () => {
+  test('insert_deduplication_token makes a repeated insert a no-op', async () => {
     await client.command({
       query: `CREATE TABLE dedup (id UInt32, v String) ENGINE = MergeTree ORDER BY id
               SETTINGS non_replicated_deduplication_window = 100`,
     });
     const batch = [
-      { id: 1, v: "a" },
-      { id: 2, v: "b" },
-      { id: 3, v: "c" },
+      { id: 1, v: 'a' },
+      { id: 2, v: 'b' },
+      { id: 3, v: 'c' },
     ];
     for (let i = 0; i < 3; i++) {
       await client.insert({
-        table: "dedup",
+        table: 'dedup',
         values: batch,
-        format: "JSONEachRow",
-        clickhouse_settings: { insert_deduplication_token: "topic-0-offset-42" },
+        format: 'JSONEachRow',
+        clickhouse_settings: { insert_deduplication_token: 'topic-0-offset-42' },
       });
     }
     await client.insert({
-      table: "dedup",
+      table: 'dedup',
       values: batch,
-      format: "JSONEachRow",
-      clickhouse_settings: { insert_deduplication_token: "topic-0-offset-43" },
+      format: 'JSONEachRow',
+      clickhouse_settings: { insert_deduplication_token: 'topic-0-offset-43' },
     });
-    const [r] = await rowsOf<{ n: number | string }>(client, "SELECT count() AS n FROM dedup");
+    const [r] = await rowsOf<{ n: number | string }>(client, 'SELECT count() AS n FROM dedup');
     assert.equal(Number(r?.n), 6);
     // the token applied to that insert only
     const [s] = await rowsOf<{ t: string }>(client, "SELECT getSetting('insert_deduplication_token') AS t");
-    assert.equal(s?.t, "");
+    assert.equal(s?.t, '');
   });
 
-  test("settings, column subsets, other formats and compression", async () => {
+  test('settings, column subsets, other formats and compression', async () => {
     // per-query settings apply to that query only (ClickHouse >= 25.8 no longer quotes 64-bit ints by default)
     const quoted = await client.query({
-      query: "SELECT toUInt64(1) AS n",
-      format: "JSONEachRow",
+      query: 'SELECT toUInt64(1) AS n',
+      format: 'JSONEachRow',
       clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
     });
-    assert.deepEqual(await quoted.json(), [{ n: "1" }]);
+    assert.deepEqual(await quoted.json(), [{ n: '1' }]);
     const plain = await client.query({
-      query: "SELECT toUInt64(1) AS n",
-      format: "JSONEachRow",
+      query: 'SELECT toUInt64(1) AS n',
+      format: 'JSONEachRow',
       clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
     });
     assert.deepEqual(await plain.json(), [{ n: 1 }]);
 
-    await client.command({ query: "CREATE TABLE fmt (a UInt32, b String, c UInt32 DEFAULT a * 10) ENGINE = MergeTree ORDER BY a" });
-    await client.insert({ table: "fmt", values: [[1, "x"]], format: "JSONCompactEachRow", columns: ["a", "b"] });
-    await client.insert({ table: "fmt", values: [{ b: "y", a: 2 }], format: "JSONEachRow" });
+    await client.command({
+      query: 'CREATE TABLE fmt (a UInt32, b String, c UInt32 DEFAULT a * 10) ENGINE = MergeTree ORDER BY a',
+    });
+    await client.insert({ table: 'fmt', values: [[1, 'x']], format: 'JSONCompactEachRow', columns: ['a', 'b'] });
+    await client.insert({ table: 'fmt', values: [{ b: 'y', a: 2 }], format: 'JSONEachRow' });
     const csv = createClient({ url, database: db, log, compression: { request: true, response: true } });
     try {
-      await csv.insert({ table: "fmt", values: [{ a: 3, b: "z", c: 7 }], format: "JSONEachRow" });
-      await csv.exec({ query: "INSERT INTO fmt (a, b) FORMAT CSV", values: Buffer.from('4,"w"\n') as never }).then((r) => r.stream.resume());
-      const all = await (await csv.query({ query: "SELECT a, b, c FROM fmt ORDER BY a", format: "JSONEachRow" })).json();
+      await csv.insert({ table: 'fmt', values: [{ a: 3, b: 'z', c: 7 }], format: 'JSONEachRow' });
+      await csv
+        .exec({ query: 'INSERT INTO fmt (a, b) FORMAT CSV', values: Buffer.from('4,"w"\n') as never })
+        .then((r) => r.stream.resume());
+      const all = await (
+        await csv.query({ query: 'SELECT a, b, c FROM fmt ORDER BY a', format: 'JSONEachRow' })
+      ).json();
       assert.deepEqual(all, [
-        { a: 1, b: "x", c: 10 },
-        { a: 2, b: "y", c: 20 },
-        { a: 3, b: "z", c: 7 },
-        { a: 4, b: "w", c: 40 },
+        { a: 1, b: 'x', c: 10 },
+        { a: 2, b: 'y', c: 20 },
+        { a: 3, b: 'z', c: 7 },
+        { a: 4, b: 'w', c: 40 },
       ]);
-      const tsv = await (await csv.query({ query: "SELECT a, b FROM fmt ORDER BY a", format: "TabSeparated" })).text();
-      assert.equal(tsv, "1\tx\n2\ty\n3\tz\n4\tw\n");
+      const tsv = await (await csv.query({ query: 'SELECT a, b FROM fmt ORDER BY a', format: 'TabSeparated' })).text();
+      assert.equal(tsv, '1\tx\n2\ty\n3\tz\n4\tw\n');
     } finally {
       await csv.close();
     }
   });
 
-  test("20 concurrent queries and inserts all succeed", async () => {
-    await client.command({ query: "CREATE TABLE conc (id UInt32) ENGINE = MergeTree ORDER BY id" });
+  test('20 concurrent queries and inserts all succeed', async () => {
+    await client.command({ query: 'CREATE TABLE conc (id UInt32) ENGINE = MergeTree ORDER BY id' });
     const jobs: Promise<unknown>[] = [];
     for (let i = 0; i < 20; i++) {
-      jobs.push(rowsOf(client, "SELECT service, count() AS n FROM spans WHERE duration_ns > {d:UInt64} GROUP BY service", { d: i * 1000 }));
+      jobs.push(
+        rowsOf(client, 'SELECT service, count() AS n FROM spans WHERE duration_ns > {d:UInt64} GROUP BY service', {
+          d: i * 1000,
+        }),
+      );
       if (i % 4 === 0) {
-        jobs.push(client.insert({ table: "conc", values: [{ id: i }], format: "JSONEachRow" }));
+        jobs.push(client.insert({ table: 'conc', values: [{ id: i }], format: 'JSONEachRow' }));
       }
     }
     const results = await Promise.allSettled(jobs);
-    const failed = results.filter((r) => r.status === "rejected");
+    const failed = results.filter((r) => r.status === 'rejected');
     assert.equal(failed.length, 0, JSON.stringify(failed));
-    const [r] = await rowsOf<{ n: number | string }>(client, "SELECT count() AS n FROM conc");
+    const [r] = await rowsOf<{ n: number | string }>(client, 'SELECT count() AS n FROM conc');
     assert.equal(Number(r?.n), 5);
   });
 
-  test("data survives an adapter restart", { skip: process.env.CLICKHOUSE_URL !== undefined && !process.env.CLICKHOUSE_URL.includes("127.0.0.1:8123") }, async () => {
+  test('data survives an adapter restart', {
+    skip: process.env.CLICKHOUSE_URL !== undefined && !process.env.CLICKHOUSE_URL.includes('127.0.0.1:8123'),
+  }, async () => {
     let statusOk = true;
     try {
-      execFileSync("bash", [script, "status"], { stdio: "pipe" });
+      execFileSync('bash', [script, 'status'], { stdio: 'pipe' });
     } catch {
       statusOk = false;
     }
@@ -302,15 +327,15 @@ describe("ClickHouse (chDB adapter) through @clickhouse/client", () => {
     }
     await client.close();
     try {
-      execFileSync("bash", [script, "stop"], { stdio: "pipe" });
+      execFileSync('bash', [script, 'stop'], { stdio: 'pipe' });
     } finally {
       // always bring it back: other engineers and suites share this server
-      execFileSync("bash", [script, "start"], { stdio: "pipe" });
+      execFileSync('bash', [script, 'start'], { stdio: 'pipe' });
     }
     client = newClient();
-    const [r] = await rowsOf<{ n: number | string }>(client, "SELECT count() AS n FROM spans");
+    const [r] = await rowsOf<{ n: number | string }>(client, 'SELECT count() AS n FROM spans');
     assert.equal(Number(r?.n), ROWS);
-    const [m] = await rowsOf<{ n: number | string }>(client, "SELECT countMerge(calls) AS n FROM spans_1m");
+    const [m] = await rowsOf<{ n: number | string }>(client, 'SELECT countMerge(calls) AS n FROM spans_1m');
     assert.equal(Number(m?.n), ROWS);
   });
 });

@@ -1,16 +1,16 @@
 // Runs every ClickHouse panel, variable and alert query of the provisioned dashboards, with the
 // clickhouse-datasource macros expanded, over 30 days of seeded telemetry (rollups filled by the MVs).
-import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
-import { after, before, describe, test } from "node:test";
-import { type ClickHouseClient, createClient } from "@clickhouse/client";
-import { migrate } from "../../src/clickhouse/migrate.js";
-import { ALERTS } from "../../src/grafana/alerts.js";
-import { buildDashboards } from "../../src/grafana/dashboards.js";
-import { ALL, expandGrafanaMacros, type TemplateVariable } from "../support/grafana-macros.js";
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { migrate } from '../../src/clickhouse/migrate.js';
+import { ALERTS } from '../../src/grafana/alerts.js';
+import { buildDashboards } from '../../src/grafana/dashboards.js';
+import { ALL, expandGrafanaMacros, type TemplateVariable } from '../support/grafana-macros.js';
 
-const url = process.env.CLICKHOUSE_URL ?? "http://127.0.0.1:8123";
-const db = `sieve_dash_${randomBytes(5).toString("hex")}`;
+const url = process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
+const db = `sieve_dash_${randomBytes(5).toString('hex')}`;
 const DAY = 86_400_000;
 const now = Date.now();
 const SPANS = 120_000;
@@ -62,22 +62,29 @@ export interface RunnableQuery {
 }
 
 const OPTIONS: Record<string, string[]> = {
-  tenant: ["acme", "globex", "initech"],
-  service: ["checkout", "cart", "agent-runtime", "support-bot", "llm-gateway"],
-  environment: ["prod", "staging"],
-  model: ["gpt-4o", "claude-sonnet-4", "gpt-4o-mini"],
-  severity: ["INFO", "WARN", "ERROR", "DEBUG"],
+  tenant: ['acme', 'globex', 'initech'],
+  service: ['checkout', 'cart', 'agent-runtime', 'support-bot', 'llm-gateway'],
+  environment: ['prod', 'staging'],
+  model: ['gpt-4o', 'claude-sonnet-4', 'gpt-4o-mini'],
+  severity: ['INFO', 'WARN', 'ERROR', 'DEBUG'],
 };
-const SPECIFIC: Record<string, string> = { tenant: "acme", service: "agent-runtime", environment: "prod", model: "gpt-4o", severity: "ERROR" };
+const SPECIFIC: Record<string, string> = {
+  tenant: 'acme',
+  service: 'agent-runtime',
+  environment: 'prod',
+  model: 'gpt-4o',
+  severity: 'ERROR',
+};
 
 export function varsFor(all: boolean, traceId: string): Record<string, TemplateVariable> {
   const vars: Record<string, TemplateVariable> = {};
-  for (const [k, opts] of Object.entries(OPTIONS)) vars[k] = { value: all ? ALL : [SPECIFIC[k] as string], options: opts };
-  vars.slo_agent_success = { value: "0.99" };
-  vars.daily_budget_usd = { value: "50" };
-  vars.search = { value: "" };
+  for (const [k, opts] of Object.entries(OPTIONS))
+    vars[k] = { value: all ? ALL : [SPECIFIC[k] as string], options: opts };
+  vars.slo_agent_success = { value: '0.99' };
+  vars.daily_budget_usd = { value: '50' };
+  vars.search = { value: '' };
   vars.trace_id = { value: traceId };
-  vars.min_duration_ms = { value: "0" };
+  vars.min_duration_ms = { value: '0' };
   return vars;
 }
 
@@ -90,21 +97,42 @@ export function allQueries(all: boolean, traceId: string): RunnableQuery[] {
   for (const { dashboard, columns } of buildDashboards()) {
     for (const p of dashboard.panels)
       for (const t of p.targets)
-        if ("rawSql" in t)
-          out.push({ name: `${dashboard.uid}/${p.title}`, sql: expandGrafanaMacros(t.rawSql, { from, to: now, intervalMs, vars }), columns: columns.get(p.id) ?? [], from, to: now, intervalMs });
+        if ('rawSql' in t)
+          out.push({
+            name: `${dashboard.uid}/${p.title}`,
+            sql: expandGrafanaMacros(t.rawSql, { from, to: now, intervalMs, vars }),
+            columns: columns.get(p.id) ?? [],
+            from,
+            to: now,
+            intervalMs,
+          });
     for (const v of dashboard.templating.list)
-      if (v.type === "query")
-        out.push({ name: `${dashboard.uid}/$${v.name}`, sql: expandGrafanaMacros(String(v.query), { from, to: now, intervalMs, vars }), columns: [], from, to: now, intervalMs });
+      if (v.type === 'query')
+        out.push({
+          name: `${dashboard.uid}/$${v.name}`,
+          sql: expandGrafanaMacros(String(v.query), { from, to: now, intervalMs, vars }),
+          columns: [],
+          from,
+          to: now,
+          intervalMs,
+        });
   }
   for (const a of ALERTS)
     if (a.sql)
-      out.push({ name: `alert/${a.uid}`, sql: expandGrafanaMacros(a.sql, { from: now - a.lookbackSeconds * 1000, to: now, intervalMs: 60_000 }), columns: a.columns, from, to: now, intervalMs: 60_000 });
+      out.push({
+        name: `alert/${a.uid}`,
+        sql: expandGrafanaMacros(a.sql, { from: now - a.lookbackSeconds * 1000, to: now, intervalMs: 60_000 }),
+        columns: a.columns,
+        from,
+        to: now,
+        intervalMs: 60_000,
+      });
   return out;
 }
 
-describe("dashboards and alert queries over 30 days of seeded telemetry", () => {
+describe('dashboards and alert queries over 30 days of seeded telemetry', () => {
   let client: ClickHouseClient;
-  let traceId = "";
+  let traceId = '';
   before(async () => {
     const admin = createClient({ url });
     await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
@@ -112,21 +140,24 @@ describe("dashboards and alert queries over 30 days of seeded telemetry", () => 
     client = createClient({ url, database: db });
     await migrate({ client, database: db, rawTtlDays: 3650, rollupTtlDays: 3650 });
     await seed(client);
-    const rs = await client.query({ query: "SELECT TraceId FROM otel_traces WHERE ParentSpanId = '' LIMIT 1", format: "JSONEachRow" });
-    traceId = ((await rs.json<{ TraceId: string }>())[0]?.TraceId) ?? "";
+    const rs = await client.query({
+      query: "SELECT TraceId FROM otel_traces WHERE ParentSpanId = '' LIMIT 1",
+      format: 'JSONEachRow',
+    });
+    traceId = (await rs.json<{ TraceId: string }>())[0]?.TraceId ?? '';
   });
   after(async () => {
     await client?.command({ query: `DROP DATABASE IF EXISTS ${db}` });
     await client?.close();
   });
 
-  test("dashboard JSON structure", () => {
+  test('dashboard JSON structure', () => {
     const uids = new Set<string>();
     for (const { dashboard } of buildDashboards()) {
       assert.ok(dashboard.uid && !uids.has(dashboard.uid));
       uids.add(dashboard.uid);
-      assert.ok(dashboard.title.startsWith("Sieve / "));
-      assert.ok(dashboard.time.from.startsWith("now-"));
+      assert.ok(dashboard.title.startsWith('Sieve / '));
+      assert.ok(dashboard.time.from.startsWith('now-'));
       assert.ok(dashboard.panels.length > 0);
       for (const p of dashboard.panels) {
         assert.ok(p.datasource.uid, `${p.title}: datasource`);
@@ -135,20 +166,21 @@ describe("dashboards and alert queries over 30 days of seeded telemetry", () => 
         assert.ok(p.gridPos.w > 0 && p.gridPos.h > 0 && p.gridPos.x + p.gridPos.w <= 24, `${p.title}: gridPos`);
       }
     }
-    assert.deepEqual([...uids], ["sieve-services", "sieve-ai", "sieve-logs", "sieve-traces", "sieve-pipeline"]);
+    assert.deepEqual([...uids], ['sieve-services', 'sieve-ai', 'sieve-logs', 'sieve-traces', 'sieve-pipeline']);
   });
 
   for (const all of [true, false]) {
-    test(`every query runs and returns its columns (variables = ${all ? "All" : "specific values"})`, async () => {
+    test(`every query runs and returns its columns (variables = ${all ? 'All' : 'specific values'})`, async () => {
       const failures: string[] = [];
       const queries = allQueries(all, traceId);
       for (const q of queries) {
         assert.doesNotMatch(q.sql, /\$__|\$\{|\$[a-z]/, `${q.name}: unexpanded macro`);
         try {
-          const rs = await client.query({ query: q.sql, format: "JSONCompactEachRowWithNamesAndTypes" });
+          const rs = await client.query({ query: q.sql, format: 'JSONCompactEachRowWithNamesAndTypes' });
           const rows = await rs.json<unknown[]>();
           const names = (rows[0] ?? []) as string[];
-          for (const c of q.columns) if (!names.includes(c)) failures.push(`${q.name}: missing column ${c} (has ${names.join(",")})`);
+          for (const c of q.columns)
+            if (!names.includes(c)) failures.push(`${q.name}: missing column ${c} (has ${names.join(',')})`);
           const dataRows = rows.length - 2;
           // specific values may legitimately exclude everything only for the no-data alert's window
           if (dataRows <= 0) failures.push(`${q.name}: no rows`);
@@ -156,7 +188,7 @@ describe("dashboards and alert queries over 30 days of seeded telemetry", () => 
           failures.push(`${q.name}: ${(e as Error).message.slice(0, 300)}`);
         }
       }
-      assert.deepEqual(failures, [], failures.join("\n"));
+      assert.deepEqual(failures, [], failures.join('\n'));
       assert.ok(queries.length > 40);
     });
   }

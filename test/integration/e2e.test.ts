@@ -4,6 +4,8 @@
  * OTEL_EXPORTER_OTLP_ENDPOINT, and the data found in ClickHouse raw tables and rollups — with the
  * PII and prompt content gone.
  */
+
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +13,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import assert from 'node:assert/strict';
 import { createClient } from '@clickhouse/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { runToyAgent } from '../support/toy-agent.js';
@@ -53,7 +54,9 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
     if (sieve?.exitCode !== null && sieve?.exitCode !== undefined) break;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out waiting for ${what}: ${String(last ?? '')}\n--- sieve output ---\n${sieveLog.slice(-4000)}`);
+  throw new Error(
+    `timed out waiting for ${what}: ${String(last ?? '')}\n--- sieve output ---\n${sieveLog.slice(-4000)}`,
+  );
 }
 
 async function count(sql: string): Promise<number> {
@@ -152,9 +155,14 @@ test('a toy agent instrumented with the OpenTelemetry SDK lands in raw tables an
     ),
     0,
   );
-  assert.equal(await count(`SELECT count() AS c FROM ${database}.otel_logs WHERE ${svc} AND position(Body, '${EMAIL}') > 0`), 0);
   assert.equal(
-    await count(`SELECT count() AS c FROM ${database}.otel_traces WHERE ${svc} AND SpanName LIKE 'chat%' AND GenAiPromptHash != ''`),
+    await count(`SELECT count() AS c FROM ${database}.otel_logs WHERE ${svc} AND position(Body, '${EMAIL}') > 0`),
+    0,
+  );
+  assert.equal(
+    await count(
+      `SELECT count() AS c FROM ${database}.otel_traces WHERE ${svc} AND SpanName LIKE 'chat%' AND GenAiPromptHash != ''`,
+    ),
     sent.llmCalls,
   );
 

@@ -1,16 +1,16 @@
 // Integration test of the local Kafka broker (deploy/local/kafka.sh) through kafkajs, the client
 // Sieve's receiver and loader use. Needs a broker on KAFKA_BROKERS (default 127.0.0.1:9092):
 // `npm run services` or `bash deploy/local/kafka.sh start`.
-import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
-import { after, before, describe, test } from "node:test";
-import kafkajs, { type Admin, type Consumer, Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import kafkajs, { type Admin, type Consumer, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 
 // not a named export node can see in kafkajs' CommonJS build
 const { ConfigResourceTypes } = kafkajs;
 
-const brokers = (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",");
-const suffix = randomBytes(6).toString("hex");
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const suffix = randomBytes(6).toString('hex');
 const topic = `sieve_it_kafka_${suffix}`;
 const bigTopic = `sieve_it_kafka_big_${suffix}`;
 const groups = [`sieve_it_all_${suffix}`, `sieve_it_restart_${suffix}`];
@@ -18,16 +18,16 @@ const MESSAGES = 10_000;
 const PARTITIONS = 3;
 const FIRST_PASS_PER_PARTITION = 1_000;
 
-const kafka = new Kafka({ clientId: "sieve-it-kafka", brokers, logLevel: logLevel.ERROR });
+const kafka = new Kafka({ clientId: 'sieve-it-kafka', brokers, logLevel: logLevel.ERROR });
 
 /** The exact value sent for message i: its index plus a variable-length payload. */
-function valueOf(i: number): string {
-  return `message-${i}-${"x".repeat(i % 97)}`;
+function messageValue(i: number): string {
+  return `message-${i}-${'x'.repeat(i % 97)}`;
 }
 
 function indexOf(key: Buffer | null): number {
-  assert.ok(key, "every message has a key");
-  const i = Number(key.toString().slice("k-".length));
+  assert.ok(key, 'every message has a key');
+  const i = Number(key.toString().slice('k-'.length));
   assert.ok(Number.isInteger(i) && i >= 0 && i < MESSAGES, `key ${key.toString()} is one we sent`);
   return i;
 }
@@ -40,7 +40,7 @@ async function waitFor(what: string, done: () => boolean, timeoutMs: number): Pr
   }
 }
 
-describe("local Kafka broker", { timeout: 180_000 }, () => {
+describe('local Kafka broker', { timeout: 180_000 }, () => {
   let admin: Admin;
   let producer: Producer;
   const consumers: Consumer[] = [];
@@ -55,7 +55,7 @@ describe("local Kafka broker", { timeout: 180_000 }, () => {
         { topic: bigTopic, numPartitions: 1, replicationFactor: 1 },
       ],
     });
-    assert.equal(created, true, "topics were created");
+    assert.equal(created, true, 'topics were created');
     producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true });
     await producer.connect();
   });
@@ -70,10 +70,10 @@ describe("local Kafka broker", { timeout: 180_000 }, () => {
     }
   });
 
-  test("one KRaft node on 127.0.0.1:9092 with the single-node settings; the topic has 3 partitions", async () => {
+  test('one KRaft node on 127.0.0.1:9092 with the single-node settings; the topic has 3 partitions', async () => {
     const cluster = await admin.describeCluster();
     assert.equal(cluster.brokers.length, 1);
-    assert.equal(cluster.brokers[0]?.host, "127.0.0.1");
+    assert.equal(cluster.brokers[0]?.host, '127.0.0.1');
     assert.equal(cluster.brokers[0]?.port, 9092);
     const nodeId = String(cluster.brokers[0]?.nodeId);
     const described = await admin.describeConfigs({
@@ -82,7 +82,7 @@ describe("local Kafka broker", { timeout: 180_000 }, () => {
         {
           type: ConfigResourceTypes.BROKER,
           name: nodeId,
-          configNames: ["auto.create.topics.enable", "message.max.bytes", "min.insync.replicas", "num.partitions"],
+          configNames: ['auto.create.topics.enable', 'message.max.bytes', 'min.insync.replicas', 'num.partitions'],
         },
       ],
     });
@@ -90,10 +90,10 @@ describe("local Kafka broker", { timeout: 180_000 }, () => {
       (described.resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]),
     );
     assert.deepEqual(config, {
-      "auto.create.topics.enable": "false",
-      "message.max.bytes": String(8 * 1024 * 1024),
-      "min.insync.replicas": "1",
-      "num.partitions": "3",
+      'auto.create.topics.enable': 'false',
+      'message.max.bytes': String(8 * 1024 * 1024),
+      'min.insync.replicas': '1',
+      'num.partitions': '3',
     });
     const meta = await admin.fetchTopicMetadata({ topics: [topic] });
     assert.equal(meta.topics[0]?.partitions.length, PARTITIONS);
@@ -103,7 +103,8 @@ describe("local Kafka broker", { timeout: 180_000 }, () => {
     const BATCH = 1_000;
     for (let start = 0; start < MESSAGES; start += BATCH) {
       const messages = [];
-      for (let i = start; i < Math.min(start + BATCH, MESSAGES); i++) messages.push({ key: `k-${i}`, value: valueOf(i) });
+      for (let i = start; i < Math.min(start + BATCH, MESSAGES); i++)
+        messages.push({ key: `k-${i}`, value: messageValue(i) });
       const acks = await producer.send({ topic, acks: -1, messages });
       assert.ok(acks.every((a) => a.errorCode === 0));
     }
@@ -126,10 +127,11 @@ describe("local Kafka broker", { timeout: 180_000 }, () => {
       eachMessage: async ({ partition, message }) => {
         const i = indexOf(message.key);
         if (seen.has(i)) problems.push(`message ${i} delivered twice`);
-        if (message.value?.toString() !== valueOf(i)) problems.push(`message ${i} has a different value`);
+        if (message.value?.toString() !== messageValue(i)) problems.push(`message ${i} has a different value`);
         const offset = BigInt(message.offset);
         const prev = lastOffset.get(partition);
-        if (prev !== undefined && offset <= prev) problems.push(`partition ${partition}: offset ${offset} after ${prev}`);
+        if (prev !== undefined && offset <= prev)
+          problems.push(`partition ${partition}: offset ${offset} after ${prev}`);
         lastOffset.set(partition, offset);
         seen.set(i, partition);
       },
@@ -141,10 +143,10 @@ describe("local Kafka broker", { timeout: 180_000 }, () => {
     assert.equal(seen.size, MESSAGES);
     for (let i = 0; i < MESSAGES; i++) assert.ok(seen.has(i), `message ${i} arrived`);
     const perPartition = new Set(seen.values());
-    assert.equal(perPartition.size, PARTITIONS, "messages came from every partition");
+    assert.equal(perPartition.size, PARTITIONS, 'messages came from every partition');
   });
 
-  test("a consumer group resumes from its committed offsets after a restart, with no re-delivery", async () => {
+  test('a consumer group resumes from its committed offsets after a restart, with no re-delivery', async () => {
     const groupId = groups[1] as string;
     const first = new Map<number, number>(); // index -> partition
     const takenPerPartition = new Map<number, number>();
@@ -172,7 +174,7 @@ describe("local Kafka broker", { timeout: 180_000 }, () => {
       },
     });
     await waitFor(
-      "the first pass",
+      'the first pass',
       () => [...takenPerPartition.values()].filter((n) => n >= FIRST_PASS_PER_PARTITION).length === PARTITIONS,
       60_000,
     );
@@ -206,13 +208,13 @@ describe("local Kafka broker", { timeout: 180_000 }, () => {
       assert.equal(firstOffsetSeen.get(p), String(FIRST_PASS_PER_PARTITION), `partition ${p} resumed at the commit`);
     }
     const redelivered = [...second.keys()].filter((i) => first.has(i));
-    assert.deepEqual(redelivered, [], "no committed message is delivered again");
-    assert.equal(first.size + second.size, MESSAGES, "the two passes together saw every message");
+    assert.deepEqual(redelivered, [], 'no committed message is delivered again');
+    assert.equal(first.size + second.size, MESSAGES, 'the two passes together saw every message');
   });
 
-  test("accepts and delivers a 6 MiB message (message.max.bytes is 8 MiB)", async () => {
+  test('accepts and delivers a 6 MiB message (message.max.bytes is 8 MiB)', async () => {
     const big = Buffer.alloc(6 * 1024 * 1024, 0x61);
-    await producer.send({ topic: bigTopic, acks: -1, messages: [{ key: "big", value: big }] });
+    await producer.send({ topic: bigTopic, acks: -1, messages: [{ key: 'big', value: big }] });
     const consumer = kafka.consumer({ groupId: `sieve_it_big_${suffix}`, maxBytes: 16 * 1024 * 1024 });
     groups.push(`sieve_it_big_${suffix}`);
     consumers.push(consumer);
@@ -224,7 +226,7 @@ describe("local Kafka broker", { timeout: 180_000 }, () => {
         received = message.value;
       },
     });
-    await waitFor("the 6 MiB message", () => received !== null, 30_000);
+    await waitFor('the 6 MiB message', () => received !== null, 30_000);
     await consumer.disconnect();
     assert.equal((received as Buffer | null)?.length, big.length);
   });

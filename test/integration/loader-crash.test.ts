@@ -1,14 +1,14 @@
 // SIGKILL the loader mid-stream, restart it: exactly-once row counts (dedup tokens + commit after insert).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
 import { migrate } from '../../src/clickhouse/migrate.js';
-import { encodeProtobuf } from '../../src/otlp/codec.js';
 import { makeTraces } from '../../src/loader/testdata/spans.js';
+import { encodeProtobuf } from '../../src/otlp/codec.js';
 
 const id = randomBytes(4).toString('hex');
 const db = `sieve_crash_${id}`;
@@ -24,10 +24,22 @@ after(async () => {
 });
 
 function runLoader(): ChildProcess {
-  const c = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, '../../src/loader/run-from-env.ts')], {
-    env: { ...process.env, CLICKHOUSE_DATABASE: db, LOADER_TOPICS: `${topic}:traces`, LOADER_GROUP: `g_${id}`, LOADER_OPS_PORT: '0', LOADER_MAX_BYTES: '30000', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const c = spawn(
+    process.execPath,
+    ['--import', 'tsx', resolve(import.meta.dirname, '../../src/loader/run-from-env.ts')],
+    {
+      env: {
+        ...process.env,
+        CLICKHOUSE_DATABASE: db,
+        LOADER_TOPICS: `${topic}:traces`,
+        LOADER_GROUP: `g_${id}`,
+        LOADER_OPS_PORT: '0',
+        LOADER_MAX_BYTES: '30000',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   children.push(c);
   return c;
 }
@@ -47,14 +59,20 @@ test('SIGKILL mid-stream then restart → counts exactly equal', async () => {
   const BATCHES = 300;
   const PER = 20;
   for (let b = 0; b < BATCHES; b += 20) {
-    await producer.send({ topic, messages: Array.from({ length: 20 }, (_, i) => ({ value: Buffer.from(encodeProtobuf('traces', makeTraces(b + i, PER))) })) });
+    await producer.send({
+      topic,
+      messages: Array.from({ length: 20 }, (_, i) => ({
+        value: Buffer.from(encodeProtobuf('traces', makeTraces(b + i, PER))),
+      })),
+    });
   }
   await producer.disconnect();
   const total = BATCHES * PER;
 
   const first = runLoader();
   const t0 = Date.now();
-  while ((await count('otel_traces')) < total / 5 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 100));
+  while ((await count('otel_traces')) < total / 5 && Date.now() - t0 < 60_000)
+    await new Promise((r) => setTimeout(r, 100));
   first.kill('SIGKILL');
   await new Promise((r) => first.once('exit', r));
   const atKill = await count('otel_traces');

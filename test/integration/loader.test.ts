@@ -7,12 +7,12 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
 import { migrate } from '../../src/clickhouse/migrate.js';
-import { startLoader, type Loader } from '../../src/loader/loader.js';
+import { type Loader, startLoader } from '../../src/loader/loader.js';
 import { parsePricing } from '../../src/loader/pricing.js';
-import { encodeProtobuf } from '../../src/otlp/codec.js';
-import { stringValue } from '../../src/otlp/anyvalue.js';
-import type { ExportLogsServiceRequest } from '../../src/otlp/model.js';
 import { BASE, makeTraces } from '../../src/loader/testdata/spans.js';
+import { stringValue } from '../../src/otlp/anyvalue.js';
+import { encodeProtobuf } from '../../src/otlp/codec.js';
+import type { ExportLogsServiceRequest } from '../../src/otlp/model.js';
 
 const id = randomBytes(4).toString('hex');
 const db = `sieve_loader_${id}`;
@@ -28,7 +28,10 @@ before(async () => {
   await migrate({ client, database: db });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: spansTopic, numPartitions: 2 }, { topic: logsTopic }], waitForLeaders: true });
+  await admin.createTopics({
+    topics: [{ topic: spansTopic, numPartitions: 2 }, { topic: logsTopic }],
+    waitForLeaders: true,
+  });
   await admin.disconnect();
   await producer.connect();
 });
@@ -63,12 +66,33 @@ test('round trip: spans + logs load, garbage goes to the DLQ, rollups equal raw 
     if (b === 7) msgs.push({ value: Buffer.from([0xff, 0xff, 0xff, 0x0f, 0x01]) });
     await producer.send({ topic: spansTopic, messages: msgs });
   }
-  const logs: ExportLogsServiceRequest = { resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: stringValue('svc') }] }, scopeLogs: [{ logRecords: Array.from({ length: 50 }, (_, i) => ({ timeUnixNano: (BASE + BigInt(i) * 10_000_000_000n).toString(), severityText: i % 2 ? 'INFO' : 'ERROR', severityNumber: i % 2 ? 9 : 17, body: stringValue(`line ${i}`) })) }] }] };
+  const logs: ExportLogsServiceRequest = {
+    resourceLogs: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: stringValue('svc') }] },
+        scopeLogs: [
+          {
+            logRecords: Array.from({ length: 50 }, (_, i) => ({
+              timeUnixNano: (BASE + BigInt(i) * 10_000_000_000n).toString(),
+              severityText: i % 2 ? 'INFO' : 'ERROR',
+              severityNumber: i % 2 ? 9 : 17,
+              body: stringValue(`line ${i}`),
+            })),
+          },
+        ],
+      },
+    ],
+  };
   await producer.send({ topic: logsTopic, messages: [{ value: Buffer.from(encodeProtobuf('logs', logs)) }] });
 
   loader = await startLoader({
-    brokers: [process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'], topics: { [spansTopic]: 'traces', [logsTopic]: 'logs' }, groupId: `g_${id}`,
-    client, database: db, logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }), registry,
+    brokers: [process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'],
+    topics: { [spansTopic]: 'traces', [logsTopic]: 'logs' },
+    groupId: `g_${id}`,
+    client,
+    database: db,
+    logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
+    registry,
     pricing: parsePricing('providers:\n  openai:\n    gpt-4o: {input_per_million: 2.5, output_per_million: 10}\n'),
     batch: { maxBytes: 20_000 },
   });
@@ -81,13 +105,19 @@ test('round trip: spans + logs load, garbage goes to the DLQ, rollups equal raw 
   await dlqConsumer.connect();
   await dlqConsumer.subscribe({ topic: `${spansTopic}.dlq`, fromBeginning: true });
   const dlq = await new Promise<{ headers: Record<string, string> }>((resolve) => {
-    void dlqConsumer.run({ eachMessage: async ({ message }) => resolve({ headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])) }) });
+    void dlqConsumer.run({
+      eachMessage: async ({ message }) =>
+        resolve({ headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])) }),
+    });
   });
   await dlqConsumer.disconnect();
   assert.equal(dlq.headers['original.topic'], spansTopic);
   assert.ok(dlq.headers.error);
   assert.match(await registry.metrics(), /sieve_loader_dlq_total\{topic="it_spans_\w+"\} 1/);
-  assert.match(await registry.metrics(), /sieve_loader_cost_unknown_model_total\{provider="openai",model="mystery"\} \d+/);
+  assert.match(
+    await registry.metrics(),
+    /sieve_loader_cost_unknown_model_total\{provider="openai",model="mystery"\} \d+/,
+  );
 
   // rollups vs raw
   const raw = `SELECT count() c, countIf(StatusCode='Error') e, sum(Duration) d FROM ${db}.otel_traces`;
@@ -97,10 +127,18 @@ test('round trip: spans + logs load, garbage goes to the DLQ, rollups equal raw 
   assert.deepEqual(b, a);
   const rawLlm = `SELECT count() c, sum(GenAiInputTokens) i, sum(GenAiOutputTokens) o, round(sum(GenAiCostUsd), 9) cost FROM ${db}.otel_traces WHERE GenAiOperation != ''`;
   const rolledLlm = `SELECT sum(Calls) c, sum(InputTokens) i, sum(OutputTokens) o, round(sum(CostUsd), 9) cost FROM ${db}.llm_1m_v`;
-  assert.deepEqual(await (await client.query({ query: rolledLlm, format: 'JSONEachRow' })).json(), await (await client.query({ query: rawLlm, format: 'JSONEachRow' })).json());
+  assert.deepEqual(
+    await (await client.query({ query: rolledLlm, format: 'JSONEachRow' })).json(),
+    await (await client.query({ query: rawLlm, format: 'JSONEachRow' })).json(),
+  );
   assert.ok((await scalar(`SELECT sum(GenAiCostUsd) FROM ${db}.otel_traces`)) > 0);
   // per-minute p90 within tolerance of exact quantile
-  const q = await (await client.query({ query: `SELECT r.m m, r.p p, v.P90Ms * 1e6 t FROM (SELECT toStartOfMinute(toDateTime(Timestamp)) m, quantileExact(0.9)(Duration) p FROM ${db}.otel_traces GROUP BY m) r JOIN (SELECT Minute, sum(Calls) c, quantilesTDigestMerge(0.5,0.9,0.95,0.99)(DurationState)[2] / 1e6 AS P90Ms FROM ${db}.spans_1m GROUP BY Minute) v ON v.Minute = r.m`, format: 'JSONEachRow' })).json() as { p: number; t: number }[];
+  const q = (await (
+    await client.query({
+      query: `SELECT r.m m, r.p p, v.P90Ms * 1e6 t FROM (SELECT toStartOfMinute(toDateTime(Timestamp)) m, quantileExact(0.9)(Duration) p FROM ${db}.otel_traces GROUP BY m) r JOIN (SELECT Minute, sum(Calls) c, quantilesTDigestMerge(0.5,0.9,0.95,0.99)(DurationState)[2] / 1e6 AS P90Ms FROM ${db}.spans_1m GROUP BY Minute) v ON v.Minute = r.m`,
+      format: 'JSONEachRow',
+    })
+  ).json()) as { p: number; t: number }[];
   assert.ok(q.length > 50);
   for (const r of q) assert.ok(Math.abs(Number(r.t) - Number(r.p)) <= 0.15 * Number(r.p) + 1e6, JSON.stringify(r));
   assert.equal(await scalar(`SELECT sum(Count) FROM ${db}.logs_1m_v`), 50);

@@ -4,18 +4,19 @@
  * as JSON. The raw bytes of every Kafka message must contain none of the clear-text values, and the
  * hashed identifiers must be the expected HMAC-SHA256 values.
  */
+
+import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { loadSieveConfig } from '../../src/config/index.js';
-import { KafkaExporter, ensureTopics } from '../../src/kafka/exporter.js';
+import { ensureTopics, KafkaExporter } from '../../src/kafka/exporter.js';
 import { countItems, decodeJson, decodeProtobuf, encodeProtobuf } from '../../src/otlp/codec.js';
 import type { Signal } from '../../src/otlp/model.js';
 import { buildReceiver } from '../../src/receiver/server.js';
@@ -106,7 +107,12 @@ const payloads: Record<Signal, object> = {
           {
             scope,
             logRecords: [
-              { timeUnixNano: T0, severityNumber: 9, severityText: 'INFO', body: str(`login by ${PII.email} from ${PII.ipv4}`) },
+              {
+                timeUnixNano: T0,
+                severityNumber: 9,
+                severityText: 'INFO',
+                body: str(`login by ${PII.email} from ${PII.ipv4}`),
+              },
               {
                 timeUnixNano: T1,
                 severityNumber: 17,
@@ -134,7 +140,13 @@ const payloads: Record<Signal, object> = {
                 sum: {
                   aggregationTemporality: 2,
                   isMonotonic: true,
-                  dataPoints: [{ timeUnixNano: T1, asInt: '3', attributes: [kv('user.email', PII.email), kv('user.id', PII.userId)] }],
+                  dataPoints: [
+                    {
+                      timeUnixNano: T1,
+                      asInt: '3',
+                      attributes: [kv('user.email', PII.email), kv('user.id', PII.userId)],
+                    },
+                  ],
                 },
               },
             ],

@@ -6,7 +6,7 @@
  * Each run emits: an `invoke_agent` span, per step one LLM `chat` span (GenAI attributes, tokens,
  * a prompt with an e-mail address in it) and one `execute_tool` span, plus a log record per step.
  */
-import { type Attributes, SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { type Attributes, context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';

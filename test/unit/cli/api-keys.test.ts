@@ -24,7 +24,10 @@ test('SIEVE_API_KEYS_FILE adds hashed API keys with tenants when the config has 
     assert.equal(withApiKeysFromEnv(base, {}), base, 'no env: config unchanged');
 
     writeFileSync(file, '- { sha256: not-a-hash, tenant: acme }\n');
-    assert.throws(() => withApiKeysFromEnv(base, { SIEVE_API_KEYS_FILE: file }), /keys\.yaml: 0\.sha256: lowercase hex SHA-256/);
+    assert.throws(
+      () => withApiKeysFromEnv(base, { SIEVE_API_KEYS_FILE: file }),
+      /keys\.yaml: 0\.sha256: lowercase hex SHA-256/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -39,15 +39,27 @@ describe('anyValueKind', () => {
   });
 
   it('reads decoded values, including zero values set on the wire', () => {
-    const req = decodeProtobuf('traces', encodeProtobuf('traces', {
-      resourceSpans: [{ resource: { attributes: [
-        { key: 'z', value: { intValue: 0 } },
-        { key: 'e', value: { stringValue: '' } },
-        { key: 'n' },
-      ] } }],
-    }));
+    const req = decodeProtobuf(
+      'traces',
+      encodeProtobuf('traces', {
+        resourceSpans: [
+          {
+            resource: {
+              attributes: [
+                { key: 'z', value: { intValue: 0 } },
+                { key: 'e', value: { stringValue: '' } },
+                { key: 'n' },
+              ],
+            },
+          },
+        ],
+      }),
+    );
     const attrs = req.resourceSpans?.[0]?.resource?.attributes ?? [];
-    assert.deepEqual(attrs.map((a) => anyValueKind(a.value)), ['int', 'string', 'empty']);
+    assert.deepEqual(
+      attrs.map((a) => anyValueKind(a.value)),
+      ['int', 'string', 'empty'],
+    );
   });
 });
 
@@ -59,9 +71,16 @@ describe('anyValueToString (ClickHouse exporter style)', () => {
     assert.equal(anyValueToString(doubleValue(1.5)), '1.5');
     assert.equal(anyValueToString(boolValue(true)), 'true');
     assert.equal(anyValueToString({ bytesValue: Buffer.from('hi') }), 'aGk=');
-    assert.equal(anyValueToString({ arrayValue: { values: [stringValue('a'), intValue(1), { boolValue: false }] } }), '["a",1,false]');
     assert.equal(
-      anyValueToString({ kvlistValue: { values: [{ key: 'k', value: { kvlistValue: { values: [{ key: 'n', value: doubleValue(2) }] } } }] } }),
+      anyValueToString({ arrayValue: { values: [stringValue('a'), intValue(1), { boolValue: false }] } }),
+      '["a",1,false]',
+    );
+    assert.equal(
+      anyValueToString({
+        kvlistValue: {
+          values: [{ key: 'k', value: { kvlistValue: { values: [{ key: 'n', value: doubleValue(2) }] } } }],
+        },
+      }),
       '{"k":{"n":2}}',
     );
     assert.equal(anyValueToString({}), '');
@@ -119,7 +138,10 @@ describe('anyValueToString maps and slices (Go encoding/json style)', () => {
         values: [
           { key: 'z', value: { intValue: '9007199254740993' } },
           { key: 'a', value: { stringValue: '<b>&' } },
-          { key: 'm', value: { arrayValue: { values: [{}, { doubleValue: 1.5 }, { bytesValue: Buffer.from('hi') }] } } },
+          {
+            key: 'm',
+            value: { arrayValue: { values: [{}, { doubleValue: 1.5 }, { bytesValue: Buffer.from('hi') }] } },
+          },
         ],
       },
     };

@@ -31,7 +31,8 @@ import {
   traceProtobuf,
 } from './fixtures.js';
 
-const buf = (b: Uint8Array | string): Buffer => (typeof b === 'string' ? Buffer.from(b) : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+const buf = (b: Uint8Array | string): Buffer =>
+  typeof b === 'string' ? Buffer.from(b) : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 async function sdkPayloads(): Promise<Record<Signal, { pb: Uint8Array; json: string }>> {
   const spans = await makeSpans(6, 8);
@@ -75,7 +76,11 @@ describe('protobuf round trip of SDK payloads', () => {
   it('metrics fixture covers gauge, sum, histogram and exponential histogram', () => {
     const req = decodeProtobuf('metrics', payloads.metrics.pb);
     const metrics = req.resourceMetrics?.[0]?.scopeMetrics?.[0]?.metrics ?? [];
-    const kinds = new Set(metrics.map((m) => (m.gauge ? 'gauge' : m.sum ? 'sum' : m.histogram ? 'histogram' : m.exponentialHistogram ? 'exp' : '?')));
+    const kinds = new Set(
+      metrics.map((m) =>
+        m.gauge ? 'gauge' : m.sum ? 'sum' : m.histogram ? 'histogram' : m.exponentialHistogram ? 'exp' : '?',
+      ),
+    );
     assert.deepEqual([...kinds].sort(), ['exp', 'gauge', 'histogram', 'sum']);
   });
 
@@ -86,7 +91,9 @@ describe('protobuf round trip of SDK payloads', () => {
     assert.equal(int64ToString(root.startTimeUnixNano), T0_NANOS);
     const logs = decodeProtobuf('logs', payloads.logs.pb);
     assert.equal(int64ToString(logs.resourceLogs?.[0]?.scopeLogs?.[0]?.logRecords?.[0]?.timeUnixNano), T0_NANOS);
-    const json = JSON.parse(encodeJson('traces', req)) as { resourceSpans: { scopeSpans: { spans: { name: string; startTimeUnixNano: string }[] }[] }[] };
+    const json = JSON.parse(encodeJson('traces', req)) as {
+      resourceSpans: { scopeSpans: { spans: { name: string; startTimeUnixNano: string }[] }[] }[];
+    };
     const j = json.resourceSpans[0]?.scopeSpans[0]?.spans.find((s) => s.name === 'root');
     assert.equal(j?.startTimeUnixNano, T0_NANOS);
   });
@@ -102,7 +109,10 @@ describe('protobuf round trip of SDK payloads', () => {
     const back = decodeProtobuf('traces', a);
     assert.equal(int64ToString(back.resourceSpans?.[0]?.scopeSpans?.[0]?.spans?.[0]?.startTimeUnixNano), T0_NANOS);
     assert.equal(
-      int64ToString(decodeProtobuf('traces', encodeProtobuf('traces', mk(1234567))).resourceSpans?.[0]?.scopeSpans?.[0]?.spans?.[0]?.startTimeUnixNano),
+      int64ToString(
+        decodeProtobuf('traces', encodeProtobuf('traces', mk(1234567))).resourceSpans?.[0]?.scopeSpans?.[0]?.spans?.[0]
+          ?.startTimeUnixNano,
+      ),
       '1234567',
     );
   });
@@ -159,7 +169,10 @@ describe('summary metrics (hand-built)', () => {
     assert.deepEqual(buf(encodeProtobuf('metrics', back)), buf(pb));
     assert.equal(countItems('metrics', back), 1);
     const json = encodeJson('metrics', back);
-    assert.match(json, /"quantileValues":\[\{"value":0.1\},\{"quantile":0.5,"value":0.4\},\{"quantile":1,"value":0.9\}\]/);
+    assert.match(
+      json,
+      /"quantileValues":\[\{"value":0.1\},\{"quantile":0.5,"value":0.4\},\{"quantile":1,"value":0.9\}\]/,
+    );
     assert.match(json, /"count":"10"/);
     assert.deepEqual(decodeJson('metrics', json), back);
     assert.deepEqual(buf(protobufjsReference.encode('metrics', protobufjsReference.decode('metrics', pb))), buf(pb));
@@ -209,7 +222,9 @@ describe('OTLP/JSON', () => {
         },
       ],
     };
-    const json = JSON.parse(encodeJson('traces', req)) as { resourceSpans: [{ scopeSpans: [{ spans: [Record<string, unknown>] }] }] };
+    const json = JSON.parse(encodeJson('traces', req)) as {
+      resourceSpans: [{ scopeSpans: [{ spans: [Record<string, unknown>] }] }];
+    };
     const span = json.resourceSpans[0].scopeSpans[0].spans[0];
     assert.deepEqual(span, {
       traceId: '5b8efff798038103d269b633813fc60c',
@@ -263,7 +278,10 @@ describe('OTLP/JSON', () => {
       () => decodeJson('traces', { resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'xyz' }] }] }] }),
       /resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.traceId: expected a hex id/,
     );
-    assertDecodeError(() => decodeJson('traces', { resourceSpans: [{ scopeSpans: [{ spans: [{ name: 5 }] }] }] }), /name: expected a string/);
+    assertDecodeError(
+      () => decodeJson('traces', { resourceSpans: [{ scopeSpans: [{ spans: [{ name: 5 }] }] }] }),
+      /name: expected a string/,
+    );
     assertDecodeError(
       () => decodeJson('traces', { resourceSpans: [{ scopeSpans: [{ spans: [{ startTimeUnixNano: '12x' }] }] }] }),
       /startTimeUnixNano: expected a 64-bit integer/,
@@ -272,11 +290,20 @@ describe('OTLP/JSON', () => {
       () => decodeJson('traces', { resourceSpans: [{ scopeSpans: [{ spans: [{ startTimeUnixNano: '-1' }] }] }] }),
       /out of range/,
     );
-    assertDecodeError(() => decodeJson('traces', { resourceSpans: [{ scopeSpans: [{ spans: [{ kind: 'NOPE' }] }] }] }), /kind: expected an enum/);
-    assertDecodeError(() => decodeJson('logs', { resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { boolValue: 'yes' } }] }] }] }), /boolValue/);
+    assertDecodeError(
+      () => decodeJson('traces', { resourceSpans: [{ scopeSpans: [{ spans: [{ kind: 'NOPE' }] }] }] }),
+      /kind: expected an enum/,
+    );
+    assertDecodeError(
+      () => decodeJson('logs', { resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { boolValue: 'yes' } }] }] }] }),
+      /boolValue/,
+    );
     let deep: unknown = { stringValue: 'x' };
     for (let i = 0; i < 5000; i++) deep = { arrayValue: { values: [deep] } };
-    assertDecodeError(() => decodeJson('logs', { resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: deep }] }] }] }), /nesting/);
+    assertDecodeError(
+      () => decodeJson('logs', { resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: deep }] }] }] }),
+      /nesting/,
+    );
   });
 });
 
@@ -294,7 +321,10 @@ describe('malformed protobuf', () => {
 
   it('rejects truncation, wrong wire types, bad field numbers and invalid UTF-8', () => {
     assertDecodeError(() => decodeProtobuf('traces', Buffer.from('0a05', 'hex')), /truncated/);
-    assertDecodeError(() => decodeProtobuf('traces', Buffer.from('08 01'.replace(/ /g, ''), 'hex')), /wrong wire type 0 for field 1/);
+    assertDecodeError(
+      () => decodeProtobuf('traces', Buffer.from('08 01'.replace(/ /g, ''), 'hex')),
+      /wrong wire type 0 for field 1/,
+    );
     assertDecodeError(() => decodeProtobuf('traces', Buffer.from('00', 'hex')), /field number 0/);
     assertDecodeError(() => decodeProtobuf('traces', Buffer.from('0f', 'hex')), /wire type 7/);
     assertDecodeError(() => decodeProtobuf('traces', Buffer.from('ffffffffffffffffffffff01', 'hex')), /varint/);
@@ -320,7 +350,7 @@ describe('malformed protobuf', () => {
 
   it('skips unknown fields of every wire type (including groups)', () => {
     // field 9 varint, field 10 fixed64, field 11 len, field 12 group(start/end), field 13 fixed32
-    const unknown = Buffer.from('4801' + '5101020304050607 08'.replace(/ /g, '') + '5a026869' + '63' + '0801' + '64' + '6d01020304', 'hex');
+    const unknown = Buffer.from(`4801${'5101020304050607 08'.replace(/ /g, '')}5a026869630801646d01020304`, 'hex');
     const req = decodeProtobuf('traces', unknown);
     assert.deepEqual(req, { resourceSpans: [] });
     assertDecodeError(() => decodeProtobuf('traces', Buffer.from('63', 'hex')), /truncated/);
@@ -375,7 +405,10 @@ describe('responses and status', () => {
       encodeExportResponse('metrics', 'json', { rejected: 1, message: '' }),
       '{"partialSuccess":{"rejectedDataPoints":"1"}}',
     );
-    assert.equal(buf(encodeExportResponse('traces', 'protobuf', { rejected: 1, message: 'x' })).toString('hex'), '0a050801120178');
+    assert.equal(
+      buf(encodeExportResponse('traces', 'protobuf', { rejected: 1, message: 'x' })).toString('hex'),
+      '0a050801120178',
+    );
   });
 
   it('google.rpc.Status', () => {
@@ -396,10 +429,16 @@ describe('countItems and validateAndPrune', () => {
   });
 
   it('prunes invalid spans and reports them', () => {
-    const good = { traceId: hexToBytes('5b8efff798038103d269b633813fc60c'), spanId: hexToBytes('eee19b7ec3c1b174'), name: 'ok' };
+    const good = {
+      traceId: hexToBytes('5b8efff798038103d269b633813fc60c'),
+      spanId: hexToBytes('eee19b7ec3c1b174'),
+      name: 'ok',
+    };
     const req: ExportTraceServiceRequest = {
       resourceSpans: [
-        { scopeSpans: [{ spans: [good, { ...good, traceId: Buffer.alloc(16) }, { ...good, spanId: Buffer.alloc(4) }] }] },
+        {
+          scopeSpans: [{ spans: [good, { ...good, traceId: Buffer.alloc(16) }, { ...good, spanId: Buffer.alloc(4) }] }],
+        },
         { scopeSpans: [{ spans: [{ ...good, traceId: undefined }] }] },
       ],
     };
@@ -414,7 +453,9 @@ describe('countItems and validateAndPrune', () => {
 
   it('prunes log records with wrong-length ids but keeps logs without ids', () => {
     const r = validateAndPrune('logs', {
-      resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: 'a' } }, { traceId: Buffer.alloc(3, 1) }] }] }],
+      resourceLogs: [
+        { scopeLogs: [{ logRecords: [{ body: { stringValue: 'a' } }, { traceId: Buffer.alloc(3, 1) }] }] },
+      ],
     });
     assert.equal(r.rejected, 1);
     const sdk = decodeProtobuf('logs', payloads.logs.pb);
@@ -429,7 +470,15 @@ describe('countItems and validateAndPrune', () => {
             {
               metrics: [
                 { name: 'empty' },
-                { name: 'h', histogram: { dataPoints: [{ bucketCounts: [1, 2], explicitBounds: [1, 2, 3] }, { bucketCounts: [1, 2], explicitBounds: [5] }] } },
+                {
+                  name: 'h',
+                  histogram: {
+                    dataPoints: [
+                      { bucketCounts: [1, 2], explicitBounds: [1, 2, 3] },
+                      { bucketCounts: [1, 2], explicitBounds: [5] },
+                    ],
+                  },
+                },
               ],
             },
           ],
@@ -440,7 +489,10 @@ describe('countItems and validateAndPrune', () => {
     assert.equal(r.rejected, 1);
     assert.match(r.message, /1 metrics without data points dropped/);
     assert.equal(countItems('metrics', req), 1);
-    assert.deepEqual(validateAndPrune('metrics', decodeProtobuf('metrics', payloads.metrics.pb)), { rejected: 0, message: '' });
+    assert.deepEqual(validateAndPrune('metrics', decodeProtobuf('metrics', payloads.metrics.pb)), {
+      rejected: 0,
+      message: '',
+    });
   });
 });
 
@@ -459,7 +511,10 @@ describe('src/otlp/testdata', () => {
 describe('encoding guards', () => {
   it('refuses ids given as strings instead of bytes', () => {
     assert.throws(
-      () => encodeProtobuf('traces', { resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'abc' as unknown as Uint8Array }] }] }] }),
+      () =>
+        encodeProtobuf('traces', {
+          resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'abc' as unknown as Uint8Array }] }] }],
+        }),
       /bytes field traceId must be a Uint8Array/,
     );
   });

@@ -2,7 +2,15 @@
  * OTLP fixtures produced by the real OpenTelemetry JS SDK and serialized by
  * @opentelemetry/otlp-transformer (the exporters' own serializers).
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type HrTime,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  ValueType,
+} from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import {
   JsonLogsSerializer,
@@ -13,9 +21,14 @@ import {
   ProtobufTraceSerializer,
 } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { InMemoryLogRecordExporter, LoggerProvider, type ReadableLogRecord, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import {
+  InMemoryLogRecordExporter,
+  LoggerProvider,
+  type ReadableLogRecord,
+  SimpleLogRecordProcessor,
+} from '@opentelemetry/sdk-logs';
 import { AggregationType, MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 
 /** 1700000000123456789 ns as an HrTime. */
 export const T0: HrTime = [1700000000, 123456789];
@@ -26,7 +39,11 @@ export interface SpanFixtureOptions {
   attributeKinds?: 'mixed' | 'string-int';
 }
 
-export async function makeSpans(count = 3, attrsPerSpan = 4, options: SpanFixtureOptions = {}): Promise<ReadableSpan[]> {
+export async function makeSpans(
+  count = 3,
+  attrsPerSpan = 4,
+  options: SpanFixtureOptions = {},
+): Promise<ReadableSpan[]> {
   const mixed = (options.attributeKinds ?? 'mixed') === 'mixed';
   const exporter = new InMemorySpanExporter();
   const provider = new TracerProvider({
@@ -51,7 +68,11 @@ export async function makeSpans(count = 3, attrsPerSpan = 4, options: SpanFixtur
       else attributes[`attr.bool.${a}`] = (i + a) % 2 === 0;
     }
     if (mixed) attributes['attr.list'] = ['a', 'b'];
-    const s = tracer.startSpan(`child-${i}`, { kind: SpanKind.CLIENT, startTime: [1700000000, 200000000 + i], attributes }, ctx);
+    const s = tracer.startSpan(
+      `child-${i}`,
+      { kind: SpanKind.CLIENT, startTime: [1700000000, 200000000 + i], attributes },
+      ctx,
+    );
     s.addEvent('retry', { attempt: 2 }, [1700000000, 300000001]);
     s.addLink({ context: root.spanContext(), attributes: { 'link.kind': 'follows' } });
     if (i % 2 === 1) s.setStatus({ code: SpanStatusCode.ERROR, message: 'boom' });
@@ -91,7 +112,10 @@ export async function makeLogRecords(count = 3): Promise<ReadableLogRecord[]> {
       observedTimestamp: [1700000000, 123456790],
       severityNumber: i % 2 === 0 ? SeverityNumber.INFO : SeverityNumber.ERROR,
       severityText: i % 2 === 0 ? 'INFO' : 'ERROR',
-      body: i === 2 ? { nested: { list: [1, 'two', true] }, msg: 'structured' } : `log line ${i} for user alice@example.com`,
+      body:
+        i === 2
+          ? { nested: { list: [1, 'two', true] }, msg: 'structured' }
+          : `log line ${i} for user alice@example.com`,
       attributes: { 'log.index': i, 'user.email': 'alice@example.com', ratio: 0.5 },
       ...(i === 1 ? { eventName: 'checkout.failed' } : {}),
       context: trace.setSpanContext(ROOT_CONTEXT, spanCtx),
@@ -129,7 +153,11 @@ export async function makeResourceMetrics(): Promise<ResourceMetrics> {
     views: [{ instrumentName: 'latency.exp', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } }],
   });
   const meter = provider.getMeter('fixture-meter', '3.0.0');
-  const counter = meter.createCounter('requests', { unit: '1', description: 'requests served', valueType: ValueType.INT });
+  const counter = meter.createCounter('requests', {
+    unit: '1',
+    description: 'requests served',
+    valueType: ValueType.INT,
+  });
   counter.add(5, { route: '/a' });
   counter.add(7, { route: '/b' });
   meter.createUpDownCounter('queue.depth').add(-2.5, { queue: 'q1' });

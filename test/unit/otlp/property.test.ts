@@ -1,9 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decodeJson, decodeProtobuf, encodeJson, encodeProtobuf, OtlpDecodeError, toOtlpJsonObject } from '../../../src/otlp/codec.js';
+import {
+  decodeJson,
+  decodeProtobuf,
+  encodeJson,
+  encodeProtobuf,
+  OtlpDecodeError,
+  toOtlpJsonObject,
+} from '../../../src/otlp/codec.js';
 import type { Signal } from '../../../src/otlp/model.js';
-import { logsProtobuf, makeLogRecords, makeResourceMetrics, makeSpans, metricsProtobuf, traceProtobuf } from './fixtures.js';
+import {
+  logsProtobuf,
+  makeLogRecords,
+  makeResourceMetrics,
+  makeSpans,
+  metricsProtobuf,
+  traceProtobuf,
+} from './fixtures.js';
 
 const seeds: Record<Signal, Buffer> = {
   traces: Buffer.from(traceProtobuf(await makeSpans(3, 4))),
@@ -30,7 +44,9 @@ describe('property: malformed input only ever raises OtlpDecodeError', () => {
   for (const signal of SIGNALS) {
     it(`${signal}: random bytes`, () => {
       fc.assert(
-        fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => decodesOrRejects(signal, () => decodeProtobuf(signal, bytes))),
+        fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) =>
+          decodesOrRejects(signal, () => decodeProtobuf(signal, bytes)),
+        ),
         { numRuns: 2000 },
       );
     });
@@ -39,14 +55,19 @@ describe('property: malformed input only ever raises OtlpDecodeError', () => {
       const seed = seeds[signal];
       const edit = fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }));
       fc.assert(
-        fc.property(fc.array(edit, { minLength: 1, maxLength: 8 }), fc.nat(), fc.uint8Array({ maxLength: 16 }), (edits, cut, junk) => {
-          const b = Buffer.from(seed);
-          for (const [at, v] of edits) b[at % b.length] = v;
-          const c = cut % (b.length + 1);
-          const mutated = Buffer.concat([b.subarray(0, c), junk, b.subarray(c)]);
-          decodesOrRejects(signal, () => decodeProtobuf(signal, mutated));
-          decodesOrRejects(signal, () => decodeProtobuf(signal, b.subarray(0, c)));
-        }),
+        fc.property(
+          fc.array(edit, { minLength: 1, maxLength: 8 }),
+          fc.nat(),
+          fc.uint8Array({ maxLength: 16 }),
+          (edits, cut, junk) => {
+            const b = Buffer.from(seed);
+            for (const [at, v] of edits) b[at % b.length] = v;
+            const c = cut % (b.length + 1);
+            const mutated = Buffer.concat([b.subarray(0, c), junk, b.subarray(c)]);
+            decodesOrRejects(signal, () => decodeProtobuf(signal, mutated));
+            decodesOrRejects(signal, () => decodeProtobuf(signal, b.subarray(0, c)));
+          },
+        ),
         { numRuns: 2000 },
       );
     });
