@@ -14,9 +14,9 @@
  * - Readiness: false after a produce error until a background probe reaches the cluster again;
  *   kafkajs reconnects by itself, no restart needed.
  */
-import { CompressionTypes, Kafka, logLevel, type Producer, type Admin, type LogEntry } from 'kafkajs';
+import { type Admin, CompressionTypes, Kafka, type LogEntry, logLevel, type Producer } from 'kafkajs';
 import type pino from 'pino';
-import { Histogram, Counter, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import { countItems, encodeProtobuf } from '../otlp/codec.js';
 import type { RequestBySignal, Signal } from '../otlp/model.js';
 import type { BatchSettings, KafkaExporterSettings } from '../pipeline/api.js';
@@ -275,8 +275,12 @@ export class KafkaExporter {
       out.push({ key, value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), items });
       return;
     }
-    if (items <= 1) throw new MessageTooLargeError(`one item encodes to ${bytes.length} bytes, more than max_message_bytes ${maxBytes}`);
-    for (const half of splitByItems(signal, req, Math.ceil(items / 2))) this.encodeFitting(signal, half, maxBytes, key, out);
+    if (items <= 1)
+      throw new MessageTooLargeError(
+        `one item encodes to ${bytes.length} bytes, more than max_message_bytes ${maxBytes}`,
+      );
+    for (const half of splitByItems(signal, req, Math.ceil(items / 2)))
+      this.encodeFitting(signal, half, maxBytes, key, out);
   }
 
   private flush(pendingKey: string): void {
@@ -307,13 +311,19 @@ export class KafkaExporter {
       let bytes = 0;
       let items = 0;
       const close = () => {
-        if (parts.length > 0) messages.push({ key, value: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, bytes) });
+        if (parts.length > 0)
+          messages.push({ key, value: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, bytes) });
         parts = [];
         bytes = 0;
         items = 0;
       };
       for (const e of group) {
-        if (parts.length > 0 && (bytes + e.value.length > p.maxMessageBytes || (p.sendBatchMaxSize > 0 && items + e.items > p.sendBatchMaxSize))) close();
+        if (
+          parts.length > 0 &&
+          (bytes + e.value.length > p.maxMessageBytes ||
+            (p.sendBatchMaxSize > 0 && items + e.items > p.sendBatchMaxSize))
+        )
+          close();
         parts.push(e.value);
         bytes += e.value.length;
         items += e.items;
@@ -324,13 +334,21 @@ export class KafkaExporter {
     let timer: NodeJS.Timeout | undefined;
     try {
       const produce = this.producer.sendBatch({
-        topicMessages: [{ topic: p.topic, messages: messages.map((m) => (m.key === null ? { value: m.value } : { key: m.key, value: m.value })) }],
+        topicMessages: [
+          {
+            topic: p.topic,
+            messages: messages.map((m) => (m.key === null ? { value: m.value } : { key: m.key, value: m.value })),
+          },
+        ],
         acks: p.acks,
         timeout: p.sendTimeoutMs,
         compression: p.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
       });
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new KafkaUnavailableError(`kafka did not acknowledge within ${p.sendTimeoutMs} ms`)), p.sendTimeoutMs);
+        timer = setTimeout(
+          () => reject(new KafkaUnavailableError(`kafka did not acknowledge within ${p.sendTimeoutMs} ms`)),
+          p.sendTimeoutMs,
+        );
       });
       produce.catch(() => undefined); // a late failure after the timeout must not be unhandled
       await Promise.race([produce, timeout]);
@@ -338,11 +356,18 @@ export class KafkaExporter {
       this.messagesTotal.inc({ topic: p.topic }, messages.length);
       for (const e of entries) e.waiter.resolve();
     } catch (err) {
-      this.produceDuration.observe({ topic: p.topic, outcome: 'error' }, Number(process.hrtime.bigint() - started) / 1e9);
+      this.produceDuration.observe(
+        { topic: p.topic, outcome: 'error' },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
       this.logger.warn({ err, topic: p.topic, messages: messages.length }, 'kafka produce failed');
       this.setReady(false, 'produce failed');
       const e =
-        err instanceof KafkaUnavailableError ? err : new KafkaUnavailableError(`kafka produce failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        err instanceof KafkaUnavailableError
+          ? err
+          : new KafkaUnavailableError(`kafka produce failed: ${err instanceof Error ? err.message : String(err)}`, {
+              cause: err,
+            });
       for (const en of entries) en.waiter.reject(e);
     } finally {
       if (timer !== undefined) clearTimeout(timer);
@@ -362,14 +387,22 @@ export class KafkaExporter {
 
 /** Creates the topics that do not exist yet (the local broker has auto-creation off). */
 export async function ensureTopics(brokers: string[], topics: string[], partitions = 3): Promise<void> {
-  const kafka = new Kafka({ brokers, clientId: 'sieve-ensure-topics', logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+  const kafka = new Kafka({
+    brokers,
+    clientId: 'sieve-ensure-topics',
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 3 },
+  });
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
     const missing = [...new Set(topics)].filter((t) => !existing.has(t));
     if (missing.length > 0) {
-      await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+      });
     }
   } finally {
     await admin.disconnect();

@@ -5,9 +5,10 @@
  *   resource and scope of every item (the Collector batch processor's split).
  * - groupSpansByTraceId: one request per trace id (kafka exporter `partition_traces_by_id`).
  */
+
+import { countItems, metricDataPointCount } from '../otlp/codec.js';
 import { bytesToHex } from '../otlp/ids.js';
 import type { Metric, RequestBySignal, ResourceSpans, Signal } from '../otlp/model.js';
-import { countItems, metricDataPointCount } from '../otlp/codec.js';
 
 type Req<S extends Signal> = RequestBySignal[S];
 
@@ -129,7 +130,15 @@ function splitMetric(m: Metric, max: number): Metric[] {
     const dps = data?.dataPoints;
     if (data == null || dps == null) continue;
     for (let i = 0; i < dps.length; i += max) {
-      out.push({ ...m, gauge: undefined, sum: undefined, histogram: undefined, exponentialHistogram: undefined, summary: undefined, [k]: { ...data, dataPoints: dps.slice(i, i + max) } } as Metric);
+      out.push({
+        ...m,
+        gauge: undefined,
+        sum: undefined,
+        histogram: undefined,
+        exponentialHistogram: undefined,
+        summary: undefined,
+        [k]: { ...data, dataPoints: dps.slice(i, i + max) },
+      } as Metric);
     }
   }
   return out.map((x) => {

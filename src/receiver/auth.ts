@@ -65,7 +65,9 @@ export function createAuthenticator(settings: AuthSettings): Authenticator {
 
 /** Constant-time check of a hex HMAC signature against the computed digest. */
 export function signatureMatches(presented: string | string[] | undefined, digest: Buffer): boolean {
-  const v = headerValue(presented)?.trim().replace(/^sha256=/i, '');
+  const v = headerValue(presented)
+    ?.trim()
+    .replace(/^sha256=/i, '');
   if (v === undefined || !/^[0-9a-fA-F]{64}$/.test(v)) return false;
   return timingSafeEqual(Buffer.from(v, 'hex'), digest);
 }

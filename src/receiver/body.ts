@@ -69,7 +69,12 @@ export function readBody(stream: Readable, opts: ReadBodyOptions): Promise<ReadB
       if (settled) return;
       size += chunk.length;
       if (size > opts.maxBytes) {
-        fail(new BodyError(413, `request body larger than ${opts.maxBytes} bytes${decoder !== null ? ' after decompression' : ''}`));
+        fail(
+          new BodyError(
+            413,
+            `request body larger than ${opts.maxBytes} bytes${decoder !== null ? ' after decompression' : ''}`,
+          ),
+        );
         return;
       }
       chunks.push(chunk);
@@ -77,7 +82,11 @@ export function readBody(stream: Readable, opts: ReadBodyOptions): Promise<ReadB
     const finish = () => {
       if (settled) return;
       settled = true;
-      resolve({ body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size), wireBytes, hmac: hmac?.digest() });
+      resolve({
+        body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size),
+        wireBytes,
+        hmac: hmac?.digest(),
+      });
     };
     const onWire = (chunk: Buffer) => {
       if (settled) return;

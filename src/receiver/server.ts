@@ -11,10 +11,12 @@
  * The pipelines are looked up once per request through `getPipelines()`, so a config reload swaps
  * them without affecting requests in flight.
  */
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+
 import type { Readable } from 'node:stream';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type pino from 'pino';
 import type { Registry } from 'prom-client';
+import { type KafkaExporter, KafkaUnavailableError, MessageTooLargeError } from '../kafka/exporter.js';
 import {
   countItems,
   decodeJson,
@@ -26,11 +28,10 @@ import {
   validateAndPrune,
 } from '../otlp/codec.js';
 import type { RequestBySignal, Signal } from '../otlp/model.js';
-import { KafkaExporter, KafkaUnavailableError, MessageTooLargeError } from '../kafka/exporter.js';
 import type { OtlpReceiverSettings, SieveConfig, SignalPipeline } from '../pipeline/api.js';
-import { createAuthenticator, type Authenticator, type Principal, signatureMatches, stampTenant } from './auth.js';
-import { BodyError, readBody, type ReadBody } from './body.js';
-import { receiverMetrics, type ReceiverMetrics } from './metrics.js';
+import { type Authenticator, createAuthenticator, type Principal, signatureMatches, stampTenant } from './auth.js';
+import { BodyError, type ReadBody, readBody } from './body.js';
+import { type ReceiverMetrics, receiverMetrics } from './metrics.js';
 
 export const DEFAULT_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_MAX_REQUEST_BODY_BYTES = 20 * 1024 * 1024;
@@ -50,7 +51,15 @@ export interface ReceiverOptions {
 const SIGNAL_PATHS: Record<Signal, string> = { traces: '/v1/traces', logs: '/v1/logs', metrics: '/v1/metrics' };
 
 /** gRPC status codes used in google.rpc.Status bodies. */
-const GRPC = { INVALID_ARGUMENT: 3, NOT_FOUND: 5, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14, UNAUTHENTICATED: 16, UNIMPLEMENTED: 12 };
+const GRPC = {
+  INVALID_ARGUMENT: 3,
+  NOT_FOUND: 5,
+  RESOURCE_EXHAUSTED: 8,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+  UNIMPLEMENTED: 12,
+};
 
 function grpcCodeFor(status: number): number {
   if (status === 401) return GRPC.UNAUTHENTICATED;
@@ -76,13 +85,23 @@ function errorFormat(req: FastifyRequest): OtlpFormat {
   return formatOf(req.headers['content-type']) ?? 'json';
 }
 
-function sendStatus(reply: FastifyReply, req: FastifyRequest, status: number, message: string, retryAfter?: string): FastifyReply {
+function sendStatus(
+  reply: FastifyReply,
+  req: FastifyRequest,
+  status: number,
+  message: string,
+  retryAfter?: string,
+): FastifyReply {
   const format = errorFormat(req);
   if (retryAfter !== undefined) reply.header('retry-after', retryAfter);
   return reply
     .code(status)
     .type(format === 'json' ? 'application/json' : 'application/x-protobuf')
-    .send(format === 'json' ? encodeStatus('json', grpcCodeFor(status), message) : Buffer.from(encodeStatus('protobuf', grpcCodeFor(status), message)));
+    .send(
+      format === 'json'
+        ? encodeStatus('json', grpcCodeFor(status), message)
+        : Buffer.from(encodeStatus('protobuf', grpcCodeFor(status), message)),
+    );
 }
 
 declare module 'fastify' {
@@ -116,7 +135,8 @@ export async function buildReceiver(opts: ReceiverOptions): Promise<FastifyInsta
       'receiver: no API keys configured (extensions.apikeyauth). Authentication is required outside dev mode; configure keys or run with --dev',
     );
   }
-  const authenticator: Authenticator | undefined = settings.auth !== undefined ? createAuthenticator(settings.auth) : undefined;
+  const authenticator: Authenticator | undefined =
+    settings.auth !== undefined ? createAuthenticator(settings.auth) : undefined;
   const maxBody = settings.maxRequestBodyBytes > 0 ? settings.maxRequestBodyBytes : DEFAULT_MAX_REQUEST_BODY_BYTES;
   const metrics = receiverMetrics(registry);
   const inflight = new InflightBytes(metrics.inflightBytes);
@@ -136,7 +156,10 @@ export async function buildReceiver(opts: ReceiverOptions): Promise<FastifyInsta
     const format = formatOf(req.headers['content-type']);
     if (format === null) {
       payload.resume();
-      throw new BodyError(415, `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}: use application/x-protobuf or application/json`);
+      throw new BodyError(
+        415,
+        `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}: use application/x-protobuf or application/json`,
+      );
     }
     const encoding = req.headers['content-encoding'];
     const read = await readBody(payload, {
@@ -152,7 +175,14 @@ export async function buildReceiver(opts: ReceiverOptions): Promise<FastifyInsta
     if (status >= 500) req.log.error({ err }, 'request failed');
     return sendStatus(reply, req, status >= 400 && status < 600 ? status : 500, err.message);
   });
-  app.setNotFoundHandler((req, reply) => sendStatus(reply, req, 404, `not found: ${req.method} ${req.url.split('?')[0]} (OTLP paths: /v1/traces, /v1/logs, /v1/metrics)`));
+  app.setNotFoundHandler((req, reply) =>
+    sendStatus(
+      reply,
+      req,
+      404,
+      `not found: ${req.method} ${req.url.split('?')[0]} (OTLP paths: /v1/traces, /v1/logs, /v1/metrics)`,
+    ),
+  );
 
   app.addHook('onRequest', async (req, reply) => {
     req.sieveStart = process.hrtime.bigint();
@@ -172,7 +202,13 @@ export async function buildReceiver(opts: ReceiverOptions): Promise<FastifyInsta
     const declared = Number(req.headers['content-length'] ?? 0) || 0;
     if (inflight.value + Math.min(declared, maxBody) > limit) {
       req.raw.resume();
-      return sendStatus(reply, req, 429, `memory limit reached (${inflight.value} bytes in flight, limit ${limit})`, LIMITER_RETRY_AFTER_SECONDS);
+      return sendStatus(
+        reply,
+        req,
+        429,
+        `memory limit reached (${inflight.value} bytes in flight, limit ${limit})`,
+        LIMITER_RETRY_AFTER_SECONDS,
+      );
     }
     return undefined;
   });
@@ -181,7 +217,8 @@ export async function buildReceiver(opts: ReceiverOptions): Promise<FastifyInsta
     const signal = signalOfUrl(req.url) ?? 'none';
     const status = String(reply.statusCode);
     metrics.requests.inc({ signal, status });
-    if (req.sieveStart !== undefined) metrics.duration.observe({ signal, status }, Number(process.hrtime.bigint() - req.sieveStart) / 1e9);
+    if (req.sieveStart !== undefined)
+      metrics.duration.observe({ signal, status }, Number(process.hrtime.bigint() - req.sieveStart) / 1e9);
   });
 
   for (const signal of ['traces', 'logs', 'metrics'] as const) {
@@ -196,10 +233,15 @@ export async function buildReceiver(opts: ReceiverOptions): Promise<FastifyInsta
     });
   }
 
-  async function handleExport<S extends Signal>(signal: S, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  async function handleExport<S extends Signal>(
+    signal: S,
+    req: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<FastifyReply> {
     const parsed = req.body as ParsedBody | undefined;
     const format: OtlpFormat | null = parsed?.format ?? formatOf(req.headers['content-type']);
-    if (format === null) return sendStatus(reply, req, 415, 'missing Content-Type: use application/x-protobuf or application/json');
+    if (format === null)
+      return sendStatus(reply, req, 415, 'missing Content-Type: use application/x-protobuf or application/json');
     const read: ReadBody = parsed?.read ?? { body: Buffer.alloc(0), wireBytes: 0 };
     const body = read.body;
 
@@ -208,13 +250,24 @@ export async function buildReceiver(opts: ReceiverOptions): Promise<FastifyInsta
 
     if (authenticator?.hmacHeader !== undefined && read.hmac !== undefined) {
       if (!signatureMatches(req.headers[authenticator.hmacHeader], read.hmac)) {
-        return sendStatus(reply, req, 401, `missing or invalid body signature (${authenticator.hmacHeader}: hex HMAC-SHA256 of the request body as sent)`);
+        return sendStatus(
+          reply,
+          req,
+          401,
+          `missing or invalid body signature (${authenticator.hmacHeader}: hex HMAC-SHA256 of the request body as sent)`,
+        );
       }
     }
 
     const limit = pipeline.memoryLimiter?.limitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
     if (inflight.value + body.length > limit) {
-      return sendStatus(reply, req, 429, `memory limit reached (${inflight.value} bytes in flight, limit ${limit})`, LIMITER_RETRY_AFTER_SECONDS);
+      return sendStatus(
+        reply,
+        req,
+        429,
+        `memory limit reached (${inflight.value} bytes in flight, limit ${limit})`,
+        LIMITER_RETRY_AFTER_SECONDS,
+      );
     }
     inflight.add(body.length);
     let total = 0;
@@ -234,14 +287,21 @@ export async function buildReceiver(opts: ReceiverOptions): Promise<FastifyInsta
       if (partial.rejected > 0) metrics.items.inc({ signal, outcome: 'rejected', reason: 'invalid' }, partial.rejected);
       if (req.sievePrincipal !== undefined) stampTenant(signal, request, req.sievePrincipal.tenant);
       const result = pipeline.process(request);
-      if (result.droppedItems > 0) metrics.items.inc({ signal, outcome: 'accepted', reason: 'filtered' }, result.droppedItems);
+      if (result.droppedItems > 0)
+        metrics.items.inc({ signal, outcome: 'accepted', reason: 'filtered' }, result.droppedItems);
       try {
         await exporter.export(signal, result.request, pipeline.exporter, pipeline.batch);
       } catch (err) {
         const n = total - partial.rejected;
         if (err instanceof KafkaUnavailableError) {
           metrics.items.inc({ signal, outcome: 'refused', reason: 'kafka_unavailable' }, n);
-          return sendStatus(reply, req, 503, `data not accepted, retry later: ${err.message}`, KAFKA_RETRY_AFTER_SECONDS);
+          return sendStatus(
+            reply,
+            req,
+            503,
+            `data not accepted, retry later: ${err.message}`,
+            KAFKA_RETRY_AFTER_SECONDS,
+          );
         }
         if (err instanceof MessageTooLargeError) {
           metrics.items.inc({ signal, outcome: 'rejected', reason: 'too_large' }, n);
@@ -254,7 +314,11 @@ export async function buildReceiver(opts: ReceiverOptions): Promise<FastifyInsta
       return reply
         .code(200)
         .type(format === 'json' ? 'application/json' : 'application/x-protobuf')
-        .send(typeof response === 'string' ? response : Buffer.from(response.buffer, response.byteOffset, response.byteLength));
+        .send(
+          typeof response === 'string'
+            ? response
+            : Buffer.from(response.buffer, response.byteOffset, response.byteLength),
+        );
     } finally {
       inflight.add(-body.length);
     }
@@ -283,7 +347,9 @@ export async function buildOpsServer(opts: OpsServerOptions): Promise<FastifyIns
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const kafka = opts.exporter.isReady();
-    return reply.code(kafka ? 200 : 503).send({ status: kafka ? 'ready' : 'not ready', kafka: kafka ? 'reachable' : 'unreachable' });
+    return reply
+      .code(kafka ? 200 : 503)
+      .send({ status: kafka ? 'ready' : 'not ready', kafka: kafka ? 'reachable' : 'unreachable' });
   });
   app.get('/metrics', async (_req, reply) => reply.type(opts.registry.contentType).send(await opts.registry.metrics()));
   return app as unknown as FastifyInstance;

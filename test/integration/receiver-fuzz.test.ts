@@ -35,8 +35,16 @@ function pipeline<S extends Signal>(signal: S) {
     process: (r: never) => ({ request: r, droppedItems: 0 }),
     batch: { sendBatchSize: 8192, sendBatchMaxSize: 0, timeoutMs: 5 },
     exporter: {
-      id: 'kafka', brokers, clientId: 'fuzz', topic, encoding: 'otlp_proto' as const, partitionTracesById: false,
-      compression: 'none' as const, maxMessageBytes: 1_000_000, requiredAcks: -1 as const, timeoutMs: 5000,
+      id: 'kafka',
+      brokers,
+      clientId: 'fuzz',
+      topic,
+      encoding: 'otlp_proto' as const,
+      partitionTracesById: false,
+      compression: 'none' as const,
+      maxMessageBytes: 1_000_000,
+      requiredAcks: -1 as const,
+      timeoutMs: 5000,
     },
   };
 }
@@ -55,32 +63,42 @@ async function ensureTopicsRetry(names: string[]): Promise<void> {
   }
 }
 
-before(async () => {
-  await ensureTopicsRetry([topic]);
-  const logger = pino({ level: 'silent' });
-  const registry = new Registry();
-  exporter = new KafkaExporter({ brokers, clientId: `fuzz-${id}`, logger, registry });
-  await exporter.start();
-  const pipelines = { traces: pipeline('traces'), logs: pipeline('logs'), metrics: pipeline('metrics') } as unknown as SieveConfig['pipelines'];
-  app = await buildReceiver({
-    settings: { host: '127.0.0.1', port: 0, maxRequestBodyBytes: 1 << 20 },
-    getPipelines: () => pipelines,
-    exporter,
-    logger,
-    registry,
-    dev: true,
-  });
-  await app.ready();
-});
+before(
+  async () => {
+    await ensureTopicsRetry([topic]);
+    const logger = pino({ level: 'silent' });
+    const registry = new Registry();
+    exporter = new KafkaExporter({ brokers, clientId: `fuzz-${id}`, logger, registry });
+    await exporter.start();
+    const pipelines = {
+      traces: pipeline('traces'),
+      logs: pipeline('logs'),
+      metrics: pipeline('metrics'),
+    } as unknown as SieveConfig['pipelines'];
+    app = await buildReceiver({
+      settings: { host: '127.0.0.1', port: 0, maxRequestBodyBytes: 1 << 20 },
+      getPipelines: () => pipelines,
+      exporter,
+      logger,
+      registry,
+      dev: true,
+    });
+    await app.ready();
+  },
+  { timeout: 90_000 },
+);
 
-after(async () => {
-  await app?.close();
-  await exporter?.stop();
-  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-  await admin.disconnect();
-});
+after(
+  async () => {
+    await app?.close();
+    await exporter?.stop();
+    const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    await admin.disconnect();
+  },
+  { timeout: 30_000 },
+);
 
 /** Small deterministic PRNG (mulberry32) so a failure can be reproduced from its seed. */
 function rng(seed: number): () => number {
@@ -94,7 +112,24 @@ function rng(seed: number): () => number {
   };
 }
 
-const JSON_TOKENS = ['{', '}', '[', ']', '"', ',', ':', 'null', '-1', '1e999', '"ff"', '\\u0000', '"traceId"', 'true', '0x10', '18446744073709551616'];
+const JSON_TOKENS = [
+  '{',
+  '}',
+  '[',
+  ']',
+  '"',
+  ',',
+  ':',
+  'null',
+  '-1',
+  '1e999',
+  '"ff"',
+  '\\u0000',
+  '"traceId"',
+  'true',
+  '0x10',
+  '18446744073709551616',
+];
 
 function mutate(src: Buffer, rand: () => number, json: boolean): Buffer {
   const b = Buffer.from(src);
@@ -115,7 +150,10 @@ function mutate(src: Buffer, rand: () => number, json: boolean): Buffer {
     case 2: {
       // insert random bytes (or a JSON token)
       const p = pos();
-      const ins = json && rand() < 0.7 ? Buffer.from(JSON_TOKENS[Math.floor(rand() * JSON_TOKENS.length)] as string) : randomBytesFrom(rand, 1 + Math.floor(rand() * 16));
+      const ins =
+        json && rand() < 0.7
+          ? Buffer.from(JSON_TOKENS[Math.floor(rand() * JSON_TOKENS.length)] as string)
+          : randomBytesFrom(rand, 1 + Math.floor(rand() * 16));
       return Buffer.concat([b.subarray(0, p), ins, b.subarray(p)]);
     }
     case 3: {
@@ -138,7 +176,9 @@ function randomBytesFrom(rand: () => number, n: number): Buffer {
   return out;
 }
 
-test('≥ 10,000 mutated bodies: only 200/400/413, never 5xx; a valid request still works', { timeout: 120_000 }, async () => {
+test('≥ 10,000 mutated bodies: only 200/400/413, never 5xx; a valid request still works', {
+  timeout: 120_000,
+}, async () => {
   const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
   const rand = rng(seed);
   const inputs = SIGNALS.flatMap((signal) => [
@@ -149,7 +189,8 @@ test('≥ 10,000 mutated bodies: only 200/400/413, never 5xx; a valid request st
   const counts: Record<number, number> = {};
   const jobs: Array<{ signal: Signal; json: boolean; body: Buffer }> = [];
   for (const input of inputs) {
-    for (let i = 0; i < PER_INPUT; i++) jobs.push({ signal: input.signal, json: input.json, body: mutate(input.body, rand, input.json) });
+    for (let i = 0; i < PER_INPUT; i++)
+      jobs.push({ signal: input.signal, json: input.json, body: mutate(input.body, rand, input.json) });
   }
   let next = 0;
   const CONCURRENCY = 32;

@@ -1,28 +1,69 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { ensureTopics, KafkaExporter } from '../../src/kafka/exporter.js';
 import { buildReceiver } from '../../src/receiver/server.js';
 
-test('receiver smoke: traces.pb → 200 after Kafka ack; bad body → 400; wrong type → 415', { timeout: 60_000 }, async () => {
+test('receiver smoke: traces.pb → 200 after Kafka ack; bad body → 400; wrong type → 415', {
+  timeout: 60_000,
+}, async () => {
   const topic = `sieve_rx_smoke_${randomBytes(4).toString('hex')}`;
   await ensureTopics(['127.0.0.1:9092'], [topic]);
   const logger = pino({ level: 'warn' });
   const registry = new Registry();
   const exporter = new KafkaExporter({ brokers: ['127.0.0.1:9092'], clientId: 't', logger, registry });
   await exporter.start();
-  const exp = { id: 'kafka', brokers: ['127.0.0.1:9092'], clientId: 't', topic, encoding: 'otlp_proto' as const, partitionTracesById: false, compression: 'none' as const, maxMessageBytes: 1_000_000, requiredAcks: -1 as const, timeoutMs: 5000 };
-  const traces = { signal: 'traces' as const, id: 'traces', processorIds: [], process: (r: any) => ({ request: r, droppedItems: 0 }), exporter: exp };
-  const app = await buildReceiver({ settings: { host: '127.0.0.1', port: 0, maxRequestBodyBytes: 1 << 20 }, getPipelines: () => ({ traces }), exporter, logger, registry, dev: true });
+  const exp = {
+    id: 'kafka',
+    brokers: ['127.0.0.1:9092'],
+    clientId: 't',
+    topic,
+    encoding: 'otlp_proto' as const,
+    partitionTracesById: false,
+    compression: 'none' as const,
+    maxMessageBytes: 1_000_000,
+    requiredAcks: -1 as const,
+    timeoutMs: 5000,
+  };
+  const traces = {
+    signal: 'traces' as const,
+    id: 'traces',
+    processorIds: [],
+    process: (r: any) => ({ request: r, droppedItems: 0 }),
+    exporter: exp,
+  };
+  const app = await buildReceiver({
+    settings: { host: '127.0.0.1', port: 0, maxRequestBodyBytes: 1 << 20 },
+    getPipelines: () => ({ traces }),
+    exporter,
+    logger,
+    registry,
+    dev: true,
+  });
   const body = readFileSync(new URL('../../src/otlp/testdata/traces.pb', import.meta.url));
-  const ok = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: body });
+  const ok = await app.inject({
+    method: 'POST',
+    url: '/v1/traces',
+    headers: { 'content-type': 'application/x-protobuf' },
+    payload: body,
+  });
   assert.equal(ok.statusCode, 200, ok.body);
-  const bad = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: Buffer.from([0xff, 0xff, 0xff]) });
+  const bad = await app.inject({
+    method: 'POST',
+    url: '/v1/traces',
+    headers: { 'content-type': 'application/x-protobuf' },
+    payload: Buffer.from([0xff, 0xff, 0xff]),
+  });
   assert.equal(bad.statusCode, 400);
-  const ct = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'text/plain' }, payload: 'x' });
+  const ct = await app.inject({
+    method: 'POST',
+    url: '/v1/traces',
+    headers: { 'content-type': 'text/plain' },
+    payload: 'x',
+  });
   assert.equal(ct.statusCode, 415);
   await app.close();
   await exporter.stop();

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
-import { SpanKind, type Link } from '@opentelemetry/api';
+import { gzipSync } from 'node:zlib';
+import { type Link, SpanKind } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
@@ -22,15 +22,24 @@ import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { ensureTopics, KafkaExporter } from '../../src/kafka/exporter.js';
-import { decodeExportResponse, decodeProtobuf, decodeStatus, encodeProtobuf, toOtlpJsonObject } from '../../src/otlp/codec.js';
+import {
+  decodeExportResponse,
+  decodeProtobuf,
+  decodeStatus,
+  encodeProtobuf,
+  toOtlpJsonObject,
+} from '../../src/otlp/codec.js';
 import type { Signal } from '../../src/otlp/model.js';
 import type { AuthSettings, SieveConfig } from '../../src/pipeline/api.js';
 import { buildReceiver } from '../../src/receiver/server.js';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const id = randomBytes(4).toString('hex');
-const SIGNALS = ['traces', 'logs', 'metrics'] as const;
-const topics: Record<Signal, string> = { traces: `sieve_rx_${id}_spans`, logs: `sieve_rx_${id}_logs`, metrics: `sieve_rx_${id}_metrics` };
+const topics: Record<Signal, string> = {
+  traces: `sieve_rx_${id}_spans`,
+  logs: `sieve_rx_${id}_logs`,
+  metrics: `sieve_rx_${id}_metrics`,
+};
 const MiB = 1 << 20;
 
 // biome-ignore lint/suspicious/noExplicitAny: OTLP/JSON objects read back from Kafka
@@ -44,12 +53,24 @@ function pipeline<S extends Signal>(signal: S) {
     process: (r: never) => ({ request: r, droppedItems: 0 }),
     batch: { sendBatchSize: 8192, sendBatchMaxSize: 0, timeoutMs: 20 },
     exporter: {
-      id: 'kafka', brokers, clientId: 'rx', topic: topics[signal], encoding: 'otlp_proto' as const, partitionTracesById: true,
-      compression: 'none' as const, maxMessageBytes: 1_000_000, requiredAcks: -1 as const, timeoutMs: 5000,
+      id: 'kafka',
+      brokers,
+      clientId: 'rx',
+      topic: topics[signal],
+      encoding: 'otlp_proto' as const,
+      partitionTracesById: true,
+      compression: 'none' as const,
+      maxMessageBytes: 1_000_000,
+      requiredAcks: -1 as const,
+      timeoutMs: 5000,
     },
   };
 }
-const pipelines = { traces: pipeline('traces'), logs: pipeline('logs'), metrics: pipeline('metrics') } as unknown as SieveConfig['pipelines'];
+const pipelines = {
+  traces: pipeline('traces'),
+  logs: pipeline('logs'),
+  metrics: pipeline('metrics'),
+} as unknown as SieveConfig['pipelines'];
 
 const logger = pino({ level: 'silent' });
 let exporter: KafkaExporter;
@@ -85,29 +106,37 @@ async function ensureTopicsRetry(names: string[]): Promise<void> {
   }
 }
 
-before(async () => {
-  await ensureTopicsRetry(Object.values(topics));
-  exporter = new KafkaExporter({ brokers, clientId: `rx-${id}`, logger, registry: new Registry() });
-  await exporter.start();
-  app = await receiver();
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const addr = app.server.address();
-  assert.ok(addr !== null && typeof addr === 'object');
-  endpoint = `http://127.0.0.1:${addr.port}`;
-});
+before(
+  async () => {
+    await ensureTopicsRetry(Object.values(topics));
+    exporter = new KafkaExporter({ brokers, clientId: `rx-${id}`, logger, registry: new Registry() });
+    await exporter.start();
+    app = await receiver();
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = app.server.address();
+    assert.ok(addr !== null && typeof addr === 'object');
+    endpoint = `http://127.0.0.1:${addr.port}`;
+  },
+  { timeout: 90_000 },
+);
 
-after(async () => {
-  for (const a of apps) await a.close();
-  await exporter?.stop();
-  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
-  await admin.disconnect();
-});
+after(
+  async () => {
+    for (const a of apps) await a.close();
+    await exporter?.stop();
+    const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
+    await admin.disconnect();
+  },
+  { timeout: 30_000 },
+);
 
 /** Reads `signal`'s topic from the beginning (as OTLP/JSON objects) until `done(all)` or 30 s. */
 async function readUntil(signal: Signal, done: (reqs: J[]) => boolean): Promise<J[]> {
-  const consumer = new Kafka({ brokers, logLevel: logLevel.NOTHING }).consumer({ groupId: `rx-${id}-${signal}-${randomBytes(4).toString('hex')}` });
+  const consumer = new Kafka({ brokers, logLevel: logLevel.NOTHING }).consumer({
+    groupId: `rx-${id}-${signal}-${randomBytes(4).toString('hex')}`,
+  });
   const reqs: J[] = [];
   await consumer.connect();
   await consumer.subscribe({ topic: topics[signal], fromBeginning: true });
@@ -123,7 +152,14 @@ async function readUntil(signal: Signal, done: (reqs: J[]) => boolean): Promise<
   return reqs;
 }
 
-const spansOf = (reqs: J[]) => reqs.flatMap((r) => (r.resourceSpans ?? []).flatMap((rs: J) => (rs.scopeSpans ?? []).flatMap((ss: J) => (ss.spans ?? []).map((span: J) => ({ span, scope: ss.scope, resource: rs.resource })))));
+const spansOf = (reqs: J[]) =>
+  reqs.flatMap((r) =>
+    (r.resourceSpans ?? []).flatMap((rs: J) =>
+      (rs.scopeSpans ?? []).flatMap((ss: J) =>
+        (ss.spans ?? []).map((span: J) => ({ span, scope: ss.scope, resource: rs.resource })),
+      ),
+    ),
+  );
 const attr = (list: J[] | undefined, key: string) => (list ?? []).find((kv: J) => kv.key === key)?.value;
 const hrNanos = (t: [number, number]) => (BigInt(t[0]) * 1_000_000_000n + BigInt(t[1])).toString();
 
@@ -137,7 +173,9 @@ function withEndpoint<T>(make: () => T): T {
 }
 
 for (const flavour of ['proto', 'json'] as const) {
-  test(`OTel SDK trace exporter (${flavour}) → Kafka: ids, timestamps, attributes, events, links, resource, scope`, { timeout: 60_000 }, async () => {
+  test(`OTel SDK trace exporter (${flavour}) → Kafka: ids, timestamps, attributes, events, links, resource, scope`, {
+    timeout: 60_000,
+  }, async () => {
     const exp = withEndpoint(() => (flavour === 'proto' ? new OTLPTraceExporterProto() : new OTLPTraceExporterJson()));
     const provider = new TracerProvider({
       resource: resourceFromAttributes({ 'service.name': `svc-${flavour}-${id}`, 'deployment.environment': 'test' }),
@@ -149,7 +187,14 @@ for (const flavour of ['proto', 'json'] as const) {
     const link: Link = { context: linked.spanContext(), attributes: { 'link.kind': 'follows' } };
     const span = tracer.startSpan(`op-${flavour}`, {
       kind: SpanKind.SERVER,
-      attributes: { 'a.str': 'hello', 'a.bool': true, 'a.int': 42, 'a.double': 3.25, 'a.arr': ['x', 'y'], 'a.nums': [1, 2] },
+      attributes: {
+        'a.str': 'hello',
+        'a.bool': true,
+        'a.int': 42,
+        'a.double': 3.25,
+        'a.arr': ['x', 'y'],
+        'a.nums': [1, 2],
+      },
       links: [link],
     });
     span.addEvent('retry', { attempt: 2 });
@@ -175,7 +220,9 @@ for (const flavour of ['proto', 'json'] as const) {
     assert.deepEqual(attr(s.attributes, 'a.bool'), { boolValue: true });
     assert.deepEqual(attr(s.attributes, 'a.int'), { intValue: '42' });
     assert.deepEqual(attr(s.attributes, 'a.double'), { doubleValue: 3.25 });
-    assert.deepEqual(attr(s.attributes, 'a.arr'), { arrayValue: { values: [{ stringValue: 'x' }, { stringValue: 'y' }] } });
+    assert.deepEqual(attr(s.attributes, 'a.arr'), {
+      arrayValue: { values: [{ stringValue: 'x' }, { stringValue: 'y' }] },
+    });
     assert.deepEqual(attr(s.attributes, 'a.nums'), { arrayValue: { values: [{ intValue: '1' }, { intValue: '2' }] } });
     assert.equal(s.events.length, 1);
     assert.equal(s.events[0].name, 'retry');
@@ -194,7 +241,9 @@ for (const flavour of ['proto', 'json'] as const) {
   });
 }
 
-test('OTel SDK log exporter (proto) → Kafka: body, severity, attributes, timestamps, trace context', { timeout: 60_000 }, async () => {
+test('OTel SDK log exporter (proto) → Kafka: body, severity, attributes, timestamps, trace context', {
+  timeout: 60_000,
+}, async () => {
   const exp = withEndpoint(() => new OTLPLogExporter());
   const provider = new LoggerProvider({
     resource: resourceFromAttributes({ 'service.name': `logsvc-${id}` }),
@@ -212,7 +261,13 @@ test('OTel SDK log exporter (proto) → Kafka: body, severity, attributes, times
   await provider.shutdown();
   const find = (reqs: J[]) =>
     reqs
-      .flatMap((r) => r.resourceLogs.flatMap((rl: J) => rl.scopeLogs.flatMap((sl: J) => sl.logRecords.map((lr: J) => ({ lr, scope: sl.scope, resource: rl.resource })))))
+      .flatMap((r) =>
+        r.resourceLogs.flatMap((rl: J) =>
+          rl.scopeLogs.flatMap((sl: J) =>
+            sl.logRecords.map((lr: J) => ({ lr, scope: sl.scope, resource: rl.resource })),
+          ),
+        ),
+      )
       .find((x: J) => x.lr.body?.stringValue === `disk almost full ${id}`);
   const found = find(await readUntil('logs', (r) => find(r) !== undefined));
   const { lr, scope, resource } = found;
@@ -244,7 +299,11 @@ test('OTel SDK metric exporter (proto) → Kafka: counter, histogram and gauge v
   await provider.forceFlush();
   await provider.shutdown();
   const metricsOf = (reqs: J[]) =>
-    reqs.flatMap((r) => r.resourceMetrics.flatMap((rm: J) => rm.scopeMetrics.flatMap((sm: J) => sm.metrics.map((m: J) => ({ m, scope: sm.scope, resource: rm.resource })))));
+    reqs.flatMap((r) =>
+      r.resourceMetrics.flatMap((rm: J) =>
+        rm.scopeMetrics.flatMap((sm: J) => sm.metrics.map((m: J) => ({ m, scope: sm.scope, resource: rm.resource }))),
+      ),
+    );
   const names = [`requests_${id}`, `latency_${id}`, `temp_${id}`];
   const reqs = await readUntil('metrics', (r) => names.every((n) => metricsOf(r).some((x: J) => x.m.name === n)));
   const byName = (n: string) => metricsOf(reqs).find((x: J) => x.m.name === n);
@@ -272,13 +331,31 @@ const validTraces = (name: string, extraResource: J[] = []) => ({
   resourceSpans: [
     {
       resource: { attributes: [{ key: 'service.name', value: { stringValue: 'bad-input' } }, ...extraResource] },
-      scopeSpans: [{ scope: { name: 's' }, spans: [{ traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex'), name, startTimeUnixNano: '1700000000000000000', endTimeUnixNano: '1700000001000000000' }] }],
+      scopeSpans: [
+        {
+          scope: { name: 's' },
+          spans: [
+            {
+              traceId: randomBytes(16).toString('hex'),
+              spanId: randomBytes(8).toString('hex'),
+              name,
+              startTimeUnixNano: '1700000000000000000',
+              endTimeUnixNano: '1700000001000000000',
+            },
+          ],
+        },
+      ],
     },
   ],
 });
 
 test('bad inputs: 400 google.rpc.Status, 415, 405, 404; gzip accepted', async () => {
-  const bad = await app.inject({ method: 'POST', url: '/v1/traces', headers: PB, payload: Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]) });
+  const bad = await app.inject({
+    method: 'POST',
+    url: '/v1/traces',
+    headers: PB,
+    payload: Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+  });
   assert.equal(bad.statusCode, 400);
   const status = decodeStatus('protobuf', bad.rawPayload);
   assert.equal(status.code, 3);
@@ -286,7 +363,12 @@ test('bad inputs: 400 google.rpc.Status, 415, 405, 404; gzip accepted', async ()
   const badJson = await app.inject({ method: 'POST', url: '/v1/logs', headers: JSONCT, payload: '{"resourceLogs": [' });
   assert.equal(badJson.statusCode, 400);
   assert.equal(decodeStatus('json', badJson.body).code, 3);
-  const ct = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'text/plain' }, payload: 'hi' });
+  const ct = await app.inject({
+    method: 'POST',
+    url: '/v1/traces',
+    headers: { 'content-type': 'text/plain' },
+    payload: 'hi',
+  });
   assert.equal(ct.statusCode, 415);
   const get = await app.inject({ method: 'GET', url: '/v1/traces' });
   assert.equal(get.statusCode, 405);
@@ -308,7 +390,12 @@ test('size limits: gzip bomb → 413 without RSS jump; oversize plain body → 4
   bomb = undefined;
   global.gc?.();
   const rss0 = process.memoryUsage().rss;
-  const res = await app.inject({ method: 'POST', url: '/v1/traces', headers: { ...PB, 'content-encoding': 'gzip' }, payload });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/traces',
+    headers: { ...PB, 'content-encoding': 'gzip' },
+    payload,
+  });
   const rss1 = process.memoryUsage().rss;
   assert.equal(res.statusCode, 413, res.body);
   assert.ok(rss1 - rss0 < 64 * MiB, `RSS grew by ${((rss1 - rss0) / MiB).toFixed(1)} MiB`);
@@ -316,30 +403,73 @@ test('size limits: gzip bomb → 413 without RSS jump; oversize plain body → 4
   assert.equal(big.statusCode, 413);
 });
 
-test('partial success: a span with a 3-byte trace id is rejected, the valid ones reach Kafka', { timeout: 60_000 }, async () => {
-  const span = (traceId: Buffer, name: string) => ({ traceId, spanId: randomBytes(8), name, startTimeUnixNano: 1_700_000_000_000_000_000n, endTimeUnixNano: 1_700_000_001_000_000_000n });
-  const req = { resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ spans: [span(randomBytes(16), `ok1-${id}`), span(randomBytes(3), `bad-${id}`), span(randomBytes(16), `ok2-${id}`)] }] }] };
+test('partial success: a span with a 3-byte trace id is rejected, the valid ones reach Kafka', {
+  timeout: 60_000,
+}, async () => {
+  const span = (traceId: Buffer, name: string) => ({
+    traceId,
+    spanId: randomBytes(8),
+    name,
+    startTimeUnixNano: 1_700_000_000_000_000_000n,
+    endTimeUnixNano: 1_700_000_001_000_000_000n,
+  });
+  const req = {
+    resourceSpans: [
+      {
+        resource: { attributes: [] },
+        scopeSpans: [
+          {
+            spans: [
+              span(randomBytes(16), `ok1-${id}`),
+              span(randomBytes(3), `bad-${id}`),
+              span(randomBytes(16), `ok2-${id}`),
+            ],
+          },
+        ],
+      },
+    ],
+  };
   const payload = Buffer.from(encodeProtobuf('traces', req as never));
   const res = await app.inject({ method: 'POST', url: '/v1/traces', headers: PB, payload });
   assert.equal(res.statusCode, 200, res.body);
   assert.equal(decodeExportResponse('traces', 'protobuf', res.rawPayload).partialSuccess?.rejected, 1);
-  const reqs = await readUntil('traces', (r) => spansOf(r).filter((s) => s.span.name.startsWith('ok') && s.span.name.endsWith(id)).length >= 2);
+  const reqs = await readUntil(
+    'traces',
+    (r) => spansOf(r).filter((s) => s.span.name.startsWith('ok') && s.span.name.endsWith(id)).length >= 2,
+  );
   assert.equal(spansOf(reqs).filter((s) => s.span.name === `bad-${id}`).length, 0);
 });
 
 const sha256hex = (s: string) => createHash('sha256').update(s).digest('hex');
 
-test('API keys: 401 without/with a wrong key; with k1 → 200 and tenant.id=acme overwrites the client value', { timeout: 60_000 }, async () => {
+test('API keys: 401 without/with a wrong key; with k1 → 200 and tenant.id=acme overwrites the client value', {
+  timeout: 60_000,
+}, async () => {
   const a = await receiver({ keys: [{ sha256: sha256hex('k1'), tenant: 'acme' }] });
   const body = JSON.stringify(validTraces(`tenant-${id}`, [{ key: 'tenant.id', value: { stringValue: 'evil' } }]));
   const none = await a.inject({ method: 'POST', url: '/v1/traces', headers: JSONCT, payload: body });
   assert.equal(none.statusCode, 401);
   assert.equal(decodeStatus('json', none.body).code, 16);
-  const wrong = await a.inject({ method: 'POST', url: '/v1/traces', headers: { ...JSONCT, 'x-api-key': 'k2' }, payload: body });
+  const wrong = await a.inject({
+    method: 'POST',
+    url: '/v1/traces',
+    headers: { ...JSONCT, 'x-api-key': 'k2' },
+    payload: body,
+  });
   assert.equal(wrong.statusCode, 401);
-  const bearerWrong = await a.inject({ method: 'POST', url: '/v1/traces', headers: { ...JSONCT, authorization: 'Bearer k2' }, payload: body });
+  const bearerWrong = await a.inject({
+    method: 'POST',
+    url: '/v1/traces',
+    headers: { ...JSONCT, authorization: 'Bearer k2' },
+    payload: body,
+  });
   assert.equal(bearerWrong.statusCode, 401);
-  const ok = await a.inject({ method: 'POST', url: '/v1/traces', headers: { ...JSONCT, 'x-api-key': 'k1' }, payload: body });
+  const ok = await a.inject({
+    method: 'POST',
+    url: '/v1/traces',
+    headers: { ...JSONCT, 'x-api-key': 'k1' },
+    payload: body,
+  });
   assert.equal(ok.statusCode, 200, ok.body);
   const reqs = await readUntil('traces', (r) => spansOf(r).some((s) => s.span.name === `tenant-${id}`));
   const found = spansOf(reqs).find((s) => s.span.name === `tenant-${id}`);
@@ -349,13 +479,26 @@ test('API keys: 401 without/with a wrong key; with k1 → 200 and tenant.id=acme
 
 test('HMAC body signature: wrong → 401, right → 200', async () => {
   const secret = randomBytes(32);
-  const a = await receiver({ keys: [{ sha256: sha256hex('k1'), tenant: 'acme' }], hmac: { header: 'x-sieve-signature', secret } });
+  const a = await receiver({
+    keys: [{ sha256: sha256hex('k1'), tenant: 'acme' }],
+    hmac: { header: 'x-sieve-signature', secret },
+  });
   const body = gzipSync(JSON.stringify(validTraces(`hmac-${id}`)));
   const headers = { ...JSONCT, 'content-encoding': 'gzip', 'x-api-key': 'k1' };
   const missing = await a.inject({ method: 'POST', url: '/v1/traces', headers, payload: body });
   assert.equal(missing.statusCode, 401);
-  const wrong = await a.inject({ method: 'POST', url: '/v1/traces', headers: { ...headers, 'x-sieve-signature': createHmac('sha256', randomBytes(32)).update(body).digest('hex') }, payload: body });
+  const wrong = await a.inject({
+    method: 'POST',
+    url: '/v1/traces',
+    headers: { ...headers, 'x-sieve-signature': createHmac('sha256', randomBytes(32)).update(body).digest('hex') },
+    payload: body,
+  });
   assert.equal(wrong.statusCode, 401);
-  const right = await a.inject({ method: 'POST', url: '/v1/traces', headers: { ...headers, 'x-sieve-signature': createHmac('sha256', secret).update(body).digest('hex') }, payload: body });
+  const right = await a.inject({
+    method: 'POST',
+    url: '/v1/traces',
+    headers: { ...headers, 'x-sieve-signature': createHmac('sha256', secret).update(body).digest('hex') },
+    payload: body,
+  });
   assert.equal(right.statusCode, 200, right.body);
 });
