@@ -28,6 +28,10 @@ if [[ -z "${SIEVE_HASH_KEY:-}" && -z "${SIEVE_HASH_KEY_FILE:-}" ]]; then
   export SIEVE_HASH_KEY_FILE="$key_file"
 fi
 
+# Local development listens on loopback only; production (compose) binds 0.0.0.0 by default.
+export SIEVE_OTLP_ENDPOINT="${SIEVE_OTLP_ENDPOINT:-127.0.0.1:4318}"
+export SIEVE_OPS_HOST="${SIEVE_OPS_HOST:-127.0.0.1}"
+
 cleanup() {
   if [[ "$started_services" == 1 && "${SIEVE_UP_KEEP_SERVICES:-0}" != 1 ]]; then
     echo "up: stopping the local services started by this run (set SIEVE_UP_KEEP_SERVICES=1 to keep them)"
