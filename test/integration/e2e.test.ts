@@ -8,13 +8,13 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createClient } from '@clickhouse/client';
-import { Kafka, logLevel } from 'kafkajs';
+import { deleteTopics, presetWithTopics } from '../support/kafka-harness.js';
 import { runToyAgent } from '../support/toy-agent.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -24,7 +24,6 @@ const topics = ['otlp_spans', 'otlp_logs', 'otlp_metrics'].map((t) => `e2e_${id}
 const serviceName = `toy-agent-${id}`;
 const EMAIL = `jane.${id}@example.com`;
 const clickhouse = createClient({ url: process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123' });
-const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 let sieve: ChildProcess;
 let sieveLog = '';
 let ports: { otlp: number; receiverOps: number; loaderOps: number };
@@ -67,11 +66,8 @@ async function count(sql: string): Promise<number> {
 
 before(async () => {
   ports = { otlp: await freePort(), receiverOps: await freePort(), loaderOps: await freePort() };
-  let yaml = readFileSync(join(ROOT, 'collector-config', 'ai-agents.yaml'), 'utf8');
-  yaml = yaml.replace(/topic: (otlp_\w+)/g, `topic: e2e_${id}_$1`);
-  assert.ok(yaml.includes(`e2e_${id}_otlp_spans`), 'test config must use the test topics');
   const configPath = join(dir, 'sieve.yaml');
-  writeFileSync(configPath, yaml);
+  writeFileSync(configPath, presetWithTopics('ai-agents.yaml', `e2e_${id}`));
   writeFileSync(join(dir, 'hash.key'), randomBytes(32).toString('hex'));
   sieve = spawn(process.execPath, [join(ROOT, 'bin', 'sieve.mjs'), 'all', '--dev', '--config', configPath], {
     env: {
@@ -104,10 +100,7 @@ after(async () => {
   if (sieve && sieve.exitCode === null) sieve.kill('SIGKILL');
   await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => {});
   await clickhouse.close();
-  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [...topics, ...topics.map((t) => `${t}.dlq`)] }).catch(() => {});
-  await admin.disconnect();
+  await deleteTopics([...topics, ...topics.map((t) => `${t}.dlq`)]);
   rmSync(dir, { recursive: true, force: true });
 });
 

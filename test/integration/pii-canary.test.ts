@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -15,13 +15,12 @@ import type { FastifyInstance } from 'fastify';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { loadSieveConfig } from '../../src/config/index.js';
 import { ensureTopics, KafkaExporter } from '../../src/kafka/exporter.js';
 import { countItems, decodeJson, decodeProtobuf, encodeProtobuf } from '../../src/otlp/codec.js';
 import type { Signal } from '../../src/otlp/model.js';
 import { buildReceiver } from '../../src/receiver/server.js';
+import { deleteTopics, loadPresetWithTopics } from '../support/kafka-harness.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const id = randomBytes(4).toString('hex');
 const HASH_KEY = randomBytes(32).toString('hex');
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -162,12 +161,7 @@ let exporter: KafkaExporter;
 const dir = mkdtempSync(join(tmpdir(), 'sieve-canary-'));
 
 before(async () => {
-  process.env.SIEVE_HASH_KEY = HASH_KEY;
-  let yaml = readFileSync(join(ROOT, 'collector-config', 'sieve.yaml'), 'utf8');
-  yaml = yaml.replace(/topic: (otlp_\w+)/g, `topic: canary_${id}_$1`);
-  writeFileSync(join(dir, 'sieve.yaml'), yaml);
-  const config = loadSieveConfig(join(dir, 'sieve.yaml'));
-  delete process.env.SIEVE_HASH_KEY;
+  const config = loadPresetWithTopics('sieve.yaml', `canary_${id}`, dir, HASH_KEY);
   for (const signal of ['traces', 'logs', 'metrics'] as const) {
     assert.equal(config.pipelines[signal]?.exporter.topic, topics[signal]);
   }
@@ -190,10 +184,7 @@ before(async () => {
 after(async () => {
   await app?.close();
   await exporter?.stop();
-  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
-  await admin.disconnect();
+  await deleteTopics(Object.values(topics));
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -9,13 +9,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { ensureTopics, KafkaExporter } from '../../src/kafka/exporter.js';
+import { KafkaExporter } from '../../src/kafka/exporter.js';
 import type { Signal } from '../../src/otlp/model.js';
 import type { SieveConfig } from '../../src/pipeline/api.js';
 import { buildReceiver } from '../../src/receiver/server.js';
+import { deleteTopics, ensureTopicsRetry, identityPipeline } from '../support/kafka-harness.js';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const id = randomBytes(4).toString('hex');
@@ -27,42 +27,6 @@ const PATHS: Record<Signal, string> = { traces: '/v1/traces', logs: '/v1/logs', 
 let app: FastifyInstance;
 let exporter: KafkaExporter;
 
-function pipeline<S extends Signal>(signal: S) {
-  return {
-    signal,
-    id: signal,
-    processorIds: [],
-    process: (r: never) => ({ request: r, droppedItems: 0 }),
-    batch: { sendBatchSize: 8192, sendBatchMaxSize: 0, timeoutMs: 5 },
-    exporter: {
-      id: 'kafka',
-      brokers,
-      clientId: 'fuzz',
-      topic,
-      encoding: 'otlp_proto' as const,
-      partitionTracesById: false,
-      compression: 'none' as const,
-      maxMessageBytes: 1_000_000,
-      requiredAcks: -1 as const,
-      timeoutMs: 5000,
-    },
-  };
-}
-
-/** Creates the topics, retrying while the broker is (re)starting (other suites may restart it). */
-async function ensureTopicsRetry(names: string[]): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      await ensureTopics(brokers, names);
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-}
-
 before(
   async () => {
     await ensureTopicsRetry([topic]);
@@ -70,11 +34,12 @@ before(
     const registry = new Registry();
     exporter = new KafkaExporter({ brokers, clientId: `fuzz-${id}`, logger, registry });
     await exporter.start();
-    const pipelines = {
-      traces: pipeline('traces'),
-      logs: pipeline('logs'),
-      metrics: pipeline('metrics'),
-    } as unknown as SieveConfig['pipelines'];
+    const pipe = { topic, clientId: 'fuzz', batchTimeoutMs: 5 };
+    const pipelines: SieveConfig['pipelines'] = {
+      traces: identityPipeline('traces', pipe),
+      logs: identityPipeline('logs', pipe),
+      metrics: identityPipeline('metrics', pipe),
+    };
     app = await buildReceiver({
       settings: { host: '127.0.0.1', port: 0, maxRequestBodyBytes: 1 << 20 },
       getPipelines: () => pipelines,
@@ -92,10 +57,7 @@ after(
   async () => {
     await app?.close();
     await exporter?.stop();
-    const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-    await admin.disconnect();
+    await deleteTopics([topic]);
   },
   { timeout: 30_000 },
 );

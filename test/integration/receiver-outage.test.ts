@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -17,10 +17,10 @@ import type { FastifyInstance } from 'fastify';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { loadSieveConfig } from '../../src/config/index.js';
 import { ensureTopics, KafkaExporter } from '../../src/kafka/exporter.js';
 import { countItems, decodeJson, decodeProtobuf, encodeProtobuf } from '../../src/otlp/codec.js';
 import { buildReceiver } from '../../src/receiver/server.js';
+import { deleteTopics, loadPresetWithTopics } from '../support/kafka-harness.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const KAFKA_SH = join(ROOT, 'deploy', 'local', 'kafka.sh');
@@ -40,12 +40,7 @@ function kafka(cmd: 'start' | 'stop'): void {
 }
 
 before(async () => {
-  process.env.SIEVE_HASH_KEY = randomBytes(32).toString('hex');
-  let yaml = readFileSync(join(ROOT, 'collector-config', 'sieve.yaml'), 'utf8');
-  yaml = yaml.replace(/topic: (otlp_\w+)/g, `topic: outage_${id}_$1`);
-  writeFileSync(join(dir, 'sieve.yaml'), yaml);
-  const config = loadSieveConfig(join(dir, 'sieve.yaml'));
-  delete process.env.SIEVE_HASH_KEY;
+  const config = loadPresetWithTopics('sieve.yaml', `outage_${id}`, dir, randomBytes(32).toString('hex'));
   assert.equal(config.pipelines.traces?.exporter.topic, topics[0]);
   await ensureTopics(brokers, topics);
   const logger = pino({ level: 'silent' });
@@ -67,10 +62,7 @@ after(async () => {
   if (kafkaStopped) kafka('start'); // other tests share the broker
   await app?.close();
   await exporter?.stop();
-  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics }).catch(() => {});
-  await admin.disconnect();
+  await deleteTopics(topics);
   rmSync(dir, { recursive: true, force: true });
 });
 

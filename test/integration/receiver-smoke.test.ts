@@ -6,6 +6,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { ensureTopics, KafkaExporter } from '../../src/kafka/exporter.js';
 import { buildReceiver } from '../../src/receiver/server.js';
+import { identityPipeline } from '../support/kafka-harness.js';
 
 test('receiver smoke: traces.pb → 200 after Kafka ack; bad body → 400; wrong type → 415', {
   timeout: 60_000,
@@ -16,25 +17,7 @@ test('receiver smoke: traces.pb → 200 after Kafka ack; bad body → 400; wrong
   const registry = new Registry();
   const exporter = new KafkaExporter({ brokers: ['127.0.0.1:9092'], clientId: 't', logger, registry });
   await exporter.start();
-  const exp = {
-    id: 'kafka',
-    brokers: ['127.0.0.1:9092'],
-    clientId: 't',
-    topic,
-    encoding: 'otlp_proto' as const,
-    partitionTracesById: false,
-    compression: 'none' as const,
-    maxMessageBytes: 1_000_000,
-    requiredAcks: -1 as const,
-    timeoutMs: 5000,
-  };
-  const traces = {
-    signal: 'traces' as const,
-    id: 'traces',
-    processorIds: [],
-    process: (r: any) => ({ request: r, droppedItems: 0 }),
-    exporter: exp,
-  };
+  const traces = identityPipeline('traces', { topic });
   const app = await buildReceiver({
     settings: { host: '127.0.0.1', port: 0, maxRequestBodyBytes: 1 << 20 },
     getPipelines: () => ({ traces }),

@@ -21,7 +21,7 @@ import type { FastifyInstance } from 'fastify';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { ensureTopics, KafkaExporter } from '../../src/kafka/exporter.js';
+import { KafkaExporter } from '../../src/kafka/exporter.js';
 import {
   decodeExportResponse,
   decodeProtobuf,
@@ -32,6 +32,7 @@ import {
 import type { Signal } from '../../src/otlp/model.js';
 import type { AuthSettings, SieveConfig } from '../../src/pipeline/api.js';
 import { buildReceiver } from '../../src/receiver/server.js';
+import { deleteTopics, ensureTopicsRetry, identityPipeline } from '../support/kafka-harness.js';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const id = randomBytes(4).toString('hex');
@@ -45,32 +46,17 @@ const MiB = 1 << 20;
 // biome-ignore lint/suspicious/noExplicitAny: OTLP/JSON objects read back from Kafka
 type J = any;
 
-function pipeline<S extends Signal>(signal: S) {
-  return {
-    signal,
-    id: signal,
-    processorIds: [],
-    process: (r: never) => ({ request: r, droppedItems: 0 }),
-    batch: { sendBatchSize: 8192, sendBatchMaxSize: 0, timeoutMs: 20 },
-    exporter: {
-      id: 'kafka',
-      brokers,
-      clientId: 'rx',
-      topic: topics[signal],
-      encoding: 'otlp_proto' as const,
-      partitionTracesById: true,
-      compression: 'none' as const,
-      maxMessageBytes: 1_000_000,
-      requiredAcks: -1 as const,
-      timeoutMs: 5000,
-    },
-  };
-}
-const pipelines = {
-  traces: pipeline('traces'),
-  logs: pipeline('logs'),
-  metrics: pipeline('metrics'),
-} as unknown as SieveConfig['pipelines'];
+const pipe = (signal: Signal) => ({
+  topic: topics[signal],
+  clientId: 'rx',
+  batchTimeoutMs: 20,
+  partitionTracesById: true,
+});
+const pipelines: SieveConfig['pipelines'] = {
+  traces: identityPipeline('traces', pipe('traces')),
+  logs: identityPipeline('logs', pipe('logs')),
+  metrics: identityPipeline('metrics', pipe('metrics')),
+};
 
 const logger = pino({ level: 'silent' });
 let exporter: KafkaExporter;
@@ -92,20 +78,6 @@ async function receiver(auth?: AuthSettings, maxRequestBodyBytes = MiB): Promise
   return a;
 }
 
-/** Creates the topics, retrying while the broker is (re)starting (other suites may restart it). */
-async function ensureTopicsRetry(names: string[]): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      await ensureTopics(brokers, names);
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-}
-
 before(
   async () => {
     await ensureTopicsRetry(Object.values(topics));
@@ -124,10 +96,7 @@ after(
   async () => {
     for (const a of apps) await a.close();
     await exporter?.stop();
-    const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
-    await admin.disconnect();
+    await deleteTopics(Object.values(topics));
   },
   { timeout: 30_000 },
 );

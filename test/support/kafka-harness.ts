@@ -1,0 +1,95 @@
+/**
+ * Shared setup for tests and benchmarks that run the receiver against the real Kafka broker:
+ * identity pipelines, preset configs with per-test topics, topic creation and clean-up.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { loadSieveConfig } from '../../src/config/index.js';
+import { ensureTopics } from '../../src/kafka/exporter.js';
+import type { Signal } from '../../src/otlp/model.js';
+import type { SieveConfig, SignalPipeline } from '../../src/pipeline/api.js';
+
+export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const ROOT = join(import.meta.dirname, '..', '..');
+
+export interface IdentityPipelineOptions {
+  topic: string;
+  clientId?: string;
+  batchTimeoutMs?: number;
+  partitionTracesById?: boolean;
+}
+
+/** A pipeline with no processors that exports uncompressed to `topic` (acks from all replicas). */
+export function identityPipeline<S extends Signal>(signal: S, opts: IdentityPipelineOptions): SignalPipeline<S> {
+  return {
+    signal,
+    id: signal,
+    processorIds: [],
+    process: (request) => ({ request, droppedItems: 0 }),
+    ...(opts.batchTimeoutMs !== undefined
+      ? { batch: { sendBatchSize: 8192, sendBatchMaxSize: 0, timeoutMs: opts.batchTimeoutMs } }
+      : {}),
+    exporter: {
+      id: 'kafka',
+      brokers: BROKERS,
+      clientId: opts.clientId ?? 'test',
+      topic: opts.topic,
+      encoding: 'otlp_proto',
+      partitionTracesById: opts.partitionTracesById ?? false,
+      compression: 'none',
+      maxMessageBytes: 1_000_000,
+      requiredAcks: -1,
+      timeoutMs: 5000,
+    },
+  };
+}
+
+/** A preset from collector-config/ with its `otlp_*` topics renamed to `<prefix>_otlp_*`. */
+export function presetWithTopics(preset: string, prefix: string): string {
+  const yaml = readFileSync(join(ROOT, 'collector-config', preset), 'utf8').replace(
+    /topic: (otlp_\w+)/g,
+    `topic: ${prefix}_$1`,
+  );
+  if (!yaml.includes(`${prefix}_otlp_spans`)) throw new Error(`${preset}: no otlp_spans topic to rename`);
+  return yaml;
+}
+
+/** Loads `presetWithTopics` from `dir` with a throw-away HMAC key (the presets require one). */
+export function loadPresetWithTopics(preset: string, prefix: string, dir: string, hashKey: string): SieveConfig {
+  const file = join(dir, preset);
+  writeFileSync(file, presetWithTopics(preset, prefix));
+  const previous = process.env.SIEVE_HASH_KEY;
+  process.env.SIEVE_HASH_KEY = hashKey;
+  try {
+    return loadSieveConfig(file);
+  } finally {
+    if (previous === undefined) delete process.env.SIEVE_HASH_KEY;
+    else process.env.SIEVE_HASH_KEY = previous;
+  }
+}
+
+/** Creates the topics, retrying while the broker is (re)starting (other suites may restart it). */
+export async function ensureTopicsRetry(names: string[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await ensureTopics(BROKERS, names);
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+/** Deletes the topics; missing topics are not an error. */
+export async function deleteTopics(names: string[]): Promise<void> {
+  const admin = new Kafka({ brokers: BROKERS, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics: names }).catch(() => {});
+  } finally {
+    await admin.disconnect();
+  }
+}
