@@ -1,4 +1,4 @@
-import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 
 export interface ClickHouseEnvConfig {
   url: string;
@@ -17,8 +17,17 @@ export function clickhouseConfigFromEnv(env: NodeJS.ProcessEnv = process.env): C
   };
 }
 
-/** A client without a default database (queries name the database explicitly). */
+/**
+ * A client without a default database (queries name the database explicitly). The client's own
+ * console logger is off: callers report failures through pino with their context (table, retry).
+ */
 export function createClickHouseClient(cfg: Partial<ClickHouseEnvConfig> = {}): ClickHouseClient {
   const c = { ...clickhouseConfigFromEnv(), ...cfg };
-  return createClient({ url: c.url, username: c.username, password: c.password, request_timeout: 60_000 });
+  return createClient({
+    url: c.url,
+    username: c.username,
+    password: c.password,
+    request_timeout: 60_000,
+    log: { level: ClickHouseLogLevel.OFF },
+  });
 }

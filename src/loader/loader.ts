@@ -1,3 +1,20 @@
+/**
+ * Kafka → ClickHouse loader.
+ *
+ * Per fetched batch (one topic partition): decode each otlp_proto message into JSONEachRow lines per
+ * table (poison messages go to `<topic>.dlq` with the error in headers), then queue one insert job.
+ * A single insert worker drains the queue in order, so decoding the next batch overlaps the current
+ * insert. After every table of a job is inserted, the job's offsets are committed to Kafka
+ * (offset = last + 1). Nothing is committed before its rows are in ClickHouse.
+ *
+ * Idempotence: each insert carries `insert_deduplication_token = topic-partition-first-last-table`,
+ * so a retry of the same range after a crash between insert and commit is dropped by ClickHouse.
+ *
+ * ClickHouse down: the worker retries with exponential backoff (forever, until stop); the queue fills
+ * up, eachBatch stops taking new batches (so fetching pauses) and keeps heartbeating so the consumer
+ * stays in its group. Memory is bounded by `maxQueuedBytes`.
+ */
+import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { type Consumer, type EachBatchPayload, Kafka, logLevel, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -19,7 +36,12 @@ export interface LoaderOptions {
   logger: Logger;
   registry: Registry;
   pricing?: PricingTable;
-  batch?: { maxRows?: number; maxBytes?: number; maxWaitMs?: number };
+  /**
+   * maxBytes: Kafka fetch size (bytes of messages per fetch, default 16 MiB);
+   * maxWaitMs: how long a fetch waits for data before returning a smaller batch (default 500 ms);
+   * maxQueuedBytes: decoded-but-not-inserted message bytes before fetching pauses (default 2 × maxBytes).
+   */
+  batch?: { maxBytes?: number; maxWaitMs?: number; maxQueuedBytes?: number };
   /** Retry backoff bounds while ClickHouse is unavailable. */
   retry?: { initialMs?: number; maxMs?: number };
 }
@@ -64,14 +86,254 @@ export function messageToRows(
   return n;
 }
 
+/** JSONEachRow body as ~1 MiB chunks, so no single giant string is built. */
+function* bodyChunks(lines: string[]): Generator<string> {
+  const per = Math.max(1, Math.floor((1 << 20) / Math.max(1, (lines[0]?.length ?? 1) + 1)));
+  for (let i = 0; i < lines.length; i += per) yield `${lines.slice(i, i + per).join('\n')}\n`;
+}
+
+/** One fetched partition batch, decoded and waiting to be inserted. */
+interface InsertJob {
+  topic: string;
+  partition: number;
+  first: string;
+  last: string;
+  highWatermark: string;
+  tables: TableRows;
+  /** message bytes (for the queue bound) */
+  bytes: number;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const HEARTBEAT_EVERY_MS = 3000;
 
 export async function startLoader(opts: LoaderOptions): Promise<Loader> {
   const { client, database, logger, registry } = opts;
   const maxBytes = opts.batch?.maxBytes ?? 16 * 1024 * 1024;
+  const maxQueuedBytes = opts.batch?.maxQueuedBytes ?? 2 * maxBytes;
   const initialMs = opts.retry?.initialMs ?? 200;
   const maxMs = opts.retry?.maxMs ?? 10_000;
-  const m = {
+  const m = loaderMetrics(registry);
+  const onUnknown = (provider: string, model: string) => m.unknown.inc({ provider, model });
+
+  const kafka = new Kafka({
+    clientId: `sieve-loader-${opts.groupId}`,
+    brokers: opts.brokers,
+    logLevel: logLevel.NOTHING,
+  });
+  const producer: Producer = kafka.producer({ allowAutoTopicCreation: true });
+  const consumer: Consumer = kafka.consumer({
+    groupId: opts.groupId,
+    maxBytes,
+    maxWaitTimeInMs: opts.batch?.maxWaitMs ?? 500,
+    sessionTimeout: 30_000,
+  });
+  let clickhouseOk = true;
+  /** set by stop(): no new batches are queued, and a failing insert is abandoned (its batch stays uncommitted) */
+  let stopping = false;
+  let activeBatches = 0;
+
+  // ---- insert queue: one worker, FIFO, so commits per partition stay in offset order ----
+  const queue: InsertJob[] = [];
+  let queuedBytes = 0;
+  // wakes everyone waiting on the queue (the worker, batches waiting for room, stop)
+  let waiters: (() => void)[] = [];
+  const notify = () => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  };
+  const changed = () => new Promise<void>((r) => waiters.push(r));
+
+  async function insertWithRetry(table: string, lines: string[], token: string): Promise<void> {
+    let delay = initialMs;
+    for (;;) {
+      const t0 = process.hrtime.bigint();
+      try {
+        await client
+          .exec({
+            query: `INSERT INTO ${database}.${table} FORMAT JSONEachRow`,
+            values: Readable.from(bodyChunks(lines)),
+            clickhouse_settings: {
+              insert_deduplication_token: token,
+              deduplicate_blocks_in_dependent_materialized_views: 1,
+              async_insert: 0,
+            },
+          })
+          .then((r) => r.stream.resume());
+        m.latency.observe({ table }, Number(process.hrtime.bigint() - t0) / 1e9);
+        m.rows.inc({ table }, lines.length);
+        clickhouseOk = true;
+        return;
+      } catch (err) {
+        if (stopping) throw err;
+        clickhouseOk = false;
+        m.retries.inc();
+        logger.warn({ err: String(err), table, retryInMs: delay }, 'ClickHouse insert failed; retrying');
+        await sleep(delay);
+        delay = Math.min(maxMs, delay * 2);
+      }
+    }
+  }
+
+  async function runJob(job: InsertJob): Promise<void> {
+    for (const [table, lines] of job.tables) {
+      await insertWithRetry(table, lines, `${job.topic}-${job.partition}-${job.first}-${job.last}-${table}`);
+    }
+    const next = (BigInt(job.last) + 1n).toString();
+    try {
+      await consumer.commitOffsets([{ topic: job.topic, partition: job.partition, offset: next }]);
+    } catch (err) {
+      // after a rebalance the partition may belong to another member, which re-reads from the last commit
+      logger.warn(
+        { err: String(err), topic: job.topic, partition: job.partition, offset: next },
+        'offset commit failed',
+      );
+    }
+    m.lag.set(
+      { topic: job.topic, partition: String(job.partition) },
+      Math.max(0, Number(job.highWatermark) - Number(job.last) - 1),
+    );
+  }
+
+  let workerDone: Promise<void> = Promise.resolve();
+  const worker = async () => {
+    while (!stopping || queue.length > 0) {
+      const job = queue[0];
+      if (job === undefined) {
+        await changed();
+        continue;
+      }
+      try {
+        await runJob(job);
+      } catch (err) {
+        logger.error({ err: String(err), topic: job.topic, partition: job.partition }, 'insert abandoned at stop');
+        queue.length = 0; // stopping with ClickHouse down: uncommitted batches are re-read on the next start
+        queuedBytes = 0;
+        notify();
+        return;
+      }
+      queue.shift();
+      queuedBytes -= job.bytes;
+      m.queued.set(queuedBytes);
+      notify();
+    }
+  };
+
+  async function sendToDlq(
+    topic: string,
+    partition: number,
+    msg: EachBatchPayload['batch']['messages'][number],
+    err: unknown,
+  ) {
+    await producer.send({
+      topic: `${topic}.dlq`,
+      messages: [
+        {
+          key: msg.key,
+          value: msg.value,
+          headers: {
+            error: String((err as Error).message ?? err),
+            'original.topic': topic,
+            'original.partition': String(partition),
+            'original.offset': msg.offset,
+          },
+        },
+      ],
+    });
+    m.dlq.inc({ topic });
+    logger.warn({ topic, partition, offset: msg.offset, err: String(err) }, 'poison message sent to DLQ');
+  }
+
+  async function eachBatch(payload: EachBatchPayload) {
+    activeBatches++;
+    try {
+      await queueBatch(payload);
+    } finally {
+      activeBatches--;
+      notify();
+    }
+  }
+
+  async function queueBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
+    const signal = opts.topics[batch.topic];
+    if (!signal || batch.messages.length === 0 || stopping) return;
+    const first = batch.messages[0]!.offset;
+    const last = batch.messages[batch.messages.length - 1]!.offset;
+    const tables: TableRows = new Map();
+    let bytes = 0;
+    for (const msg of batch.messages) {
+      bytes += msg.value?.length ?? 0;
+      try {
+        messageToRows(signal, msg.value ?? Buffer.alloc(0), opts.pricing, onUnknown, tables);
+      } catch (err) {
+        await sendToDlq(batch.topic, batch.partition, msg, err);
+      }
+    }
+    // backpressure: wait (heartbeating, so the group keeps us) until the queue has room
+    const open = () => isRunning() && !isStale() && !stopping;
+    while (queuedBytes > 0 && queuedBytes + bytes > maxQueuedBytes && open()) {
+      await Promise.race([changed(), sleep(HEARTBEAT_EVERY_MS)]);
+      await heartbeat().catch(() => undefined);
+    }
+    if (!open()) return;
+    queue.push({
+      topic: batch.topic,
+      partition: batch.partition,
+      first,
+      last,
+      highWatermark: batch.highWatermark,
+      tables,
+      bytes,
+    });
+    queuedBytes += bytes;
+    m.queued.set(queuedBytes);
+    notify();
+    // advances the fetch position only; the commit happens after the insert
+    resolveOffset(last);
+    await heartbeat().catch(() => undefined);
+  }
+
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const dlqs = Object.keys(opts.topics)
+      .map((t) => `${t}.dlq`)
+      .filter((t) => !existing.has(t));
+    if (dlqs.length > 0) await admin.createTopics({ topics: dlqs.map((topic) => ({ topic })), waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+  await producer.connect();
+  await consumer.connect();
+  await client.ping();
+  workerDone = worker();
+  for (const topic of Object.keys(opts.topics)) await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: Math.max(1, Object.keys(opts.topics).length * 2),
+    eachBatch,
+  });
+  return {
+    isReady: () => clickhouseOk && !stopping,
+    async stop() {
+      // stop taking batches, finish the queued inserts and commit them while still in the group, then leave
+      stopping = true;
+      consumer.pause(Object.keys(opts.topics).map((topic) => ({ topic })));
+      notify();
+      while (activeBatches > 0) await Promise.race([changed(), sleep(100)]);
+      notify();
+      await workerDone;
+      await consumer.disconnect();
+      await producer.disconnect();
+    },
+  };
+}
+
+function loaderMetrics(registry: Registry) {
+  return {
     rows: new Counter({
       name: 'sieve_loader_rows_inserted_total',
       help: 'Rows inserted into ClickHouse',
@@ -99,7 +361,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     }),
     lag: new Gauge({
       name: 'sieve_loader_lag',
-      help: 'Messages behind the high watermark',
+      help: 'Messages behind the high watermark after the last committed batch',
       labelNames: ['topic', 'partition'],
       registers: [registry],
     }),
@@ -108,127 +370,10 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
       help: 'Insert attempts that failed and were retried',
       registers: [registry],
     }),
-  };
-  const onUnknown = (provider: string, model: string) => m.unknown.inc({ provider, model });
-
-  const kafka = new Kafka({
-    clientId: `sieve-loader-${opts.groupId}`,
-    brokers: opts.brokers,
-    logLevel: logLevel.NOTHING,
-  });
-  const producer: Producer = kafka.producer({ allowAutoTopicCreation: true });
-  const consumer: Consumer = kafka.consumer({
-    groupId: opts.groupId,
-    maxBytes,
-    maxWaitTimeInMs: opts.batch?.maxWaitMs ?? 500,
-    sessionTimeout: 30_000,
-  });
-  let ready = false;
-  let stopping = false;
-
-  async function insertWithRetry(table: string, lines: string[], token: string): Promise<void> {
-    let delay = initialMs;
-    for (;;) {
-      const t0 = process.hrtime.bigint();
-      try {
-        await client.command({
-          query: `INSERT INTO ${database}.${table} SETTINGS insert_deduplication_token = '${token}', deduplicate_blocks_in_dependent_materialized_views = 1 FORMAT JSONEachRow\n${lines.join('\n')}`,
-        });
-        m.latency.observe({ table }, Number(process.hrtime.bigint() - t0) / 1e9);
-        m.rows.inc({ table }, lines.length);
-        ready = true;
-        return;
-      } catch (err) {
-        if (stopping) throw err;
-        ready = false;
-        m.retries.inc();
-        logger.warn({ err: String(err), table, retryInMs: delay }, 'ClickHouse insert failed; retrying');
-        await sleep(delay);
-        delay = Math.min(maxMs, delay * 2);
-      }
-    }
-  }
-
-  async function eachBatch({
-    batch,
-    resolveOffset,
-    heartbeat,
-    commitOffsetsIfNecessary,
-    isRunning,
-    isStale,
-  }: EachBatchPayload) {
-    const signal = opts.topics[batch.topic];
-    if (!signal || batch.messages.length === 0) return;
-    const first = batch.messages[0]!.offset;
-    const last = batch.messages[batch.messages.length - 1]!.offset;
-    const tables: TableRows = new Map();
-    for (const msg of batch.messages) {
-      try {
-        messageToRows(signal, msg.value ?? Buffer.alloc(0), opts.pricing, onUnknown, tables);
-      } catch (err) {
-        await producer.send({
-          topic: `${batch.topic}.dlq`,
-          messages: [
-            {
-              key: msg.key,
-              value: msg.value,
-              headers: {
-                error: String((err as Error).message ?? err),
-                'original.topic': batch.topic,
-                'original.partition': String(batch.partition),
-                'original.offset': msg.offset,
-              },
-            },
-          ],
-        });
-        m.dlq.inc({ topic: batch.topic });
-        logger.warn(
-          { topic: batch.topic, partition: batch.partition, offset: msg.offset, err: String(err) },
-          'poison message sent to DLQ',
-        );
-      }
-    }
-    for (const [table, lines] of tables) {
-      await insertWithRetry(table, lines, `${batch.topic}-${batch.partition}-${first}-${last}-${table}`);
-      await heartbeat().catch(() => undefined);
-    }
-    if (!isRunning() || isStale()) return;
-    resolveOffset(last);
-    await commitOffsetsIfNecessary();
-    m.lag.set(
-      { topic: batch.topic, partition: String(batch.partition) },
-      Math.max(0, Number(batch.highWatermark) - Number(last) - 1),
-    );
-  }
-
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const dlqs = Object.keys(opts.topics)
-      .map((t) => `${t}.dlq`)
-      .filter((t) => !existing.has(t));
-    if (dlqs.length > 0) await admin.createTopics({ topics: dlqs.map((topic) => ({ topic })), waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
-  }
-  await producer.connect();
-  await consumer.connect();
-  await client.ping();
-  for (const topic of Object.keys(opts.topics)) await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: Math.max(1, Object.keys(opts.topics).length * 2),
-    eachBatch,
-  });
-  ready = true;
-  return {
-    isReady: () => ready && !stopping,
-    async stop() {
-      stopping = true;
-      await consumer.disconnect();
-      await producer.disconnect();
-    },
+    queued: new Gauge({
+      name: 'sieve_loader_queued_bytes',
+      help: 'Message bytes decoded and waiting for their ClickHouse insert',
+      registers: [registry],
+    }),
   };
 }
