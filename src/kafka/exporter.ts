@@ -205,7 +205,21 @@ export class KafkaExporter {
    * Exports one (already processed) request. Resolves once Kafka acknowledged all of it.
    * Rejects with KafkaUnavailableError (retryable) or MessageTooLargeError.
    */
-  async export<S extends Signal>(
+  export<S extends Signal>(
+    signal: S,
+    request: RequestBySignal[S],
+    settings: KafkaExporterSettings,
+    batch?: BatchSettings,
+  ): Promise<void> {
+    // not async: the request is encoded synchronously and only the encoded bytes are kept until the ack
+    try {
+      return this.enqueue(signal, request, settings, batch);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private enqueue<S extends Signal>(
     signal: S,
     request: RequestBySignal[S],
     settings: KafkaExporterSettings,
@@ -214,7 +228,7 @@ export class KafkaExporter {
     if (this.stopped) throw new KafkaUnavailableError('exporter is shutting down');
     if (!this.isReady()) throw new KafkaUnavailableError('kafka is not reachable');
     const total = countItems(signal, request);
-    if (total === 0) return;
+    if (total === 0) return Promise.resolve();
     const maxBytes = settings.maxMessageBytes > 0 ? settings.maxMessageBytes : 1_000_000;
     const maxItems = batch !== undefined && batch.sendBatchMaxSize > 0 ? batch.sendBatchMaxSize : 0;
 
@@ -258,7 +272,7 @@ export class KafkaExporter {
     } else if (p.timer === null) {
       p.timer = setTimeout(() => this.flush(pendingKey), batch.timeoutMs);
     }
-    await Promise.all(done);
+    return Promise.all(done).then(() => undefined);
   }
 
   /** Encodes `req`, halving it until each piece is ≤ maxBytes. */

@@ -30,3 +30,28 @@ export function memoryLimiterSettings(cfg: MemoryLimiterConfig, totalMemoryBytes
     checkIntervalMs: parseDurationMs(cfg.check_interval ?? '1s'),
   };
 }
+
+/**
+ * Why a new request must be refused, or null to accept it. Two checks, both against the pipeline's
+ * memory_limiter:
+ * - memory in use (V8 heap + buffers, sampled every check_interval) at or above the soft limit
+ *   `limit − spike`, as the Collector's memory_limiter does with the Go heap: new data waits until the
+ *   garbage collector brings it back down;
+ * - request bytes already in flight plus the incoming body above `limit`: a burst of large bodies
+ *   arriving within one check interval cannot overshoot.
+ */
+export function memoryRefusal(
+  settings: MemoryLimiterSettings,
+  memoryInUseBytes: number,
+  inflightBytes: number,
+  incomingBytes: number,
+): string | null {
+  const soft = settings.limitBytes - settings.spikeLimitBytes;
+  if (memoryInUseBytes >= soft)
+    return `memory limit reached: ${mib(memoryInUseBytes)} MiB in use, soft limit ${mib(soft)} MiB (limit_mib - spike_limit_mib)`;
+  if (inflightBytes + incomingBytes > settings.limitBytes)
+    return `memory limit reached: ${mib(inflightBytes)} MiB of requests in flight, limit ${mib(settings.limitBytes)} MiB`;
+  return null;
+}
+
+const mib = (bytes: number) => (bytes / MiB).toFixed(0);

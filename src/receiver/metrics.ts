@@ -6,6 +6,7 @@ export interface ReceiverMetrics {
   requests: Counter<'signal' | 'status'>;
   duration: Histogram<'signal' | 'status'>;
   inflightBytes: Gauge;
+  refusedRequests: Counter<'reason'>;
 }
 
 function reuse<T>(registry: Registry, name: string, make: () => T): T {
@@ -55,6 +56,17 @@ export function receiverMetrics(registry: Registry): ReceiverMetrics {
         new Gauge({
           name: 'sieve_receiver_inflight_bytes',
           help: 'Decompressed request bytes held by requests not yet answered (the memory limiter compares this to its limit)',
+          registers: [registry],
+        }),
+    ),
+    refusedRequests: reuse(
+      registry,
+      'sieve_receiver_refused_requests_total',
+      () =>
+        new Counter({
+          name: 'sieve_receiver_refused_requests_total',
+          help: 'Requests refused before their data was accepted (429 from the memory limiter)',
+          labelNames: ['reason'],
           registers: [registry],
         }),
     ),

@@ -25,15 +25,22 @@ import {
   encodeStatus,
   OtlpDecodeError,
   type OtlpFormat,
+  type PartialSuccess,
   validateAndPrune,
 } from '../otlp/codec.js';
 import type { RequestBySignal, Signal } from '../otlp/model.js';
-import type { OtlpReceiverSettings, SieveConfig, SignalPipeline } from '../pipeline/api.js';
+import type { MemoryLimiterSettings, OtlpReceiverSettings, SieveConfig, SignalPipeline } from '../pipeline/api.js';
+import { memoryRefusal } from '../pipeline/memory-limiter.js';
 import { type Authenticator, createAuthenticator, type Principal, signatureMatches, stampTenant } from './auth.js';
 import { BodyError, type ReadBody, readBody } from './body.js';
 import { type ReceiverMetrics, receiverMetrics } from './metrics.js';
 
-export const DEFAULT_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024;
+/** Used when a pipeline has no memory_limiter: refuse at 512 MiB RSS or 448 MiB of bodies in flight. */
+export const DEFAULT_MEMORY_LIMITER: MemoryLimiterSettings = {
+  limitBytes: 512 * 1024 * 1024,
+  spikeLimitBytes: 64 * 1024 * 1024,
+  checkIntervalMs: 1000,
+};
 export const DEFAULT_MAX_REQUEST_BODY_BYTES = 20 * 1024 * 1024;
 const KAFKA_RETRY_AFTER_SECONDS = '2';
 const LIMITER_RETRY_AFTER_SECONDS = '1';
@@ -126,6 +133,32 @@ class InflightBytes {
   }
 }
 
+/**
+ * Memory in use (V8 heap used + buffers outside the heap), sampled on a timer (the memory_limiter's
+ * check_interval) rather than per request. The analogue of the Go heap the Collector's memory_limiter
+ * watches: unlike RSS it falls as soon as the garbage collector frees data.
+ */
+class MemorySampler {
+  value = memoryInUse();
+  private timer: NodeJS.Timeout | null = null;
+  private intervalMs = 0;
+  /** Samples at least every `ms` (the smallest check_interval of the pipelines seen so far). */
+  every(ms: number): void {
+    const interval = Math.max(10, ms);
+    if (this.timer !== null && interval >= this.intervalMs) return;
+    this.stop();
+    this.intervalMs = interval;
+    this.timer = setInterval(() => {
+      this.value = memoryInUse();
+    }, interval);
+    this.timer.unref();
+  }
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
+
 /** Builds the OTLP/HTTP receiver (not listening; the caller listens). */
 export async function buildReceiver(opts: ReceiverOptions): Promise<FastifyInstance> {
   const { settings, getPipelines, exporter, registry } = opts;
@@ -140,6 +173,13 @@ export async function buildReceiver(opts: ReceiverOptions): Promise<FastifyInsta
   const maxBody = settings.maxRequestBodyBytes > 0 ? settings.maxRequestBodyBytes : DEFAULT_MAX_REQUEST_BODY_BYTES;
   const metrics = receiverMetrics(registry);
   const inflight = new InflightBytes(metrics.inflightBytes);
+  const memory = new MemorySampler();
+  const limiterOf = (signal: Signal | undefined): MemoryLimiterSettings => {
+    const limiter =
+      (signal !== undefined ? getPipelines()[signal]?.memoryLimiter : undefined) ?? DEFAULT_MEMORY_LIMITER;
+    memory.every(limiter.checkIntervalMs);
+    return limiter;
+  };
 
   const app = Fastify({
     loggerInstance: logger,
@@ -195,23 +235,23 @@ export async function buildReceiver(opts: ReceiverOptions): Promise<FastifyInsta
       }
       req.sievePrincipal = r;
     }
-    // memory limiter, before reading: refuse when bytes in flight already exceed the limit
-    const signal = signalOfUrl(req.url);
-    const limiter = signal !== undefined ? getPipelines()[signal]?.memoryLimiter : undefined;
-    const limit = limiter?.limitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
+    // memory limiter, before reading the body
     const declared = Number(req.headers['content-length'] ?? 0) || 0;
-    if (inflight.value + Math.min(declared, maxBody) > limit) {
+    const refusal = memoryRefusal(
+      limiterOf(signalOfUrl(req.url)),
+      memory.value,
+      inflight.value,
+      Math.min(declared, maxBody),
+    );
+    if (refusal !== null) {
       req.raw.resume();
-      return sendStatus(
-        reply,
-        req,
-        429,
-        `memory limit reached (${inflight.value} bytes in flight, limit ${limit})`,
-        LIMITER_RETRY_AFTER_SECONDS,
-      );
+      metrics.refusedRequests.inc({ reason: 'memory_limit' });
+      return sendStatus(reply, req, 429, refusal, LIMITER_RETRY_AFTER_SECONDS);
     }
     return undefined;
   });
+
+  app.addHook('onClose', async () => memory.stop());
 
   app.addHook('onResponse', async (req, reply) => {
     const signal = signalOfUrl(req.url) ?? 'none';
@@ -259,38 +299,28 @@ export async function buildReceiver(opts: ReceiverOptions): Promise<FastifyInsta
       }
     }
 
-    const limit = pipeline.memoryLimiter?.limitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
-    if (inflight.value + body.length > limit) {
-      return sendStatus(
-        reply,
-        req,
-        429,
-        `memory limit reached (${inflight.value} bytes in flight, limit ${limit})`,
-        LIMITER_RETRY_AFTER_SECONDS,
-      );
+    // the decompressed size may exceed what Content-Length announced
+    const refusal = memoryRefusal(limiterOf(signal), memory.value, inflight.value, body.length);
+    if (refusal !== null) {
+      metrics.refusedRequests.inc({ reason: 'memory_limit' });
+      return sendStatus(reply, req, 429, refusal, LIMITER_RETRY_AFTER_SECONDS);
     }
-    inflight.add(body.length);
-    let total = 0;
+    const bodyBytes = body.length;
+    inflight.add(bodyBytes);
     try {
-      let request: RequestBySignal[S];
-      try {
-        request = format === 'protobuf' ? decodeProtobuf(signal, body) : decodeJson(signal, body);
-      } catch (err) {
-        if (err instanceof OtlpDecodeError) {
-          metrics.items.inc({ signal, outcome: 'rejected', reason: 'decode_error' }, 0);
-          return sendStatus(reply, req, 400, err.message);
-        }
-        throw err;
+      // Decode → validate → stamp → process → encode into the exporter's batch, synchronously, so that
+      // only the encoded bytes (not the decoded request or the body) stay alive while Kafka acknowledges.
+      const decoded = decodeAndEnqueue(signal, format, body, pipeline, req.sievePrincipal);
+      (req as { body?: unknown }).body = undefined;
+      if ('decodeError' in decoded) {
+        metrics.items.inc({ signal, outcome: 'rejected', reason: 'decode_error' }, 0);
+        return sendStatus(reply, req, 400, decoded.decodeError);
       }
-      total = countItems(signal, request);
-      const partial = validateAndPrune(signal, request);
+      const { total, partial, dropped } = decoded;
       if (partial.rejected > 0) metrics.items.inc({ signal, outcome: 'rejected', reason: 'invalid' }, partial.rejected);
-      if (req.sievePrincipal !== undefined) stampTenant(signal, request, req.sievePrincipal.tenant);
-      const result = pipeline.process(request);
-      if (result.droppedItems > 0)
-        metrics.items.inc({ signal, outcome: 'accepted', reason: 'filtered' }, result.droppedItems);
+      if (dropped > 0) metrics.items.inc({ signal, outcome: 'accepted', reason: 'filtered' }, dropped);
       try {
-        await exporter.export(signal, result.request, pipeline.exporter, pipeline.batch);
+        await decoded.acked;
       } catch (err) {
         const n = total - partial.rejected;
         if (err instanceof KafkaUnavailableError) {
@@ -309,7 +339,7 @@ export async function buildReceiver(opts: ReceiverOptions): Promise<FastifyInsta
         }
         throw err;
       }
-      metrics.items.inc({ signal, outcome: 'accepted', reason: '' }, total - partial.rejected - result.droppedItems);
+      metrics.items.inc({ signal, outcome: 'accepted', reason: '' }, total - partial.rejected - dropped);
       const response = encodeExportResponse(signal, format, partial);
       return reply
         .code(200)
@@ -320,11 +350,38 @@ export async function buildReceiver(opts: ReceiverOptions): Promise<FastifyInsta
             : Buffer.from(response.buffer, response.byteOffset, response.byteLength),
         );
     } finally {
-      inflight.add(-body.length);
+      inflight.add(-bodyBytes);
     }
   }
 
+  function decodeAndEnqueue<S extends Signal>(
+    signal: S,
+    format: OtlpFormat,
+    body: Buffer,
+    pipeline: SignalPipeline<S>,
+    principal: Principal | undefined,
+  ): { decodeError: string } | { total: number; partial: PartialSuccess; dropped: number; acked: Promise<void> } {
+    let request: RequestBySignal[S];
+    try {
+      request = format === 'protobuf' ? decodeProtobuf(signal, body) : decodeJson(signal, body);
+    } catch (err) {
+      if (err instanceof OtlpDecodeError) return { decodeError: err.message };
+      throw err;
+    }
+    const total = countItems(signal, request);
+    const partial = validateAndPrune(signal, request);
+    if (principal !== undefined) stampTenant(signal, request, principal.tenant);
+    const result = pipeline.process(request);
+    const acked = exporter.export(signal, result.request, pipeline.exporter, pipeline.batch);
+    return { total, partial, dropped: result.droppedItems, acked };
+  }
+
   return app as unknown as FastifyInstance;
+}
+
+function memoryInUse(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
 }
 
 function signalOfUrl(url: string): Signal | undefined {

@@ -9,7 +9,7 @@ import { createAttributesProcessor } from '../../../src/pipeline/attributes.js';
 import { batchSettings } from '../../../src/pipeline/batch.js';
 import { buildSignalPipeline } from '../../../src/pipeline/build.js';
 import { createFilterProcessor } from '../../../src/pipeline/filter.js';
-import { memoryLimiterSettings } from '../../../src/pipeline/memory-limiter.js';
+import { memoryLimiterSettings, memoryRefusal } from '../../../src/pipeline/memory-limiter.js';
 import { createRedactionProcessor } from '../../../src/pipeline/redaction.js';
 
 const KEY = 'test-key';
@@ -184,9 +184,22 @@ test('memory_limiter and batch settings parsing', () => {
   );
   assert.throws(() => batchSettings({ send_batch_size: 10, send_batch_max_size: 5 }));
   const cfg = loadSieveConfig('collector-config/sieve.yaml', { env });
-  assert.equal(cfg.pipelines.traces?.memoryLimiter?.limitBytes, 256 * MiB);
+  assert.equal(cfg.pipelines.traces?.memoryLimiter?.limitBytes, 320 * MiB);
+  assert.equal(cfg.pipelines.traces?.memoryLimiter?.checkIntervalMs, 100);
   assert.equal(cfg.pipelines.traces?.batch?.sendBatchSize, 8192);
   assert.equal(cfg.pipelines.traces?.batch?.timeoutMs, 200);
+});
+
+test('memory limiter refuses at the soft limit of memory in use, or past the limit of bytes in flight', () => {
+  const MiB = 1024 * 1024;
+  const settings = memoryLimiterSettings({ limit_mib: 100, spike_limit_mib: 20 });
+  assert.equal(memoryRefusal(settings, 79 * MiB, 0, MiB), null);
+  assert.match(memoryRefusal(settings, 80 * MiB, 0, MiB) ?? '', /80 MiB in use, soft limit 80 MiB/);
+  assert.equal(memoryRefusal(settings, 10 * MiB, 90 * MiB, 10 * MiB), null);
+  assert.match(
+    memoryRefusal(settings, 10 * MiB, 90 * MiB, 10 * MiB + 1) ?? '',
+    /90 MiB of requests in flight, limit 100 MiB/,
+  );
 });
 
 const red = () =>
