@@ -13,7 +13,13 @@
  */
 
 import type { Readable } from 'node:stream';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type pino from 'pino';
 import type { Registry } from 'prom-client';
 import { type KafkaExporter, KafkaUnavailableError, MessageTooLargeError } from '../kafka/exporter.js';
@@ -183,7 +189,7 @@ export async function buildReceiver(opts: ReceiverOptions): Promise<FastifyInsta
 
   const app = Fastify({
     loggerInstance: logger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: maxBody,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -400,7 +406,10 @@ export interface OpsServerOptions {
 
 /** /healthz (process alive), /readyz (Kafka reachable), /metrics (Prometheus text). Listen on 13133. */
 export async function buildOpsServer(opts: OpsServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: opts.logger.child({ component: 'ops' }), disableRequestLogging: true });
+  const app = Fastify({
+    loggerInstance: opts.logger.child({ component: 'ops' }),
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const kafka = opts.exporter.isReady();

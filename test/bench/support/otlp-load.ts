@@ -2,7 +2,7 @@
  * OTLP/HTTP load generator, run as its own process so the receiver under test does not share an
  * event loop (or a heap) with its clients:
  *
- *   node --import tsx test/bench/support/otlp-load.ts <url> <clients> <seconds> [offeredSpansPerSec]
+ *   node --import tsx test/bench/support/otlp-load.ts <url> <clients> <seconds> [offeredSpansPerSec] [stamp-now]
  *
  * Each client POSTs protobuf 512-span batches (20 attributes per span, 16 traces per batch, trace ids
  * changed per request) over a keep-alive connection. With `offeredSpansPerSec` the clients together
@@ -17,8 +17,16 @@ import type { ExportTraceServiceRequest, KeyValue, Span } from '../../../src/otl
 export const SPANS_PER_REQUEST = 512;
 const TRACES_PER_BATCH = 16;
 
-/** A 512-span batch; returns its encoding and the offsets of every trace id in it. */
-export function spanBatchTemplate(): { bytes: Buffer; traceIdOffsets: number[] } {
+const TEMPLATE_START = 1_700_000_000_000_000_000n;
+const TEMPLATE_END = 1_700_000_000_500_000_000n;
+
+/** A 512-span batch; returns its encoding and the offsets of every trace id and timestamp in it. */
+export function spanBatchTemplate(): {
+  bytes: Buffer;
+  traceIdOffsets: number[];
+  startOffsets: number[];
+  endOffsets: number[];
+} {
   const traceIds = Array.from({ length: TRACES_PER_BATCH }, () => randomBytes(16));
   const spans: Span[] = [];
   for (let i = 0; i < SPANS_PER_REQUEST; i++) {
@@ -52,8 +60,8 @@ export function spanBatchTemplate(): { bytes: Buffer; traceIdOffsets: number[] }
       spanId: randomBytes(8),
       name: 'GET /api/v1/orders/{id}',
       kind: 2,
-      startTimeUnixNano: 1_700_000_000_000_000_000n + BigInt(i),
-      endTimeUnixNano: 1_700_000_000_500_000_000n + BigInt(i),
+      startTimeUnixNano: TEMPLATE_START + BigInt(i),
+      endTimeUnixNano: TEMPLATE_END + BigInt(i),
       attributes,
     } as unknown as Span);
   }
@@ -71,7 +79,22 @@ export function spanBatchTemplate(): { bytes: Buffer; traceIdOffsets: number[] }
     for (let at = bytes.indexOf(t); at !== -1; at = bytes.indexOf(t, at + 1)) traceIdOffsets.push(at);
   }
   if (traceIdOffsets.length < SPANS_PER_REQUEST) throw new Error(`found ${traceIdOffsets.length} trace ids`);
-  return { bytes, traceIdOffsets };
+  const fixed64Offsets = (base: bigint) =>
+    Array.from({ length: SPANS_PER_REQUEST }, (_, i) => {
+      const le = Buffer.alloc(8);
+      le.writeBigUInt64LE(base + BigInt(i));
+      const at = bytes.indexOf(le);
+      if (at === -1) throw new Error(`timestamp of span ${i} not found in the template`);
+      return at;
+    });
+  return { bytes, traceIdOffsets, startOffsets: fixed64Offsets(TEMPLATE_START), endOffsets: fixed64Offsets(TEMPLATE_END) };
+}
+
+/** One request as sent when timestamps are stamped: its spans' start (ns, unique per request) and end. */
+export interface SentRequest {
+  startNs: string;
+  endMs: number;
+  status: number;
 }
 
 export interface LoadResult {
@@ -80,11 +103,23 @@ export interface LoadResult {
   statuses: Record<string, number>;
   seconds: number;
   latenciesMs: [number, number];
+  /** with `stampNow`: every request sent */
+  sent?: SentRequest[];
 }
 
-/** Runs `clients` concurrent senders for `seconds`; see the file comment. */
-export async function runLoad(url: string, clients: number, seconds: number, offered?: number): Promise<LoadResult> {
-  const { bytes, traceIdOffsets } = spanBatchTemplate();
+/**
+ * Runs `clients` concurrent senders for `seconds`; see the file comment. With `stampNow` every span of a
+ * request ends at the moment it is sent (start = end − 5 ms, unique per request), for freshness.
+ */
+export async function runLoad(
+  url: string,
+  clients: number,
+  seconds: number,
+  offered?: number,
+  stampNow = false,
+): Promise<LoadResult> {
+  const { bytes, traceIdOffsets, startOffsets, endOffsets } = spanBatchTemplate();
+  const sent: SentRequest[] = [];
   const target = new URL(url);
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
   let seq = 0;
@@ -128,8 +163,18 @@ export async function runLoad(url: string, clients: number, seconds: number, off
       }
       const s = seq++;
       for (const at of traceIdOffsets) body.writeUInt32BE(s >>> 0, at);
+      let stamped: SentRequest | undefined;
+      if (stampNow) {
+        const endMs = Date.now();
+        const endNs = BigInt(endMs) * 1_000_000n + BigInt(s % 1_000_000);
+        const startNs = endNs - 5_000_000n;
+        for (const at of startOffsets) body.writeBigUInt64LE(startNs, at);
+        for (const at of endOffsets) body.writeBigUInt64LE(endNs, at);
+        stamped = { startNs: startNs.toString(), endMs, status: 0 };
+      }
       const t0 = performance.now();
       const status = await post(body).catch(() => 0);
+      if (stamped !== undefined) sent.push({ ...stamped, status });
       latencies.push(performance.now() - t0);
       statuses[status] = (statuses[status] ?? 0) + 1;
       if (status === 200) accepted += SPANS_PER_REQUEST;
@@ -143,12 +188,26 @@ export async function runLoad(url: string, clients: number, seconds: number, off
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN;
-  return { accepted, refused, statuses, seconds: (performance.now() - started) / 1000, latenciesMs: [q(0.5), q(0.99)] };
+  return {
+    accepted,
+    refused,
+    statuses,
+    seconds: (performance.now() - started) / 1000,
+    latenciesMs: [q(0.5), q(0.99)],
+    ...(stampNow ? { sent } : {}),
+  };
 }
 
 if (process.argv[1] === import.meta.filename) {
-  const [url, clients, seconds, offered] = process.argv.slice(2);
-  if (url === undefined) throw new Error('usage: otlp-load.ts <url> <clients> <seconds> [offeredSpansPerSec]');
-  const r = await runLoad(url, Number(clients ?? 8), Number(seconds ?? 15), offered ? Number(offered) : undefined);
+  const [url, clients, seconds, offered, stamp] = process.argv.slice(2);
+  if (url === undefined)
+    throw new Error('usage: otlp-load.ts <url> <clients> <seconds> [offeredSpansPerSec] [stamp-now]');
+  const r = await runLoad(
+    url,
+    Number(clients ?? 8),
+    Number(seconds ?? 15),
+    offered ? Number(offered) : undefined,
+    stamp === 'stamp-now',
+  );
   process.stdout.write(`${JSON.stringify(r)}\n`);
 }
