@@ -125,6 +125,8 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
   const consumer: Consumer = kafka.consumer({
     groupId: opts.groupId,
     maxBytes,
+    // kafkajs defaults to 1 MiB per partition, which would cap every insert at ~1 MiB of messages
+    maxBytesPerPartition: maxBytes,
     maxWaitTimeInMs: opts.batch?.maxWaitMs ?? 500,
     sessionTimeout: 30_000,
   });

@@ -138,7 +138,7 @@ try {
   const missing = accepted.length - fresh.length;
   console.log(
     `freshness: offered ${OFFERED.toLocaleString('en-US')} spans/s for ${SECONDS}s, accepted ${Math.round(load.accepted / load.seconds).toLocaleString('en-US')} spans/s ` +
-      `(${accepted.length} requests, ${load.refused} refused); span end → row queryable: p50 ${q(0.5).toFixed(2)} s, ` +
+      `(${accepted.length} requests, ${load.refused} refused: ${JSON.stringify(load.statuses)}); span end → row queryable: p50 ${q(0.5).toFixed(2)} s, ` +
       `p90 ${q(0.9).toFixed(2)} s, p99 ${q(0.99).toFixed(2)} s, max ${q(1).toFixed(2)} s (±${POLL_MS} ms polling)` +
       (missing > 0 ? `; ${missing} accepted requests NOT in ClickHouse after ${DRAIN_MS / 1000}s` : ''),
   );

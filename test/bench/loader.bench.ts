@@ -83,7 +83,7 @@ const loader = await startLoader({
   database: db,
   logger: pino({ level: 'warn' }),
   registry: new Registry(),
-  batch: { maxBytes: 32 * 1024 * 1024 },
+  batch: { maxBytes: Number(process.env.LOADER_MAX_BYTES ?? 16 * 1024 * 1024) },
 });
 let n = 0;
 let lastLog = 0;
