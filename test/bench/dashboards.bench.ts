@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { createClient } from '@clickhouse/client';
 import { migrate } from '../../src/clickhouse/migrate.js';
-import { allQueries, seed } from '../integration/dashboards.test.js';
+import { allQueries, seed } from '../support/dashboard-fixtures.js';
 
 const url = process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
 const db = `sieve_dbench_${randomBytes(5).toString('hex')}`;

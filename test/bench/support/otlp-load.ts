@@ -87,7 +87,12 @@ export function spanBatchTemplate(): {
       if (at === -1) throw new Error(`timestamp of span ${i} not found in the template`);
       return at;
     });
-  return { bytes, traceIdOffsets, startOffsets: fixed64Offsets(TEMPLATE_START), endOffsets: fixed64Offsets(TEMPLATE_END) };
+  return {
+    bytes,
+    traceIdOffsets,
+    startOffsets: fixed64Offsets(TEMPLATE_START),
+    endOffsets: fixed64Offsets(TEMPLATE_END),
+  };
 }
 
 /** One request as sent when timestamps are stamped: its spans' start (ns, unique per request) and end. */
