@@ -41,7 +41,7 @@ import { type Authenticator, createAuthenticator, type Principal, signatureMatch
 import { BodyError, type ReadBody, readBody } from './body.js';
 import { type ReceiverMetrics, receiverMetrics } from './metrics.js';
 
-/** Used when a pipeline has no memory_limiter: refuse at 512 MiB RSS or 448 MiB of bodies in flight. */
+/** Used when a pipeline has no memory_limiter: refuse at 448 MiB in use or 512 MiB of bodies in flight. */
 export const DEFAULT_MEMORY_LIMITER: MemoryLimiterSettings = {
   limitBytes: 512 * 1024 * 1024,
   spikeLimitBytes: 64 * 1024 * 1024,
