@@ -8,17 +8,16 @@
  *
  *   node --import tsx test/bench/freshness.bench.ts      (or: npm run bench -- freshness)
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
 import { deleteTopics, presetWithTopics } from '../support/kafka-harness.js';
+import { startSieveAll } from '../support/sieve-process.js';
 import { type LoadResult, SPANS_PER_REQUEST } from './support/otlp-load.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const OFFERED = Number(process.env.FRESH_OFFERED ?? 20_000);
 const SECONDS = Number(process.env.FRESH_SECONDS ?? 30);
 const CLIENTS = Number(process.env.FRESH_CLIENTS ?? 16);
@@ -32,17 +31,6 @@ const topics = ['otlp_spans', 'otlp_logs', 'otlp_metrics'].map((t) => `${prefix}
 const dir = mkdtempSync(join(tmpdir(), 'sieve-fresh-'));
 const clickhouse = createClickHouseClient();
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
-
 async function until(what: string, probe: () => Promise<boolean>, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -52,29 +40,19 @@ async function until(what: string, probe: () => Promise<boolean>, ms: number): P
   throw new Error(`timed out waiting for ${what}`);
 }
 
-const ports = { otlp: await freePort(), receiverOps: await freePort(), loaderOps: await freePort() };
 writeFileSync(join(dir, 'sieve.yaml'), presetWithTopics('sieve.yaml', prefix));
 writeFileSync(join(dir, 'hash.key'), randomBytes(32).toString('hex'));
-let sieveLog = '';
-const sieve: ChildProcess = spawn(
-  process.execPath,
-  [join(ROOT, 'bin', 'sieve.mjs'), 'all', '--dev', '--config', join(dir, 'sieve.yaml')],
-  {
-    env: {
-      ...process.env,
-      SIEVE_OTLP_ENDPOINT: `127.0.0.1:${ports.otlp}`,
-      SIEVE_RECEIVER_OPS_PORT: String(ports.receiverOps),
-      SIEVE_LOADER_OPS_PORT: String(ports.loaderOps),
-      SIEVE_OPS_HOST: '127.0.0.1',
-      SIEVE_HASH_KEY_FILE: join(dir, 'hash.key'),
-      SIEVE_LOADER_GROUP: `fresh-${id}`,
-      CLICKHOUSE_DATABASE: database,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  },
-);
-for (const s of [sieve.stdout, sieve.stderr]) s?.on('data', (b: Buffer) => (sieveLog = (sieveLog + b).slice(-8000)));
+const {
+  child: sieve,
+  ports,
+  log: sieveLog,
+} = await startSieveAll({
+  configPath: join(dir, 'sieve.yaml'),
+  hashKeyFile: join(dir, 'hash.key'),
+  loaderGroup: `fresh-${id}`,
+  database,
+  env: { LOG_LEVEL: 'warn' },
+});
 
 /** start ns (one per request) → wall-clock ms when all its rows were first seen */
 const completeAt = new Map<string, number>();
@@ -143,7 +121,7 @@ try {
       (missing > 0 ? `; ${missing} accepted requests NOT in ClickHouse after ${DRAIN_MS / 1000}s` : ''),
   );
 } catch (err) {
-  console.error(`freshness bench failed: ${String(err)}\n--- sieve output ---\n${sieveLog}`);
+  console.error(`freshness bench failed: ${String(err)}\n--- sieve output ---\n${sieveLog()}`);
   process.exitCode = 1;
 } finally {
   polling = false;

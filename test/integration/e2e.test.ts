@@ -6,18 +6,17 @@
  */
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createClient } from '@clickhouse/client';
 import { deleteTopics, presetWithTopics } from '../support/kafka-harness.js';
+import { startSieveAll } from '../support/sieve-process.js';
 import { runToyAgent } from '../support/toy-agent.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const id = randomBytes(4).toString('hex');
 const database = `e2e_${id}`;
 const topics = ['otlp_spans', 'otlp_logs', 'otlp_metrics'].map((t) => `e2e_${id}_${t}`);
@@ -25,20 +24,9 @@ const serviceName = `toy-agent-${id}`;
 const EMAIL = `jane.${id}@example.com`;
 const clickhouse = createClient({ url: process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123' });
 let sieve: ChildProcess;
-let sieveLog = '';
+let sieveLog: () => string = () => '';
 let ports: { otlp: number; receiverOps: number; loaderOps: number };
 const dir = mkdtempSync(join(tmpdir(), 'sieve-e2e-'));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -54,7 +42,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(
-    `timed out waiting for ${what}: ${String(last ?? '')}\n--- sieve output ---\n${sieveLog.slice(-4000)}`,
+    `timed out waiting for ${what}: ${String(last ?? '')}\n--- sieve output ---\n${sieveLog().slice(-4000)}`,
   );
 }
 
@@ -65,29 +53,18 @@ async function count(sql: string): Promise<number> {
 }
 
 before(async () => {
-  ports = { otlp: await freePort(), receiverOps: await freePort(), loaderOps: await freePort() };
   const configPath = join(dir, 'sieve.yaml');
   writeFileSync(configPath, presetWithTopics('ai-agents.yaml', `e2e_${id}`));
   writeFileSync(join(dir, 'hash.key'), randomBytes(32).toString('hex'));
-  sieve = spawn(process.execPath, [join(ROOT, 'bin', 'sieve.mjs'), 'all', '--dev', '--config', configPath], {
-    env: {
-      ...process.env,
-      SIEVE_OTLP_ENDPOINT: `127.0.0.1:${ports.otlp}`,
-      SIEVE_RECEIVER_OPS_PORT: String(ports.receiverOps),
-      SIEVE_LOADER_OPS_PORT: String(ports.loaderOps),
-      SIEVE_OPS_HOST: '127.0.0.1',
-      SIEVE_HASH_KEY_FILE: join(dir, 'hash.key'),
-      SIEVE_LOADER_GROUP: `e2e-${id}`,
-      CLICKHOUSE_DATABASE: database,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const started = await startSieveAll({
+    configPath,
+    hashKeyFile: join(dir, 'hash.key'),
+    loaderGroup: `e2e-${id}`,
+    database,
   });
-  sieve.stdout?.on('data', (b: Buffer) => {
-    sieveLog += b.toString();
-  });
-  sieve.stderr?.on('data', (b: Buffer) => {
-    sieveLog += b.toString();
-  });
+  sieve = started.child;
+  ports = started.ports;
+  sieveLog = started.log;
   for (const port of [ports.receiverOps, ports.loaderOps]) {
     await waitFor(`readiness on :${port}`, async () => {
       const res = await fetch(`http://127.0.0.1:${port}/readyz`);
@@ -162,5 +139,5 @@ test('a toy agent instrumented with the OpenTelemetry SDK lands in raw tables an
   // graceful shutdown on SIGTERM
   const exited = new Promise<number | null>((resolve) => sieve.once('exit', (code) => resolve(code)));
   sieve.kill('SIGTERM');
-  assert.equal(await exited, 0, sieveLog.slice(-2000));
+  assert.equal(await exited, 0, sieveLog().slice(-2000));
 });
