@@ -164,7 +164,7 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
       pricing: loadPricing(pricingFile),
       // bytes of messages per fetch and per insert; decoded rows take ~3× that in memory, which in
       // `sieve all` counts against the receiver's memory_limiter
-      batch: { maxBytes: Number(process.env.SIEVE_LOADER_FETCH_BYTES ?? 8 * 1024 * 1024) },
+      batch: { maxBytes: Number(process.env.SIEVE_LOADER_FETCH_BYTES ?? 4 * 1024 * 1024) },
     });
     const ops = buildLoaderOpsServer(() => loader, registry);
     await new Promise<void>((ok, fail) => ops.once('error', fail).listen(LOADER_OPS_PORT, OPS_HOST, ok));
