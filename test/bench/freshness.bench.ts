@@ -8,7 +8,6 @@
  *
  *   node --import tsx test/bench/freshness.bench.ts      (or: npm run bench -- freshness)
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +15,7 @@ import { join } from 'node:path';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
 import { deleteTopics, presetWithTopics } from '../support/kafka-harness.js';
 import { startSieveAll } from '../support/sieve-process.js';
-import { type LoadResult, SPANS_PER_REQUEST } from './support/otlp-load.js';
+import { runLoadInChildProcess, SPANS_PER_REQUEST } from './support/otlp-load.js';
 
 const OFFERED = Number(process.env.FRESH_OFFERED ?? 20_000);
 const SECONDS = Number(process.env.FRESH_SECONDS ?? 30);
@@ -82,23 +81,7 @@ try {
     );
   const startedMs = Date.now();
   const poller = poll(startedMs);
-  const load = await new Promise<LoadResult>((resolve, reject) =>
-    execFile(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(import.meta.dirname, 'support', 'otlp-load.ts'),
-        `http://127.0.0.1:${ports.otlp}/v1/traces`,
-        String(CLIENTS),
-        String(SECONDS),
-        String(OFFERED),
-        'stamp-now',
-      ],
-      { maxBuffer: 64 << 20 },
-      (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout) as LoadResult)),
-    ),
-  );
+  const load = await runLoadInChildProcess(`http://127.0.0.1:${ports.otlp}/v1/traces`, CLIENTS, SECONDS, OFFERED, true);
   const accepted = (load.sent ?? []).filter((r) => r.status === 200);
   await until(
     'every accepted request in ClickHouse',

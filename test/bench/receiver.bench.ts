@@ -9,7 +9,6 @@
  *   SIEVE_BENCH_PIPELINE=none|default   (unset: both, plus the default pipeline's cost in %)
  *   node --import tsx test/bench/receiver.bench.ts
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -21,7 +20,7 @@ import { Registry } from 'prom-client';
 import { loadSieveConfig } from '../../src/config/load.js';
 import { ensureTopics, KafkaExporter } from '../../src/kafka/exporter.js';
 import { buildReceiver } from '../../src/receiver/server.js';
-import { type LoadResult, SPANS_PER_REQUEST } from './support/otlp-load.js';
+import { type LoadResult, runLoadInChildProcess, SPANS_PER_REQUEST } from './support/otlp-load.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -79,7 +78,7 @@ async function run(mode: Mode): Promise<Result> {
   }, 100);
   let load: LoadResult;
   try {
-    load = await loadFromChildProcess(url, CLIENTS, SECONDS, OFFERED);
+    load = await runLoadInChildProcess(url, CLIENTS, SECONDS, OFFERED);
   } finally {
     clearInterval(sampler);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -100,26 +99,6 @@ async function run(mode: Mode): Promise<Result> {
     p99: load.latenciesMs[1],
     peakRssMiB: peakRss / 1048576,
   };
-}
-
-/** Runs the load generator in its own process, so it shares neither event loop nor heap with the receiver. */
-function loadFromChildProcess(url: string, clients: number, seconds: number, offered?: number): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(import.meta.dirname, 'support', 'otlp-load.ts'),
-        url,
-        String(clients),
-        String(seconds),
-        String(offered ?? ''),
-      ],
-      { maxBuffer: 1 << 20 },
-      (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout) as LoadResult)),
-    );
-  });
 }
 
 const results: Result[] = [];

@@ -9,6 +9,7 @@
  * pace themselves to that rate (open loop); without it they send as fast as answers come back.
  * Prints one JSON line: { accepted, refused, statuses, seconds, latenciesMs: [p50, p99] }.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { encodeProtobuf } from '../../../src/otlp/codec.js';
@@ -201,6 +202,26 @@ export async function runLoad(
     latenciesMs: [q(0.5), q(0.99)],
     ...(stampNow ? { sent } : {}),
   };
+}
+
+/** Runs `runLoad` in a separate process (this file as its entry point), so the load shares neither
+ * event loop nor heap with the process under test. */
+export function runLoadInChildProcess(
+  url: string,
+  clients: number,
+  seconds: number,
+  offered?: number,
+  stampNow = false,
+): Promise<LoadResult> {
+  const args = [url, String(clients), String(seconds), String(offered ?? ''), stampNow ? 'stamp-now' : ''];
+  return new Promise((resolve, reject) =>
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', import.meta.filename, ...args],
+      { maxBuffer: 64 << 20 },
+      (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout) as LoadResult)),
+    ),
+  );
 }
 
 if (process.argv[1] === import.meta.filename) {
