@@ -19,8 +19,9 @@ import type pino from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { countItems, encodeProtobuf } from '../otlp/codec.js';
 import type { RequestBySignal, Signal } from '../otlp/model.js';
+import { encodeRawTraces, type RawTraces, rawSpanCount } from '../otlp/raw-traces.js';
 import type { BatchSettings, KafkaExporterSettings } from '../pipeline/api.js';
-import { groupSpansByTraceId, splitByItems } from './split.js';
+import { groupSpansByTraceId, splitByItems, splitSpanTree } from './split.js';
 
 /** Kafka could not take the data now; the client should retry (503 + Retry-After). */
 export class KafkaUnavailableError extends Error {
@@ -52,10 +53,7 @@ interface Waiter {
   reject: (err: Error) => void;
 }
 
-interface Entry {
-  key: string | null;
-  value: Buffer;
-  items: number;
+interface Entry extends Piece {
   waiter: Waiter;
 }
 
@@ -86,6 +84,52 @@ function kafkaLogCreator(logger: pino.Logger) {
       else if (level === logLevel.WARN) logger.warn(child, message);
       else logger.debug(child, message);
     };
+}
+
+interface Piece {
+  key: string | null;
+  value: Buffer;
+  items: number;
+}
+
+/** How the exporter counts, cuts and encodes one kind of request (decoded, or traces kept encoded). */
+interface PieceSource<R> {
+  count(request: R): number;
+  /** pieces of at most `max` items */
+  split(request: R, max: number): R[];
+  groupByTraceId(request: R): Map<string, R>;
+  encode(request: R): Uint8Array;
+}
+
+function modelPieces<S extends Signal>(signal: S): PieceSource<RequestBySignal[S]> {
+  return {
+    count: (r) => countItems(signal, r),
+    split: (r, max) => splitByItems(signal, r, max),
+    groupByTraceId: (r) => groupSpansByTraceId(r as RequestBySignal['traces']) as Map<string, RequestBySignal[S]>,
+    encode: (r) => encodeProtobuf(signal, r),
+  };
+}
+
+const RAW_TRACE_PIECES: PieceSource<RawTraces> = {
+  count: rawSpanCount,
+  split: (r, max) => (rawSpanCount(r) <= max ? [r] : splitSpanTree(r, max)),
+  groupByTraceId: groupSpansByTraceId,
+  encode: encodeRawTraces,
+};
+
+/** Encodes `req`, halving it until each piece is ≤ maxBytes. */
+function encodeFitting<R>(source: PieceSource<R>, req: R, maxBytes: number, key: string | null, out: Piece[]): void {
+  const bytes = source.encode(req);
+  const items = source.count(req);
+  if (bytes.length <= maxBytes) {
+    out.push({ key, value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), items });
+    return;
+  }
+  if (items <= 1)
+    throw new MessageTooLargeError(
+      `one item encodes to ${bytes.length} bytes, more than max_message_bytes ${maxBytes}`,
+    );
+  for (const half of source.split(req, Math.ceil(items / 2))) encodeFitting(source, half, maxBytes, key, out);
 }
 
 export class KafkaExporter {
@@ -211,36 +255,42 @@ export class KafkaExporter {
     settings: KafkaExporterSettings,
     batch?: BatchSettings,
   ): Promise<void> {
-    // not async: the request is encoded synchronously and only the encoded bytes are kept until the ack
-    try {
-      return this.enqueue(signal, request, settings, batch);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return this.enqueue(modelPieces(signal), request, signal === 'traces', settings, batch);
   }
 
-  private enqueue<S extends Signal>(
-    signal: S,
-    request: RequestBySignal[S],
+  /** Exports traces kept encoded (a pipeline without transforming processors); same contract as `export`. */
+  exportRawTraces(traces: RawTraces, settings: KafkaExporterSettings, batch?: BatchSettings): Promise<void> {
+    return this.enqueue(RAW_TRACE_PIECES, traces, true, settings, batch);
+  }
+
+  // not async: the request is encoded synchronously and only the encoded bytes are kept until the ack
+  private enqueue<R>(
+    source: PieceSource<R>,
+    request: R,
+    isTraces: boolean,
     settings: KafkaExporterSettings,
     batch?: BatchSettings,
   ): Promise<void> {
-    if (this.stopped) throw new KafkaUnavailableError('exporter is shutting down');
-    if (!this.isReady()) throw new KafkaUnavailableError('kafka is not reachable');
-    const total = countItems(signal, request);
-    if (total === 0) return Promise.resolve();
+    if (this.stopped) return Promise.reject(new KafkaUnavailableError('exporter is shutting down'));
+    if (!this.isReady()) return Promise.reject(new KafkaUnavailableError('kafka is not reachable'));
+    if (source.count(request) === 0) return Promise.resolve();
     const maxBytes = settings.maxMessageBytes > 0 ? settings.maxMessageBytes : 1_000_000;
     const maxItems = batch !== undefined && batch.sendBatchMaxSize > 0 ? batch.sendBatchMaxSize : 0;
 
-    const pieces: { key: string | null; value: Buffer; items: number }[] = [];
-    const addPieces = (key: string | null, req: RequestBySignal[S]) => {
-      for (const part of splitByItems(signal, req, maxItems)) this.encodeFitting(signal, part, maxBytes, key, pieces);
-    };
-    if (signal === 'traces' && settings.partitionTracesById) {
-      for (const [traceId, req] of groupSpansByTraceId(request as RequestBySignal['traces']))
-        addPieces(traceId, req as RequestBySignal[S]);
-    } else {
-      addPieces(null, request);
+    let pieces: Piece[];
+    try {
+      pieces = [];
+      const addPieces = (key: string | null, req: R) => {
+        for (const part of maxItems > 0 ? source.split(req, maxItems) : [req])
+          encodeFitting(source, part, maxBytes, key, pieces);
+      };
+      if (isTraces && settings.partitionTracesById) {
+        for (const [traceId, req] of source.groupByTraceId(request)) addPieces(traceId, req);
+      } else {
+        addPieces(null, request);
+      }
+    } catch (err) {
+      return Promise.reject(err);
     }
 
     const pendingKey = `${settings.topic}\u0000${settings.compression}\u0000${settings.requiredAcks}\u0000${maxBytes}\u0000${maxItems}`;
@@ -273,28 +323,6 @@ export class KafkaExporter {
       p.timer = setTimeout(() => this.flush(pendingKey), batch.timeoutMs);
     }
     return Promise.all(done).then(() => undefined);
-  }
-
-  /** Encodes `req`, halving it until each piece is ≤ maxBytes. */
-  private encodeFitting<S extends Signal>(
-    signal: S,
-    req: RequestBySignal[S],
-    maxBytes: number,
-    key: string | null,
-    out: { key: string | null; value: Buffer; items: number }[],
-  ): void {
-    const bytes = encodeProtobuf(signal, req);
-    const items = countItems(signal, req);
-    if (bytes.length <= maxBytes) {
-      out.push({ key, value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), items });
-      return;
-    }
-    if (items <= 1)
-      throw new MessageTooLargeError(
-        `one item encodes to ${bytes.length} bytes, more than max_message_bytes ${maxBytes}`,
-      );
-    for (const half of splitByItems(signal, req, Math.ceil(items / 2)))
-      this.encodeFitting(signal, half, maxBytes, key, out);
   }
 
   private flush(pendingKey: string): void {

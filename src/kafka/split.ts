@@ -4,11 +4,12 @@
  * - splitByItems: pieces of at most `max` items (spans / log records / data points), keeping the
  *   resource and scope of every item (the Collector batch processor's split).
  * - groupSpansByTraceId: one request per trace id (kafka exporter `partition_traces_by_id`).
+ * The trace helpers also take RawTraces (spans kept encoded, ../otlp/raw-traces.ts).
  */
 
 import { countItems, metricDataPointCount } from '../otlp/codec.js';
 import { bytesToHex } from '../otlp/ids.js';
-import type { Metric, RequestBySignal, ResourceSpans, Signal } from '../otlp/model.js';
+import type { Metric, RequestBySignal, Signal } from '../otlp/model.js';
 
 type Req<S extends Signal> = RequestBySignal[S];
 
@@ -20,9 +21,39 @@ export function splitByItems<S extends Signal>(signal: S, request: Req<S>, max: 
   return splitMetrics(request as Req<'metrics'>, max) as Req<S>[];
 }
 
-function splitTraces(req: Req<'traces'>, max: number): Req<'traces'>[] {
-  const out: Req<'traces'>[] = [];
-  let cur: Req<'traces'> = { resourceSpans: [] };
+/**
+ * The nesting decoded trace requests and RawTraces (../otlp/raw-traces.ts) share: resources →
+ * scopes → spans with a trace id. Resource and scope are carried over by reference.
+ */
+export interface SpanTree {
+  resourceSpans?: SpanTreeResource[] | null;
+}
+interface SpanTreeResource {
+  resource?: unknown;
+  schemaUrl?: string | null;
+  scopeSpans?: SpanTreeScope[] | null;
+}
+interface SpanTreeScope {
+  scope?: unknown;
+  schemaUrl?: string | null;
+  spans?: { traceId?: Uint8Array | null }[] | null;
+}
+
+/** Appends `spans` under (rs, ss) to `out`, reusing its last resource when it is the same one. */
+function appendSpans(out: SpanTree, rs: SpanTreeResource, ss: SpanTreeScope, spans: SpanTreeScope['spans']): void {
+  const list = (out.resourceSpans ??= []);
+  let last = list[list.length - 1];
+  if (last === undefined || last.resource !== rs.resource || last.schemaUrl !== rs.schemaUrl) {
+    last = { resource: rs.resource, schemaUrl: rs.schemaUrl, scopeSpans: [] };
+    list.push(last);
+  }
+  (last.scopeSpans ??= []).push({ scope: ss.scope, schemaUrl: ss.schemaUrl, spans });
+}
+
+/** Splits a span tree into trees of at most `max` spans each, in order. */
+export function splitSpanTree<T extends SpanTree>(req: T, max: number): T[] {
+  const out: SpanTree[] = [];
+  let cur: SpanTree = { resourceSpans: [] };
   let n = 0;
   for (const rs of req.resourceSpans ?? []) {
     for (const ss of rs.scopeSpans ?? []) {
@@ -35,20 +66,18 @@ function splitTraces(req: Req<'traces'>, max: number): Req<'traces'>[] {
           n = 0;
         }
         const take = Math.min(max - n, spans.length - i);
-        const list = cur.resourceSpans as ResourceSpans[];
-        let last = list[list.length - 1];
-        if (last === undefined || last.resource !== rs.resource || last.schemaUrl !== rs.schemaUrl) {
-          last = { resource: rs.resource, schemaUrl: rs.schemaUrl, scopeSpans: [] };
-          list.push(last);
-        }
-        (last.scopeSpans ??= []).push({ scope: ss.scope, schemaUrl: ss.schemaUrl, spans: spans.slice(i, i + take) });
+        appendSpans(cur, rs, ss, spans.slice(i, i + take));
         i += take;
         n += take;
       }
     }
   }
   if (n > 0) out.push(cur);
-  return out;
+  return out as T[];
+}
+
+function splitTraces(req: Req<'traces'>, max: number): Req<'traces'>[] {
+  return splitSpanTree(req, max);
 }
 
 function splitLogs(req: Req<'logs'>, max: number): Req<'logs'>[] {
@@ -149,11 +178,11 @@ function splitMetric(m: Metric, max: number): Metric[] {
 }
 
 /** Groups the spans of a request by trace id: Map<hex trace id, request holding only that trace's spans>. */
-export function groupSpansByTraceId(req: Req<'traces'>): Map<string, Req<'traces'>> {
-  const out = new Map<string, Req<'traces'>>();
+export function groupSpansByTraceId<T extends SpanTree>(req: T): Map<string, T> {
+  const out = new Map<string, SpanTree>();
   for (const rs of req.resourceSpans ?? []) {
     for (const ss of rs.scopeSpans ?? []) {
-      const byTrace = new Map<string, NonNullable<typeof ss.spans>>();
+      const byTrace = new Map<string, NonNullable<SpanTreeScope['spans']>>();
       for (const span of ss.spans ?? []) {
         const key = bytesToHex(span.traceId);
         let arr = byTrace.get(key);
@@ -163,15 +192,9 @@ export function groupSpansByTraceId(req: Req<'traces'>): Map<string, Req<'traces
       for (const [key, spans] of byTrace) {
         let r = out.get(key);
         if (r === undefined) out.set(key, (r = { resourceSpans: [] }));
-        const list = r.resourceSpans ?? [];
-        let last = list[list.length - 1];
-        if (last === undefined || last.resource !== rs.resource) {
-          last = { resource: rs.resource, schemaUrl: rs.schemaUrl, scopeSpans: [] };
-          list.push(last);
-        }
-        (last.scopeSpans ??= []).push({ scope: ss.scope, schemaUrl: ss.schemaUrl, spans });
+        appendSpans(r, rs, ss, spans);
       }
     }
   }
-  return out;
+  return out as Map<string, T>;
 }

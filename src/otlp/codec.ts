@@ -33,6 +33,7 @@ import {
   type FieldInfo,
   INT64_KINDS,
   ITEM_NOUN,
+  otlpRoot,
   REJECTED_FIELD,
   requestTypes,
   responseTypes,
@@ -93,9 +94,30 @@ export function decodeProtobuf<S extends Signal>(signal: S, bytes: Uint8Array): 
   try {
     return codec.decode(asBuffer(bytes)) as unknown as RequestBySignal[S];
   } catch (err) {
-    const msg = err instanceof WireError ? err.message : err instanceof RangeError ? 'nesting too deep' : String(err);
-    throw new OtlpDecodeError(`invalid protobuf ${requestType(signal).name}: ${msg}`, { cause: err });
+    throw protobufDecodeError(signal, err);
   }
+}
+
+/** Throws exactly what decodeProtobuf would throw for `bytes`, without building the request. */
+export function validateProtobuf(signal: Signal, bytes: Uint8Array): void {
+  const codec = wireCodec(signal);
+  try {
+    codec.validate(asBuffer(bytes));
+  } catch (err) {
+    throw protobufDecodeError(signal, err);
+  }
+}
+
+function protobufDecodeError(signal: Signal, err: unknown): OtlpDecodeError {
+  const msg = err instanceof WireError ? err.message : err instanceof RangeError ? 'nesting too deep' : String(err);
+  return new OtlpDecodeError(`invalid protobuf ${requestType(signal).name}: ${msg}`, { cause: err });
+}
+
+let resourceCodec: CompiledCodec | undefined;
+/** Codec of a lone Resource message (the receiver stamps tenant.id into forwarded resources). */
+export function resourceProtobuf(): Pick<CompiledCodec, 'decode' | 'encode'> {
+  resourceCodec ??= compileCodec(otlpRoot.lookupType('opentelemetry.proto.resource.v1.Resource'));
+  return resourceCodec;
 }
 
 /**
@@ -537,7 +559,8 @@ export function countItems<S extends Signal>(signal: S, request: RequestBySignal
   return n;
 }
 
-class Rejections {
+/** Rejected items by reason, for partial_success. */
+export class Rejections {
   count = 0;
   private readonly reasons = new Map<string, number>();
   add(reason: string, n = 1): void {
@@ -554,7 +577,8 @@ class Rejections {
   }
 }
 
-function spanProblem(s: Span): string | undefined {
+/** Why a span is rejected (bad ids), or undefined when it is valid. */
+export function spanProblem(s: Pick<Span, 'traceId' | 'spanId' | 'parentSpanId'>): string | undefined {
   const t = s.traceId;
   if (t == null || t.length !== 16) return 'with a trace id that is not 16 bytes';
   if (isAllZero(t)) return 'with an all-zero trace id';

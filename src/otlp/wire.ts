@@ -37,6 +37,8 @@ export const MAX_DEPTH = 100;
 export interface CompiledCodec {
   decode(bytes: Buffer): Record<string, unknown>;
   encode(message: object): Buffer;
+  /** Accepts exactly what `decode` accepts (throws the same WireError), without building anything. */
+  validate(bytes: Buffer): void;
 }
 
 const WIRE: Record<string, number> = {
@@ -217,6 +219,57 @@ function genDecoder(info: TypeInfo): string {
   lines.push('}');
   const known = info.fields.map((f) => f.id);
   lines.push(`const K_${name} = new Set(${JSON.stringify(known)});`);
+  return lines.join('\n');
+}
+
+/** JS statement checking and skipping one scalar value of this field, as `readExpr` would read it. */
+function skipExpr(fi: FieldInfo): string {
+  switch (WIRE[fi.kind]) {
+    case 0:
+      return 'rv64(end);';
+    case 1:
+      return 'if (pos + 8 > end) throw truncated(); pos += 8;';
+    case 5:
+      return 'if (pos + 4 > end) throw truncated(); pos += 4;';
+    default:
+      // not `pos += rlen(end)`: that would add the length to pos as it was before the length was read
+      return fi.kind === 'string' ? 'vstr(end);' : '{ const n = rlen(end); pos += n; }';
+  }
+}
+
+/**
+ * Validator: walks a message like the decoder (same wire-type, bounds, UTF-8 and depth checks) but
+ * allocates nothing. Used where the bytes are forwarded as they are.
+ */
+function genValidator(info: TypeInfo): string {
+  const name = fnName(info);
+  const lines: string[] = [];
+  lines.push(`function v_${name}(end, depth) {`);
+  lines.push(`  if (depth > ${MAX_DEPTH}) throw new WireError('message nesting deeper than ${MAX_DEPTH} levels');`);
+  lines.push('  while (pos < end) {');
+  lines.push('    const tag = rv32(end);');
+  lines.push('    switch (tag) {');
+  for (const fi of info.fields) {
+    const tag = ((fi.id << 3) | wireOf(fi)) >>> 0;
+    if (fi.kind === 'message') {
+      lines.push(
+        `      case ${tag}: { const n = rlen(end); v_${fnName(fi.message as TypeInfo)}(pos + n, depth + 1); continue; }`,
+      );
+      continue;
+    }
+    lines.push(`      case ${tag}: ${skipExpr(fi)} continue;`);
+    if (isPackable(fi)) {
+      const ptag = ((fi.id << 3) | 2) >>> 0;
+      lines.push(
+        `      case ${ptag}: { const n = rlen(end); { const end = pos + n; while (pos < end) { ${skipExpr(fi)} } } continue; }`,
+      );
+    }
+  }
+  lines.push('    }');
+  lines.push(`    skipField(tag, end, depth, K_${name}, ${JSON.stringify(info.type.name)});`);
+  lines.push('  }');
+  lines.push('  if (pos !== end) throw truncated();');
+  lines.push('}');
   return lines.join('\n');
 }
 
@@ -450,6 +503,11 @@ function rstr(end, cacheMax) {
   scLen[slot] = n; scStr[slot] = str;
   return str;
 }
+function vstr(end) {
+  const n = rlen(end); const s = pos; const e = s + n; pos = e;
+  if (n < 64) { let i = s; while (i < e && buf[i] < 0x80) i++; if (i === e) return; }
+  if (!isUtf8(buf.subarray(s, e))) { pos = s; throw new WireError('invalid UTF-8 in a string field (at byte ' + s + ')'); }
+}
 function utf8(s, e) {
   const r = buf.utf8Slice(s, e);
   if (r.indexOf('\uFFFD') !== -1 && !isUtf8(buf.subarray(s, e))) { pos = s; throw new WireError('invalid UTF-8 in a string field (at byte ' + s + ')'); }
@@ -529,10 +587,15 @@ export function generateCodecSource(root: protobuf.Type): string {
     RUNTIME,
     ...infos.map(genDecoder),
     ...infos.map(genEncoder),
+    ...infos.map(genValidator),
     `return {
   decode(bytes) {
     buf = bytes; pos = 0;
     try { return d_${rootName}(bytes.length, 0); } finally { buf = null; }
+  },
+  validate(bytes) {
+    buf = bytes; pos = 0;
+    try { v_${rootName}(bytes.length, 0); } finally { buf = null; }
   },
   encode(m) {
     out = scratch; cap = out.length; wp = 0;
@@ -551,7 +614,7 @@ export function generateCodecSource(root: protobuf.Type): string {
   return src;
 }
 
-/** Compiles decode/encode functions for `root` and every message type reachable from it. */
+/** Compiles decode/encode/validate functions for `root` and every message type reachable from it. */
 export function compileCodec(root: protobuf.Type): CompiledCodec {
   const src = generateCodecSource(root);
   const factory = new Function('WireError', 'Long', 'isUtf8', 'Buffer', src) as (...args: unknown[]) => CompiledCodec;

@@ -57,6 +57,8 @@ export interface SignalPipeline<S extends Signal> {
   readonly id: string;
   readonly processorIds: readonly string[];
   process(request: RequestBySignal[S]): ProcessResult<S>;
+  /** true when no processor transforms this signal (only memory_limiter / batch): data passes unchanged */
+  readonly passThrough: boolean;
   readonly batch?: BatchSettings;
   readonly memoryLimiter?: MemoryLimiterSettings;
   readonly exporter: KafkaExporterSettings;

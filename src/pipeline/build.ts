@@ -44,6 +44,7 @@ export function buildSignalPipeline<S extends Signal>(parts: PipelineParts<S>): 
     id: parts.id,
     processorIds: parts.processorIds,
     process,
+    passThrough: steps.length === 0,
     exporter: parts.exporter,
     ...(parts.batch ? { batch: parts.batch } : {}),
     ...(parts.memoryLimiter ? { memoryLimiter: parts.memoryLimiter } : {}),

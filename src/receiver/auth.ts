@@ -5,7 +5,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { resourceProtobuf } from '../otlp/codec.js';
 import type { AnyValue, KeyValue, RequestBySignal, Resource, Signal } from '../otlp/model.js';
+import type { RawTraces } from '../otlp/raw-traces.js';
 import type { ApiKeyEntry, AuthSettings } from '../pipeline/api.js';
 
 export interface Principal {
@@ -98,4 +100,21 @@ export function stampTenant<S extends Signal>(signal: S, request: RequestBySigna
         ? (request as RequestBySignal['logs']).resourceLogs
         : (request as RequestBySignal['metrics']).resourceMetrics;
   for (const r of list ?? []) setTenant((r.resource ??= {}), value);
+}
+
+/** stampTenant for traces kept encoded: each distinct resource is decoded, stamped and re-encoded once. */
+export function stampTenantRaw(traces: RawTraces, tenant: string): void {
+  const value: AnyValue = { stringValue: tenant };
+  const codec = resourceProtobuf();
+  const stamped = new Map<Buffer | null | undefined, Buffer>();
+  for (const rs of traces.resourceSpans) {
+    let bytes = stamped.get(rs.resource);
+    if (bytes === undefined) {
+      const resource = (rs.resource != null ? codec.decode(rs.resource) : {}) as Resource;
+      setTenant(resource, value);
+      bytes = codec.encode(resource);
+      stamped.set(rs.resource, bytes);
+    }
+    rs.resource = bytes;
+  }
 }

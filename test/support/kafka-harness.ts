@@ -27,6 +27,7 @@ export function identityPipeline<S extends Signal>(signal: S, opts: IdentityPipe
     id: signal,
     processorIds: [],
     process: (request) => ({ request, droppedItems: 0 }),
+    passThrough: true,
     ...(opts.batchTimeoutMs !== undefined
       ? { batch: { sendBatchSize: 8192, sendBatchMaxSize: 0, timeoutMs: opts.batchTimeoutMs } }
       : {}),
