@@ -23,6 +23,8 @@ commands:
 options (all, receiver, loader):
   --config <file>     pipeline YAML (env SIEVE_CONFIG; default collector-config/sieve.yaml)
   --dev               allow running the receiver without API keys
+  --workers <n>       receiver only: processes sharing the OTLP port (env SIEVE_RECEIVER_WORKERS;
+                      default one per core, at most 4; 1 = a single process)
 env: KAFKA_BROKERS, CLICKHOUSE_URL, CLICKHOUSE_DATABASE, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD,
      SIEVE_HASH_KEY / SIEVE_HASH_KEY_FILE, LOG_LEVEL
 `;
@@ -35,11 +37,23 @@ async function main(argv: string[]): Promise<number> {
     case 'loader': {
       const { values } = parseArgs({
         args: rest,
-        options: { config: { type: 'string' }, dev: { type: 'boolean', default: false } },
+        options: {
+          config: { type: 'string' },
+          dev: { type: 'boolean', default: false },
+          workers: { type: 'string' },
+        },
         strict: true,
       });
       const { runServices } = await import('./services.js');
-      const code = await runServices(command, { configPath: values.config, dev: values.dev ?? false });
+      const { parseWorkers } = await import('./receiver-cluster.js');
+      const workers = parseWorkers(values.workers ?? process.env.SIEVE_RECEIVER_WORKERS);
+      if (workers !== undefined && command !== 'receiver')
+        throw new Error('--workers applies to `sieve receiver` only');
+      const code = await runServices(command, {
+        configPath: values.config,
+        dev: values.dev ?? false,
+        ...(workers !== undefined ? { workers } : {}),
+      });
       // shutdown is complete (flushed, committed); client libraries may still hold reconnect timers
       return process.exit(code);
     }

@@ -2,6 +2,7 @@
  * Long-running commands: `sieve receiver`, `sieve loader`, `sieve all`, and `sieve migrate`.
  * This is the composition root — the only place that reads env for wiring and owns signals.
  */
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pino from 'pino';
@@ -17,12 +18,15 @@ import { buildLoaderOpsServer } from '../loader/ops.js';
 import { loadPricing } from '../loader/pricing.js';
 import type { SieveConfig } from '../pipeline/api.js';
 import { buildOpsServer, buildReceiver } from '../receiver/server.js';
+import { defaultReceiverWorkers, reportReadiness, runReceiverPrimary, workerRegistry } from './receiver-cluster.js';
 
 export type ServiceCommand = 'all' | 'receiver' | 'loader';
 
 export interface ServiceOptions {
   configPath?: string;
   dev: boolean;
+  /** `sieve receiver` only: processes sharing the OTLP port (default: one per core, at most 4) */
+  workers?: number;
 }
 
 const RECEIVER_OPS_PORT = Number(process.env.SIEVE_RECEIVER_OPS_PORT ?? 13133);
@@ -80,14 +84,29 @@ function brokersOf(config: SieveConfig): string[] {
 
 /** Runs until SIGINT/SIGTERM, then shuts down gracefully; resolves with the exit code. */
 export async function runServices(command: ServiceCommand, opts: ServiceOptions): Promise<number> {
-  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { service: `sieve-${command}` } });
+  const logger = pino({
+    level: process.env.LOG_LEVEL ?? 'info',
+    base: { service: `sieve-${command}`, ...(cluster.isWorker ? { worker: cluster.worker?.id } : {}) },
+  });
   const configPath = configPathFrom(opts.configPath);
   const config = withApiKeysFromEnv(loadSieveConfig(configPath));
-  logger.info({ config: configPath }, 'config loaded');
+  const inWorker = cluster.isWorker;
+  if (!inWorker) logger.info({ config: configPath }, 'config loaded');
+  const workers = command === 'receiver' ? (opts.workers ?? defaultReceiverWorkers()) : 1;
+  if (workers > 1 && cluster.isPrimary) {
+    return runReceiverPrimary({
+      workers,
+      logger,
+      opsHost: OPS_HOST,
+      opsPort: RECEIVER_OPS_PORT,
+      otlpEndpoint: `http://127.0.0.1:${config.receiver.port}`,
+    });
+  }
   const closers: (() => Promise<void>)[] = [];
 
   if (command === 'all' || command === 'receiver') {
-    const registry = new Registry();
+    // a cluster worker's metrics are served by the primary's ops port, aggregated over the workers
+    const registry = inWorker ? workerRegistry() : new Registry();
     collectDefaultMetrics({ register: registry });
     const holder = new ConfigHolder(config);
     // the receiver's listen address and auth are fixed at start; reloads swap the pipelines
@@ -116,23 +135,31 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
       registry,
       dev: opts.dev,
     });
-    const ops = await buildOpsServer({ exporter, registry, logger });
     await app.listen({ host: config.receiver.host, port: config.receiver.port });
-    await ops.listen({ host: OPS_HOST, port: RECEIVER_OPS_PORT });
-    logger.info(
-      {
-        otlp: `http://${config.receiver.host}:${config.receiver.port}`,
-        ops: RECEIVER_OPS_PORT,
-        auth: config.receiver.auth ? 'api keys' : 'off (dev)',
-      },
-      `receiver listening: OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${config.receiver.port}`,
-    );
+    let ops: { close(): Promise<unknown> } | undefined;
+    let stopReporting = () => {};
+    if (inWorker) {
+      stopReporting = reportReadiness(() => exporter.isReady());
+    } else {
+      const server = await buildOpsServer({ exporter, registry, logger });
+      await server.listen({ host: OPS_HOST, port: RECEIVER_OPS_PORT });
+      ops = server;
+      logger.info(
+        {
+          otlp: `http://${config.receiver.host}:${config.receiver.port}`,
+          ops: RECEIVER_OPS_PORT,
+          auth: config.receiver.auth ? 'api keys' : 'off (dev)',
+        },
+        `receiver listening: OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${config.receiver.port}`,
+      );
+    }
     closers.push(async () => {
       process.off('SIGHUP', onHup);
       watcher.close();
+      stopReporting();
       await app.close(); // stops accepting, waits for in-flight requests
       await exporter.stop(); // flushes batches
-      await ops.close();
+      await ops?.close();
     });
   }
 

@@ -423,7 +423,8 @@ function signalOfUrl(url: string): Signal | undefined {
 
 export interface OpsServerOptions {
   exporter: Pick<KafkaExporter, 'isReady'>;
-  registry: Registry;
+  /** a Registry, or the receiver primary's view of its workers' registries */
+  registry: Pick<Registry, 'contentType' | 'metrics'>;
   logger: pino.Logger;
 }
 

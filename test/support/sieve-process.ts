@@ -1,5 +1,5 @@
-// `sieve all --dev` as a child process on free loopback ports, as the e2e test and the freshness
-// benchmark run it.
+// Sieve as a child process on free loopback ports (`sieve all` for the e2e test and the freshness
+// benchmark, `sieve receiver --workers N` for the cluster test and the receiver benchmark).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -24,15 +24,23 @@ export interface SieveProcess {
   log(): string;
 }
 
-export async function startSieveAll(opts: {
+/** `sieve <command> --dev --config <file> [args]` on free loopback ports. */
+export async function startSieve(opts: {
+  command: 'all' | 'receiver';
   configPath: string;
-  hashKeyFile: string;
-  loaderGroup: string;
-  database: string;
+  args?: string[];
   env?: NodeJS.ProcessEnv;
 }): Promise<SieveProcess> {
   const ports = { otlp: await freePort(), receiverOps: await freePort(), loaderOps: await freePort() };
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'sieve.mjs'), 'all', '--dev', '--config', opts.configPath], {
+  const args = [
+    join(ROOT, 'bin', 'sieve.mjs'),
+    opts.command,
+    '--dev',
+    '--config',
+    opts.configPath,
+    ...(opts.args ?? []),
+  ];
+  const child = spawn(process.execPath, args, {
     env: {
       ...process.env,
       ...opts.env,
@@ -40,13 +48,55 @@ export async function startSieveAll(opts: {
       SIEVE_RECEIVER_OPS_PORT: String(ports.receiverOps),
       SIEVE_LOADER_OPS_PORT: String(ports.loaderOps),
       SIEVE_OPS_HOST: '127.0.0.1',
-      SIEVE_HASH_KEY_FILE: opts.hashKeyFile,
-      SIEVE_LOADER_GROUP: opts.loaderGroup,
-      CLICKHOUSE_DATABASE: opts.database,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
   for (const s of [child.stdout, child.stderr]) s?.on('data', (b: Buffer) => (log = (log + b).slice(-8000)));
   return { child, ports, log: () => log };
+}
+
+export async function startSieveAll(opts: {
+  configPath: string;
+  hashKeyFile: string;
+  loaderGroup: string;
+  database: string;
+  env?: NodeJS.ProcessEnv;
+}): Promise<SieveProcess> {
+  return startSieve({
+    command: 'all',
+    configPath: opts.configPath,
+    env: {
+      ...opts.env,
+      SIEVE_HASH_KEY_FILE: opts.hashKeyFile,
+      SIEVE_LOADER_GROUP: opts.loaderGroup,
+      CLICKHOUSE_DATABASE: opts.database,
+    },
+  });
+}
+
+/** Polls `url` until it answers 200 (or throws after `timeoutMs`, with the process log). */
+export async function waitFor200(url: string, proc: SieveProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.child.exitCode !== null) throw new Error(`sieve exited (${proc.child.exitCode}):\n${proc.log()}`);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms:\n${proc.log()}`);
+}
+
+/** SIGTERM and the exit code (SIGKILL after `timeoutMs`). */
+export async function stopSieve(proc: SieveProcess, timeoutMs = 40_000): Promise<number | null> {
+  if (proc.child.exitCode !== null) return proc.child.exitCode;
+  const exited = new Promise<number | null>((resolve) => proc.child.once('exit', (code) => resolve(code)));
+  proc.child.kill('SIGTERM');
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), timeoutMs);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
 }

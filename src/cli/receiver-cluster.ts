@@ -1,0 +1,153 @@
+/**
+ * `sieve receiver --workers N`: N receiver processes sharing the OTLP port (node:cluster), because
+ * one receiver is bound by its single JavaScript thread (decode, scrub, encode, the Kafka client).
+ *
+ * The primary only supervises: it forks the workers, serves the ops port (/metrics aggregated over
+ * the workers by prom-client's AggregatorRegistry, /readyz true while every worker reaches Kafka),
+ * restarts a worker that dies, forwards SIGHUP (config reload) and on SIGTERM/SIGINT lets every
+ * worker finish its in-flight requests and flush before exiting. Each worker is a whole receiver
+ * (own Kafka producer, own memory_limiter: the limits apply per worker).
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import type pino from 'pino';
+import { AggregatorRegistry, type PrometheusContentType } from 'prom-client';
+import { buildOpsServer } from '../receiver/server.js';
+
+/** Message a worker sends the primary about its Kafka readiness. */
+interface ReadinessMessage {
+  sieve: 'readiness';
+  ready: boolean;
+}
+
+const READINESS_REPORT_MS = 1000;
+const RESTART_DELAY_MS = 1000;
+const SHUTDOWN_TIMEOUT_MS = 30_000;
+
+/** Default worker count: one per available core, at most 4 (each also holds a Kafka producer and a heap). */
+export function defaultReceiverWorkers(): number {
+  return Math.min(4, availableParallelism());
+}
+
+/** Parses `--workers` / SIEVE_RECEIVER_WORKERS: a positive integer. */
+export function parseWorkers(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new Error(`receiver workers must be an integer from 1 to 64, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** In a worker: a registry the primary can aggregate, and readiness reports to the primary. */
+export function workerRegistry(): AggregatorRegistry<PrometheusContentType> {
+  const registry = new AggregatorRegistry<PrometheusContentType>();
+  AggregatorRegistry.setRegistries([registry]);
+  return registry;
+}
+
+export function reportReadiness(isReady: () => boolean): () => void {
+  const send = () => {
+    if (process.connected) process.send?.({ sieve: 'readiness', ready: isReady() } satisfies ReadinessMessage);
+  };
+  send();
+  const timer = setInterval(send, READINESS_REPORT_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+export interface PrimaryOptions {
+  workers: number;
+  logger: pino.Logger;
+  opsHost: string;
+  opsPort: number;
+  otlpEndpoint: string;
+}
+
+/** Runs the supervising primary until SIGTERM/SIGINT; resolves with the exit code. */
+export async function runReceiverPrimary(opts: PrimaryOptions): Promise<number> {
+  const logger = opts.logger.child({ component: 'receiver-primary' });
+  const readiness = new Map<number, boolean>();
+  const listening = new Set<number>();
+  let stopping = false;
+
+  const aggregator = new AggregatorRegistry<PrometheusContentType>();
+  const ops = await buildOpsServer({
+    exporter: {
+      isReady: () =>
+        !stopping && readiness.size === opts.workers && [...readiness.values()].every((ready) => ready === true),
+    },
+    registry: { contentType: aggregator.contentType, metrics: () => aggregator.clusterMetrics() },
+    logger,
+  });
+
+  cluster.on('message', (worker: Worker, message: unknown) => {
+    const m = message as Partial<ReadinessMessage> | null;
+    if (m?.sieve === 'readiness') readiness.set(worker.id, m.ready === true);
+  });
+  cluster.on('listening', (worker) => {
+    listening.add(worker.id);
+    logger.info({ worker: worker.id, pid: worker.process.pid }, 'receiver worker listening');
+  });
+
+  let exited: () => void = () => {};
+  const allExited = new Promise<void>((resolve) => {
+    exited = resolve;
+  });
+  let unclean = false;
+  cluster.on('exit', (worker, code, signal) => {
+    const wasListening = listening.delete(worker.id);
+    readiness.delete(worker.id);
+    if (stopping) {
+      if (code !== 0) unclean = true;
+      if (Object.keys(cluster.workers ?? {}).length === 0) exited();
+      return;
+    }
+    if (!wasListening) {
+      // it never started (bad config, port taken, no API keys): restarting would fail the same way
+      logger.error({ worker: worker.id, code, signal }, 'receiver worker exited before listening');
+      unclean = true;
+      stop('a worker failed to start');
+      return;
+    }
+    logger.error({ worker: worker.id, code, signal }, 'receiver worker died; starting a new one');
+    setTimeout(() => {
+      if (!stopping) cluster.fork();
+    }, RESTART_DELAY_MS).unref();
+  });
+
+  function stop(why: string): void {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ why }, 'stopping receiver workers');
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    if (workers.length === 0) exited();
+    // each worker answers its in-flight requests and flushes its batches to Kafka, then exits
+    for (const w of workers) w.process.kill('SIGTERM');
+    setTimeout(() => {
+      logger.error('receiver workers did not stop within 30 s; killing them');
+      unclean = true;
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+      exited();
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+  }
+
+  for (let i = 0; i < opts.workers; i++) cluster.fork();
+  const onHup = () => {
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+  };
+  process.on('SIGHUP', onHup);
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+
+  await ops.listen({ host: opts.opsHost, port: opts.opsPort });
+  logger.info(
+    { workers: opts.workers, ops: opts.opsPort },
+    `receiver starting ${opts.workers} workers: OTEL_EXPORTER_OTLP_ENDPOINT=${opts.otlpEndpoint}`,
+  );
+
+  await allExited;
+  process.off('SIGHUP', onHup);
+  await ops.close();
+  logger.info('stopped');
+  return unclean ? 1 : 0;
+}
