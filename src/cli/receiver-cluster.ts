@@ -11,7 +11,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type pino from 'pino';
-import { AggregatorRegistry, type PrometheusContentType } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, type PrometheusContentType, Registry } from 'prom-client';
 import { buildOpsServer } from '../receiver/server.js';
 
 /** Message a worker sends the primary about its Kafka readiness. */
@@ -71,12 +71,29 @@ export async function runReceiverPrimary(opts: PrimaryOptions): Promise<number> 
   let stopping = false;
 
   const aggregator = new AggregatorRegistry<PrometheusContentType>();
+  const own = new Registry();
+  new Gauge({
+    name: 'sieve_receiver_workers',
+    help: 'Receiver worker processes listening on the OTLP port',
+    registers: [own],
+    collect() {
+      this.set(listening.size);
+    },
+  });
+  const restarts = new Counter({
+    name: 'sieve_receiver_worker_restarts_total',
+    help: 'Receiver workers started again after dying',
+    registers: [own],
+  });
   const ops = await buildOpsServer({
     exporter: {
       isReady: () =>
         !stopping && readiness.size === opts.workers && [...readiness.values()].every((ready) => ready === true),
     },
-    registry: { contentType: aggregator.contentType, metrics: () => aggregator.clusterMetrics() },
+    registry: {
+      contentType: aggregator.contentType,
+      metrics: async () => `${await aggregator.clusterMetrics()}\n${await own.metrics()}`,
+    },
     logger,
   });
 
@@ -111,7 +128,9 @@ export async function runReceiverPrimary(opts: PrimaryOptions): Promise<number> 
     }
     logger.error({ worker: worker.id, code, signal }, 'receiver worker died; starting a new one');
     setTimeout(() => {
-      if (!stopping) cluster.fork();
+      if (stopping) return;
+      restarts.inc();
+      cluster.fork();
     }, RESTART_DELAY_MS).unref();
   });
 

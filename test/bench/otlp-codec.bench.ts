@@ -1,12 +1,26 @@
 /**
  * OTLP codec throughput: decode, encode and decode+encode of 512-span batches with 20 string/int
- * attributes per span (protobuf from the SDK's own serializer), plus OTLP/JSON decode.
+ * attributes per span (protobuf from the SDK's own serializer), plus OTLP/JSON decode; then what the
+ * receiver does per request to cut a protobuf batch into per-trace Kafka messages (16 traces per
+ * batch, as in the receiver benchmark): decoded (pipelines with processors) or forwarded span by span
+ * (pipelines without).
  *
  *   node --import tsx test/bench/otlp-codec.bench.ts [seconds-per-case]
  */
 
-import { decodeJson, decodeProtobuf, encodeJson, encodeProtobuf, protobufjsReference } from '../../src/otlp/codec.js';
+import { groupSpansByTraceId } from '../../src/kafka/split.js';
+import {
+  decodeJson,
+  decodeProtobuf,
+  encodeJson,
+  encodeProtobuf,
+  protobufjsReference,
+  validateAndPrune,
+  validateProtobuf,
+} from '../../src/otlp/codec.js';
+import { encodeRawTraces, scanTraces } from '../../src/otlp/raw-traces.js';
 import { makeSpans, traceJson, traceProtobuf } from '../unit/otlp/fixtures.js';
+import { spanBatchTemplate } from './support/otlp-load.js';
 
 const SPANS = 512;
 const seconds = Number(process.argv[2] ?? 2);
@@ -43,3 +57,14 @@ bench('json encode', () => encodeJson('traces', decoded));
 const ref = protobufjsReference.decode('traces', pb);
 bench('protobufjs decode (reference)', () => protobufjsReference.decode('traces', pb));
 bench('protobufjs encode (reference)', () => protobufjsReference.encode('traces', ref));
+
+const { bytes: batch } = spanBatchTemplate();
+bench('protobuf validate only', () => validateProtobuf('traces', batch));
+bench('per-trace messages, decoded', () => {
+  const req = decodeProtobuf('traces', batch);
+  validateAndPrune('traces', req);
+  for (const group of groupSpansByTraceId(req).values()) encodeProtobuf('traces', group);
+});
+bench('per-trace messages, forwarded', () => {
+  for (const group of groupSpansByTraceId(scanTraces(batch).traces).values()) encodeRawTraces(group);
+});

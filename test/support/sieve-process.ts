@@ -24,10 +24,11 @@ export interface SieveProcess {
   log(): string;
 }
 
-/** `sieve <command> --dev --config <file> [args]` on free loopback ports. */
+/** `sieve <command> --dev --config <file> [args]` on free loopback ports (`dev: false` drops --dev). */
 export async function startSieve(opts: {
   command: 'all' | 'receiver';
   configPath: string;
+  dev?: boolean;
   args?: string[];
   env?: NodeJS.ProcessEnv;
 }): Promise<SieveProcess> {
@@ -35,7 +36,7 @@ export async function startSieve(opts: {
   const args = [
     join(ROOT, 'bin', 'sieve.mjs'),
     opts.command,
-    '--dev',
+    ...(opts.dev === false ? [] : ['--dev']),
     '--config',
     opts.configPath,
     ...(opts.args ?? []),

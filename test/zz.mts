@@ -1,0 +1,15 @@
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { ensureTopicsRetry, presetWithTopics } from './support/kafka-harness.js';
+import { startSieve, waitFor200, stopSieve } from './support/sieve-process.js';
+const prefix = `zz_${randomBytes(4).toString('hex')}`;
+const t0 = Date.now();
+await ensureTopicsRetry([`${prefix}_otlp_spans`, `${prefix}_otlp_logs`, `${prefix}_otlp_metrics`]);
+console.log('topics', Date.now() - t0);
+writeFileSync('/tmp/zz.yaml', presetWithTopics('sieve.yaml', prefix));
+const s = await startSieve({ command: 'receiver', configPath: '/tmp/zz.yaml', args: ['--workers', '2'], env: { SIEVE_HASH_KEY: 'ab'.repeat(32) } });
+await waitFor200(`http://127.0.0.1:${s.ports.receiverOps}/readyz`, s);
+console.log('ready', Date.now() - t0, s.ports);
+const r = await fetch(`http://127.0.0.1:${s.ports.otlp}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: Buffer.from([]) });
+console.log('post', r.status, await r.text(), Date.now() - t0);
+console.log('stop', await stopSieve(s), Date.now() - t0);
