@@ -14,7 +14,7 @@
  * - Readiness: false after a produce error until a background probe reaches the cluster again;
  *   kafkajs reconnects by itself, no restart needed.
  */
-import { type Admin, CompressionTypes, Kafka, type LogEntry, logLevel, type Producer } from 'kafkajs';
+import { type Admin, CompressionTypes, Kafka, type LogEntry, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type pino from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { countItems, encodeProtobuf } from '../otlp/codec.js';
@@ -161,6 +161,8 @@ export class KafkaExporter {
       logCreator: kafkaLogCreator(this.logger),
     });
     this.producer = this.kafka.producer({
+      // murmur2 like the Java client and the Collector (explicit, so kafkajs does not warn about its v2 default)
+      createPartitioner: Partitioners.DefaultPartitioner,
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
