@@ -578,7 +578,7 @@ export class Rejections {
 }
 
 /** Why a span is rejected (bad ids), or undefined when it is valid. */
-export function spanProblem(s: Pick<Span, 'traceId' | 'spanId' | 'parentSpanId'>): string | undefined {
+function spanProblem(s: Pick<Span, 'traceId' | 'spanId' | 'parentSpanId'>): string | undefined {
   const t = s.traceId;
   if (t == null || t.length !== 16) return 'with a trace id that is not 16 bytes';
   if (isAllZero(t)) return 'with an all-zero trace id';

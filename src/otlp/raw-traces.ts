@@ -12,7 +12,7 @@
  * The shape mirrors the decoded model (resourceSpans → scopeSpans → spans with traceId), so the
  * splitting helpers in ../kafka/split.ts work on both.
  */
-import { type PartialSuccess, Rejections, spanProblem, validateProtobuf } from './codec.js';
+import { type PartialSuccess, Rejections, validateProtobuf } from './codec.js';
 import { ITEM_NOUN } from './schema.js';
 
 export interface RawSpan {
@@ -65,12 +65,15 @@ class OuterReader {
       mul *= 128;
     }
   }
-  /** The length-delimited value at the reader: [start, end). */
-  span(): [number, number] {
+  /** value bounds of the last length-delimited field read by `len()` */
+  start = 0;
+  end = 0;
+  /** Reads a length-delimited value's bounds into start/end and moves past it. */
+  len(): void {
     const n = this.varint();
-    const start = this.pos;
+    this.start = this.pos;
     this.pos += n;
-    return [start, this.pos];
+    this.end = this.pos;
   }
   skip(wireType: number, field: number): void {
     switch (wireType) {
@@ -81,7 +84,7 @@ class OuterReader {
         this.pos += 8;
         return;
       case LEN:
-        this.span();
+        this.len();
         return;
       case 5:
         this.pos += 4;
@@ -115,22 +118,23 @@ export function scanTraces(body: Buffer): ScannedTraces {
       r.skip(tag & 7, tag >>> 3);
       continue;
     }
-    const [rsStart, rsEnd] = r.span();
+    r.len();
     const rs: RawResourceSpans = { scopeSpans: [] };
-    const rr = new OuterReader(body, rsStart);
+    const rsEnd = r.end;
+    const rr = new OuterReader(body, r.start);
     while (rr.pos < rsEnd) {
       const t = rr.varint();
       if (t === ((1 << 3) | LEN)) {
-        const [s, e] = rr.span();
-        rs.resource = body.subarray(s, e);
+        rr.len();
+        rs.resource = body.subarray(rr.start, rr.end);
       } else if (t === ((2 << 3) | LEN)) {
-        const [s, e] = rr.span();
-        const ss = scanScopeSpans(body, s, e, rejections);
+        rr.len();
+        const ss = scanScopeSpans(body, rr.start, rr.end, rejections);
         total += ss.seen;
         if (ss.scope.spans.length > 0) rs.scopeSpans.push(ss.scope);
       } else if (t === ((3 << 3) | LEN)) {
-        const [s, e] = rr.span();
-        rs.schemaUrl = body.toString('utf8', s, e);
+        rr.len();
+        rs.schemaUrl = body.toString('utf8', rr.start, rr.end);
       } else rr.skip(t & 7, t >>> 3);
     }
     if (rs.scopeSpans.length > 0) resourceSpans.push(rs);
@@ -154,45 +158,75 @@ function scanScopeSpans(
   while (r.pos < end) {
     const t = r.varint();
     if (t === ((1 << 3) | LEN)) {
-      const [s, e] = r.span();
-      scope.scope = body.subarray(s, e);
+      r.len();
+      scope.scope = body.subarray(r.start, r.end);
     } else if (t === ((2 << 3) | LEN)) {
-      const [s, e] = r.span();
+      r.len();
       seen++;
-      const ids = spanIds(body, s, e);
-      const problem = spanProblem(ids);
-      if (problem === undefined) scope.spans.push({ bytes: body.subarray(s, e), traceId: ids.traceId });
+      const spanStart = r.start;
+      const spanEnd = r.end;
+      const problem = spanIdProblem(body, spanStart, spanEnd, ids);
+      if (problem === undefined)
+        scope.spans.push({
+          bytes: body.subarray(spanStart, spanEnd),
+          traceId: body.subarray(ids.trace, ids.trace + 16),
+        });
       else rejections.add(problem);
     } else if (t === ((3 << 3) | LEN)) {
-      const [s, e] = r.span();
-      scope.schemaUrl = body.toString('utf8', s, e);
+      r.len();
+      scope.schemaUrl = body.toString('utf8', r.start, r.end);
     } else r.skip(t & 7, t >>> 3);
   }
   return { scope, seen };
 }
 
-/** trace_id (1), span_id (2), parent_span_id (4) of one encoded Span; the last occurrence wins, as in decoding. */
-function spanIds(
-  body: Buffer,
-  start: number,
-  end: number,
-): { traceId: Buffer | null; spanId: Buffer | null; parentSpanId: Buffer | null } {
-  let traceId: Buffer | null = null;
-  let spanId: Buffer | null = null;
-  let parentSpanId: Buffer | null = null;
+/** Where the ids of the span being checked start (-1: absent) and their lengths; reused across spans. */
+interface IdBounds {
+  trace: number;
+  traceLength: number;
+  span: number;
+  spanLength: number;
+  parentLength: number;
+}
+const ids: IdBounds = { trace: -1, traceLength: 0, span: -1, spanLength: 0, parentLength: 0 };
+
+/**
+ * spanProblem (codec.ts) on the encoded span: trace_id (1), span_id (2), parent_span_id (4), the
+ * last occurrence winning as in decoding. Reads the bounds into `out`; allocates nothing.
+ */
+function spanIdProblem(body: Buffer, start: number, end: number, out: IdBounds): string | undefined {
+  out.trace = -1;
+  out.traceLength = 0;
+  out.span = -1;
+  out.spanLength = 0;
+  out.parentLength = 0;
   const r = new OuterReader(body, start);
   while (r.pos < end) {
     const t = r.varint();
-    if (t === ((1 << 3) | LEN)) traceId = sub(body, r.span());
-    else if (t === ((2 << 3) | LEN)) spanId = sub(body, r.span());
-    else if (t === ((4 << 3) | LEN)) parentSpanId = sub(body, r.span());
-    else r.skip(t & 7, t >>> 3);
+    if (t === ((1 << 3) | LEN)) {
+      r.len();
+      out.trace = r.start;
+      out.traceLength = r.end - r.start;
+    } else if (t === ((2 << 3) | LEN)) {
+      r.len();
+      out.span = r.start;
+      out.spanLength = r.end - r.start;
+    } else if (t === ((4 << 3) | LEN)) {
+      r.len();
+      out.parentLength = r.end - r.start;
+    } else r.skip(t & 7, t >>> 3);
   }
-  return { traceId, spanId, parentSpanId };
+  if (out.traceLength !== 16) return 'with a trace id that is not 16 bytes';
+  if (allZero(body, out.trace, 16)) return 'with an all-zero trace id';
+  if (out.spanLength !== 8) return 'with a span id that is not 8 bytes';
+  if (allZero(body, out.span, 8)) return 'with an all-zero span id';
+  if (out.parentLength !== 0 && out.parentLength !== 8) return 'with a parent span id that is not 8 bytes';
+  return undefined;
 }
 
-function sub(body: Buffer, [s, e]: [number, number]): Buffer {
-  return body.subarray(s, e);
+function allZero(body: Buffer, at: number, n: number): boolean {
+  for (let i = at; i < at + n; i++) if (body[i] !== 0) return false;
+  return true;
 }
 
 export function rawSpanCount(traces: RawTraces): number {
