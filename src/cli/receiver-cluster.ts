@@ -67,6 +67,12 @@ export interface PrimaryOptions {
 export async function runReceiverPrimary(opts: PrimaryOptions): Promise<number> {
   const logger = opts.logger.child({ component: 'receiver-primary' });
   const readiness = new Map<number, boolean>();
+  // our own account of running workers: cluster.workers may still list one whose 'exit' was emitted
+  // (it is removed once its IPC channel has closed too)
+  const live = new Set<Worker>();
+  const fork = (): void => {
+    live.add(cluster.fork());
+  };
   const listening = new Set<number>();
   let stopping = false;
 
@@ -112,11 +118,12 @@ export async function runReceiverPrimary(opts: PrimaryOptions): Promise<number> 
   });
   let unclean = false;
   cluster.on('exit', (worker, code, signal) => {
+    live.delete(worker);
     const wasListening = listening.delete(worker.id);
     readiness.delete(worker.id);
     if (stopping) {
       if (code !== 0) unclean = true;
-      if (Object.keys(cluster.workers ?? {}).length === 0) exited();
+      if (live.size === 0) exited();
       return;
     }
     if (!wasListening) {
@@ -130,7 +137,7 @@ export async function runReceiverPrimary(opts: PrimaryOptions): Promise<number> 
     setTimeout(() => {
       if (stopping) return;
       restarts.inc();
-      cluster.fork();
+      fork();
     }, RESTART_DELAY_MS).unref();
   });
 
@@ -138,21 +145,20 @@ export async function runReceiverPrimary(opts: PrimaryOptions): Promise<number> 
     if (stopping) return;
     stopping = true;
     logger.info({ why }, 'stopping receiver workers');
-    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
-    if (workers.length === 0) exited();
+    if (live.size === 0) exited();
     // each worker answers its in-flight requests and flushes its batches to Kafka, then exits
-    for (const w of workers) w.process.kill('SIGTERM');
+    for (const w of live) w.process.kill('SIGTERM');
     setTimeout(() => {
       logger.error('receiver workers did not stop within 30 s; killing them');
       unclean = true;
-      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+      for (const w of live) w.process.kill('SIGKILL');
       exited();
     }, SHUTDOWN_TIMEOUT_MS).unref();
   }
 
-  for (let i = 0; i < opts.workers; i++) cluster.fork();
+  for (let i = 0; i < opts.workers; i++) fork();
   const onHup = () => {
-    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+    for (const w of live) w.process.kill('SIGHUP');
   };
   process.on('SIGHUP', onHup);
   process.once('SIGTERM', () => stop('SIGTERM'));
