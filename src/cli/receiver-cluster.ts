@@ -112,9 +112,13 @@ export async function runReceiverPrimary(opts: PrimaryOptions): Promise<number> 
     logger.info({ worker: worker.id, pid: worker.process.pid }, 'receiver worker listening');
   });
 
+  let shutdownTimer: NodeJS.Timeout | undefined;
   let exited: () => void = () => {};
   const allExited = new Promise<void>((resolve) => {
-    exited = resolve;
+    exited = () => {
+      clearTimeout(shutdownTimer);
+      resolve();
+    };
   });
   let unclean = false;
   cluster.on('exit', (worker, code, signal) => {
@@ -148,7 +152,7 @@ export async function runReceiverPrimary(opts: PrimaryOptions): Promise<number> 
     if (live.size === 0) exited();
     // each worker answers its in-flight requests and flushes its batches to Kafka, then exits
     for (const w of live) w.process.kill('SIGTERM');
-    setTimeout(() => {
+    shutdownTimer = setTimeout(() => {
       logger.error('receiver workers did not stop within 30 s; killing them');
       unclean = true;
       for (const w of live) w.process.kill('SIGKILL');
@@ -156,6 +160,8 @@ export async function runReceiverPrimary(opts: PrimaryOptions): Promise<number> 
     }, SHUTDOWN_TIMEOUT_MS).unref();
   }
 
+  // the ops port first: if it is taken, fail before any worker starts
+  await ops.listen({ host: opts.opsHost, port: opts.opsPort });
   for (let i = 0; i < opts.workers; i++) fork();
   const onHup = () => {
     for (const w of live) w.process.kill('SIGHUP');
@@ -163,8 +169,6 @@ export async function runReceiverPrimary(opts: PrimaryOptions): Promise<number> 
   process.on('SIGHUP', onHup);
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-
-  await ops.listen({ host: opts.opsHost, port: opts.opsPort });
   logger.info(
     { workers: opts.workers, ops: opts.opsPort },
     `receiver starting ${opts.workers} workers: OTEL_EXPORTER_OTLP_ENDPOINT=${opts.otlpEndpoint}`,
