@@ -16,7 +16,7 @@ type Req<S extends Signal> = RequestBySignal[S];
 /** Splits a request into requests of at most `max` items each (max ≥ 1). Returns [request] when it already fits. */
 export function splitByItems<S extends Signal>(signal: S, request: Req<S>, max: number): Req<S>[] {
   if (max <= 0 || countItems(signal, request) <= max) return [request];
-  if (signal === 'traces') return splitTraces(request as Req<'traces'>, max) as Req<S>[];
+  if (signal === 'traces') return splitSpanTree(request as Req<'traces'>, max) as Req<S>[];
   if (signal === 'logs') return splitLogs(request as Req<'logs'>, max) as Req<S>[];
   return splitMetrics(request as Req<'metrics'>, max) as Req<S>[];
 }
@@ -74,10 +74,6 @@ export function splitSpanTree<T extends SpanTree>(req: T, max: number): T[] {
   }
   if (n > 0) out.push(cur);
   return out as T[];
-}
-
-function splitTraces(req: Req<'traces'>, max: number): Req<'traces'>[] {
-  return splitSpanTree(req, max);
 }
 
 function splitLogs(req: Req<'logs'>, max: number): Req<'logs'>[] {

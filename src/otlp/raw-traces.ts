@@ -18,7 +18,7 @@ import { ITEM_NOUN } from './schema.js';
 export interface RawSpan {
   /** the encoded Span message (a view of the request body) */
   bytes: Buffer;
-  traceId: Buffer | null;
+  traceId: Buffer;
 }
 export interface RawScopeSpans {
   /** the encoded InstrumentationScope, when sent */
@@ -50,7 +50,7 @@ const LEN = 2;
 class OuterReader {
   pos: number;
   constructor(
-    readonly buf: Buffer,
+    public buf: Buffer,
     start: number,
   ) {
     this.pos = start;
@@ -189,6 +189,9 @@ interface IdBounds {
   parentLength: number;
 }
 const ids: IdBounds = { trace: -1, traceLength: 0, span: -1, spanLength: 0, parentLength: 0 };
+/** reader of spanIdProblem, reused: it runs once per span */
+const NO_BYTES = Buffer.alloc(0);
+const idReader = new OuterReader(NO_BYTES, 0);
 
 /**
  * spanProblem (codec.ts) on the encoded span: trace_id (1), span_id (2), parent_span_id (4), the
@@ -200,7 +203,9 @@ function spanIdProblem(body: Buffer, start: number, end: number, out: IdBounds):
   out.span = -1;
   out.spanLength = 0;
   out.parentLength = 0;
-  const r = new OuterReader(body, start);
+  const r = idReader;
+  r.buf = body;
+  r.pos = start;
   while (r.pos < end) {
     const t = r.varint();
     if (t === ((1 << 3) | LEN)) {
@@ -216,6 +221,7 @@ function spanIdProblem(body: Buffer, start: number, end: number, out: IdBounds):
       out.parentLength = r.end - r.start;
     } else r.skip(t & 7, t >>> 3);
   }
+  r.buf = NO_BYTES; // hold no request body between requests
   if (out.traceLength !== 16) return 'with a trace id that is not 16 bytes';
   if (allZero(body, out.trace, 16)) return 'with an all-zero trace id';
   if (out.spanLength !== 8) return 'with a span id that is not 8 bytes';
