@@ -123,11 +123,16 @@ format_storage() {
   rm -rf "$KAFKA_DATA/log"
   local cluster_id java
   java="$(java_cmd)"
-  # a Kafka cluster id is 16 random bytes, base64url without padding
-  cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+  # A Kafka cluster id is 16 random bytes, base64url without padding. Like Kafka's own
+  # Uuid.randomUuid, never start it with '-': the format tool's argument parser would
+  # take such an id for an option (1 run in 64 failed that way).
+  cluster_id="-"
+  while [[ "$cluster_id" == -* ]]; do
+    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+  done
   say "formatting storage $KAFKA_DATA/log (cluster id $cluster_id)"
   if ! "$java" -Xmx256m -cp "$LIBS/*" -Dlog4j2.configurationFile="$LOG4J" -Dkafka.logs.dir="$SIEVE_LOG_DIR" \
-      kafka.tools.StorageTool format --standalone --cluster-id "$cluster_id" --config "$CONF" \
+      kafka.tools.StorageTool format --standalone --cluster-id="$cluster_id" --config "$CONF" \
       >"$KAFKA_DATA/format.out" 2>&1; then
     cat "$KAFKA_DATA/format.out" >&2
     rm -rf "$KAFKA_DATA/log"
