@@ -219,6 +219,52 @@ describe('ClickHouse (chDB adapter) through @clickhouse/client', () => {
     assert.equal(Number(r?.n), ROWS);
   });
 
+  // chDB's streaming insert answers success when the engine fails at the sink; the loader
+  // would then commit offsets of rows that were never written.
+  test('an insert the engine refuses at the sink (constraint, materialized view) is an error', async () => {
+    await client.command({
+      query: `CREATE TABLE guarded (k String, v UInt64, CONSTRAINT no_poison CHECK k != 'poison')
+              ENGINE = MergeTree ORDER BY k`,
+    });
+    await client.command({
+      query: 'CREATE TABLE guarded_sum (k String, n UInt64) ENGINE = SummingMergeTree ORDER BY k',
+    });
+    await client.command({
+      query: `CREATE MATERIALIZED VIEW guarded_mv TO guarded_sum AS
+              SELECT k, sum(throwIf(v = 13, 'unlucky') + 1) AS n FROM guarded GROUP BY k`,
+    });
+    await assert.rejects(
+      client.insert({
+        table: 'guarded',
+        values: [
+          { k: 'a', v: 1 },
+          { k: 'poison', v: 2 },
+        ],
+        format: 'JSONEachRow',
+      }),
+      (e: unknown) => {
+        assert.ok(e instanceof ClickHouseError, String(e));
+        assert.equal(e.type, 'VIOLATED_CONSTRAINT');
+        return true;
+      },
+    );
+    await assert.rejects(
+      client.insert({ table: 'guarded', values: [{ k: 'b', v: 13 }], format: 'JSONEachRow' }),
+      (e: unknown) => {
+        assert.ok(e instanceof ClickHouseError, String(e));
+        assert.match(e.message, /unlucky/);
+        return true;
+      },
+    );
+    await client.insert({ table: 'guarded', values: [{ k: 'c', v: 3 }], format: 'JSONEachRow' });
+    const rows = await rowsOf<{ k: string }>(client, 'SELECT k FROM guarded ORDER BY k');
+    // the refused constraint insert wrote nothing; the view failure is reported (its base row may stay, as on a server)
+    assert.ok(!rows.some((r) => r.k === 'a' || r.k === 'poison'), JSON.stringify(rows));
+    assert.ok(rows.some((r) => r.k === 'c'));
+    const [s] = await rowsOf<{ n: string }>(client, "SELECT sum(n) AS n FROM guarded_sum WHERE k = 'c'");
+    assert.equal(Number(s?.n), 1);
+  });
+
   test('insert_deduplication_token makes a repeated insert a no-op', async () => {
     await client.command({
       query: `CREATE TABLE dedup (id UInt32, v String) ENGINE = MergeTree ORDER BY id
