@@ -343,14 +343,14 @@ function loaderMetrics(registry: Registry) {
       registers: [registry],
     }),
     latency: new Histogram({
-      name: 'sieve_loader_insert_seconds',
+      name: 'sieve_loader_insert_duration_seconds',
       help: 'ClickHouse insert latency',
       labelNames: ['table'],
       registers: [registry],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     }),
     dlq: new Counter({
-      name: 'sieve_loader_dlq_total',
+      name: 'sieve_loader_dlq_messages_total',
       help: 'Messages sent to the DLQ',
       labelNames: ['topic'],
       registers: [registry],
@@ -362,7 +362,7 @@ function loaderMetrics(registry: Registry) {
       registers: [registry],
     }),
     lag: new Gauge({
-      name: 'sieve_loader_lag',
+      name: 'sieve_loader_consumer_lag',
       help: 'Messages behind the high watermark after the last committed batch',
       labelNames: ['topic', 'partition'],
       registers: [registry],

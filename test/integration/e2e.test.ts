@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createClient } from '@clickhouse/client';
+import { queriedSieveMetrics } from '../support/dashboard-fixtures.js';
 import { deleteTopics, presetWithTopics } from '../support/kafka-harness.js';
 import { startSieveAll } from '../support/sieve-process.js';
 import { runToyAgent } from '../support/toy-agent.js';
@@ -134,6 +135,24 @@ test('a toy agent instrumented with the OpenTelemetry SDK lands in raw tables an
       `SELECT count() AS c FROM ${database}.otel_traces WHERE ${svc} AND SpanName LIKE 'chat%' AND GenAiPromptHash != ''`,
     ),
     sent.llmCalls,
+  );
+
+  // every Sieve metric a dashboard panel or alert rule queries is one the running processes export
+  const exported = new Set<string>();
+  for (const port of [ports.receiverOps, ports.loaderOps]) {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    for (const m of text.matchAll(/^# TYPE (\S+) (\w+)$/gm)) {
+      const [, name, type] = m as unknown as [string, string, string];
+      exported.add(name);
+      if (type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) exported.add(name + s);
+    }
+  }
+  const queried = queriedSieveMetrics();
+  assert.ok(queried.size >= 5, `dashboards query Sieve metrics: ${[...queried]}`);
+  assert.deepEqual(
+    [...queried].filter((n) => !exported.has(n)),
+    [],
+    'metrics queried by dashboards/alerts but not exported',
   );
 
   // graceful shutdown on SIGTERM

@@ -123,3 +123,13 @@ export function allQueries(all: boolean, traceId: string): RunnableQuery[] {
       });
   return out;
 }
+
+/** Every Sieve metric name the dashboards' Prometheus panels and the alert rules query. */
+export function queriedSieveMetrics(): Set<string> {
+  const exprs: string[] = ALERTS.flatMap((a) => (a.promql ? [a.promql] : []));
+  for (const { dashboard } of buildDashboards())
+    for (const p of dashboard.panels) for (const t of p.targets) if ('expr' in t) exprs.push(t.expr);
+  const names = new Set<string>();
+  for (const e of exprs) for (const m of e.matchAll(/\bsieve_[a-z0-9_]+/g)) names.add(m[0]);
+  return names;
+}
