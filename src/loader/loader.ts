@@ -5,7 +5,7 @@
  * table (poison messages go to `<topic>.dlq` with the error in headers), then queue one insert job.
  * A single insert worker drains the queue in order, so decoding the next batch overlaps the current
  * insert. After every table of a job is inserted, the job's offsets are committed to Kafka
- * (offset = last + 1). Nothing is committed before its rows are in ClickHouse.
+ * (offset = last + 1). Nothing is committed before its rows are in ClickHouse or the DLQ.
  *
  * Idempotence: each insert carries `insert_deduplication_token = topic-partition-first-last-table`,
  * so a retry of the same range after a crash between insert and commit is dropped by ClickHouse.
@@ -13,10 +13,13 @@
  * ClickHouse down: the worker retries with exponential backoff (forever, until stop); the queue fills
  * up, eachBatch stops taking new batches (so fetching pauses) and keeps heartbeating so the consumer
  * stays in its group. Memory is bounded by `maxQueuedBytes`.
+ *
+ * Rows ClickHouse refuses (refusals.ts): the insert is split along message boundaries until the
+ * refused messages are found; they go to the DLQ with ClickHouse's error, the rest is inserted.
  */
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { type Consumer, type EachBatchPayload, Kafka, logLevel, type Producer } from 'kafkajs';
+import { type Consumer, type EachBatchPayload, Kafka, type KafkaMessage, logLevel, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { decodeProtobuf } from '../otlp/codec.js';
@@ -24,6 +27,7 @@ import type { Signal } from '../otlp/model.js';
 import { logRows } from './logs-rows.js';
 import { metricRows } from './metrics-rows.js';
 import type { PricingTable } from './pricing.js';
+import { isRefusedData, splitAtMessageBoundary } from './refusals.js';
 import { traceRows } from './traces-rows.js';
 
 export interface LoaderOptions {
@@ -51,7 +55,8 @@ export interface Loader {
   isReady(): boolean;
 }
 
-type TableRows = Map<string, string[]>;
+/** JSONEachRow lines per table. */
+export type RowsByTable = Map<string, string[]>;
 
 /** Maps one decoded message to JSONEachRow lines per table. Throws on a poison message. */
 export function messageToRows(
@@ -59,31 +64,29 @@ export function messageToRows(
   value: Buffer,
   pricing: PricingTable | undefined,
   onUnknown: (p: string, m: string) => void,
-  into: TableRows,
-): number {
+): RowsByTable {
+  const out: RowsByTable = new Map();
   const add = (table: string, rows: Record<string, unknown>[]) => {
-    if (rows.length === 0) return;
-    let arr = into.get(table);
-    if (!arr) into.set(table, (arr = []));
-    for (const r of rows) arr.push(JSON.stringify(r));
+    if (rows.length > 0)
+      out.set(
+        table,
+        rows.map((r) => JSON.stringify(r)),
+      );
   };
-  let n = 0;
   if (signal === 'traces') {
-    const rows = traceRows(decodeProtobuf('traces', value), { pricing, onUnknownModel: onUnknown });
-    add('otel_traces', rows);
-    n = rows.length;
+    add('otel_traces', traceRows(decodeProtobuf('traces', value), { pricing, onUnknownModel: onUnknown }));
   } else if (signal === 'logs') {
-    const rows = logRows(decodeProtobuf('logs', value));
-    add('otel_logs', rows);
-    n = rows.length;
+    add('otel_logs', logRows(decodeProtobuf('logs', value)));
   } else {
-    const byTable = metricRows(decodeProtobuf('metrics', value));
-    for (const [t, rows] of Object.entries(byTable)) {
-      add(t, rows);
-      n += rows.length;
-    }
+    for (const [t, rows] of Object.entries(metricRows(decodeProtobuf('metrics', value)))) add(t, rows);
   }
-  return n;
+  return out;
+}
+
+/** One table's lines of a job; `owner[i]` is the index (in the job's messages) of line i's message. */
+interface TableLines {
+  lines: string[];
+  owner: number[];
 }
 
 /** JSONEachRow body as ~1 MiB chunks, so no single giant string is built. */
@@ -99,9 +102,18 @@ interface InsertJob {
   first: string;
   last: string;
   highWatermark: string;
-  tables: TableRows;
+  tables: Map<string, TableLines>;
+  /** the batch's messages, kept for the DLQ should ClickHouse refuse some of their rows */
+  messages: KafkaMessage[];
   /** message bytes (for the queue bound) */
   bytes: number;
+}
+
+/** A message whose rows ClickHouse refused, and why. */
+interface Refusal {
+  message: KafkaMessage;
+  table: string;
+  error: string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -147,6 +159,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
   };
   const changed = () => new Promise<void>((r) => waiters.push(r));
 
+  /** Retries until the insert succeeds, stop() is called, or ClickHouse refuses the rows (thrown). */
   async function insertWithRetry(table: string, lines: string[], token: string): Promise<void> {
     let delay = initialMs;
     for (;;) {
@@ -168,6 +181,10 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
         clickhouseOk = true;
         return;
       } catch (err) {
+        if (isRefusedData(err)) {
+          clickhouseOk = true; // the server answered; the rows are the problem
+          throw err;
+        }
         if (stopping) throw err;
         clickhouseOk = false;
         m.retries.inc();
@@ -178,10 +195,41 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     }
   }
 
-  async function runJob(job: InsertJob): Promise<void> {
-    for (const [table, lines] of job.tables) {
-      await insertWithRetry(table, lines, `${job.topic}-${job.partition}-${job.first}-${job.last}-${table}`);
+  /**
+   * Inserts lines [start, end) of one table. When ClickHouse refuses the rows, splits along message
+   * boundaries and recurses, down to single messages, which are recorded as refused.
+   */
+  async function insertLines(
+    job: InsertJob,
+    table: string,
+    { lines, owner }: TableLines,
+    start: number,
+    end: number,
+    refusals: Refusal[],
+  ): Promise<void> {
+    const whole = start === 0 && end === lines.length;
+    // the whole job keeps the batch's range as its token, so a re-read batch deduplicates the same way
+    const first = whole ? job.first : job.messages[owner[start]!]!.offset;
+    const last = whole ? job.last : job.messages[owner[end - 1]!]!.offset;
+    try {
+      const part = whole ? lines : lines.slice(start, end);
+      await insertWithRetry(table, part, `${job.topic}-${job.partition}-${first}-${last}-${table}`);
+    } catch (err) {
+      if (!isRefusedData(err)) throw err;
+      const mid = splitAtMessageBoundary(owner, start, end);
+      if (mid === undefined) {
+        refusals.push({ message: job.messages[owner[start]!]!, table, error: err.message });
+        return;
+      }
+      await insertLines(job, table, { lines, owner }, start, mid, refusals);
+      await insertLines(job, table, { lines, owner }, mid, end, refusals);
     }
+  }
+
+  async function runJob(job: InsertJob): Promise<void> {
+    const refusals: Refusal[] = [];
+    for (const [table, tl] of job.tables) await insertLines(job, table, tl, 0, tl.lines.length, refusals);
+    for (const r of refusals) await dlqWithRetry(job.topic, job.partition, r);
     const next = (BigInt(job.last) + 1n).toString();
     try {
       await consumer.commitOffsets([{ topic: job.topic, partition: job.partition, offset: next }]);
@@ -225,8 +273,10 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
   async function sendToDlq(
     topic: string,
     partition: number,
-    msg: EachBatchPayload['batch']['messages'][number],
-    err: unknown,
+    msg: KafkaMessage,
+    reason: 'undecodable' | 'refused',
+    error: string,
+    table?: string,
   ) {
     await producer.send({
       topic: `${topic}.dlq`,
@@ -235,7 +285,9 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
           key: msg.key,
           value: msg.value,
           headers: {
-            error: String((err as Error).message ?? err),
+            error,
+            reason,
+            ...(table ? { 'refused.table': table } : {}),
             'original.topic': topic,
             'original.partition': String(partition),
             'original.offset': msg.offset,
@@ -243,8 +295,23 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
         },
       ],
     });
-    m.dlq.inc({ topic });
-    logger.warn({ topic, partition, offset: msg.offset, err: String(err) }, 'poison message sent to DLQ');
+    m.dlq.inc({ topic, reason });
+    logger.warn({ topic, partition, offset: msg.offset, reason, table, err: error }, 'message sent to the DLQ');
+  }
+
+  /** From the insert worker: a refusal must reach the DLQ before its offset is committed. */
+  async function dlqWithRetry(topic: string, partition: number, r: Refusal) {
+    let delay = initialMs;
+    for (;;) {
+      try {
+        return await sendToDlq(topic, partition, r.message, 'refused', r.error, r.table);
+      } catch (err) {
+        if (stopping) throw err;
+        logger.warn({ err: String(err), topic, retryInMs: delay }, 'DLQ send failed; retrying');
+        await sleep(delay);
+        delay = Math.min(maxMs, delay * 2);
+      }
+    }
   }
 
   async function eachBatch(payload: EachBatchPayload) {
@@ -262,14 +329,24 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     if (!signal || batch.messages.length === 0 || stopping) return;
     const first = batch.messages[0]!.offset;
     const last = batch.messages[batch.messages.length - 1]!.offset;
-    const tables: TableRows = new Map();
+    const tables = new Map<string, TableLines>();
     let bytes = 0;
-    for (const msg of batch.messages) {
+    for (const [i, msg] of batch.messages.entries()) {
       bytes += msg.value?.length ?? 0;
+      let rows: RowsByTable;
       try {
-        messageToRows(signal, msg.value ?? Buffer.alloc(0), opts.pricing, onUnknown, tables);
+        rows = messageToRows(signal, msg.value ?? Buffer.alloc(0), opts.pricing, onUnknown);
       } catch (err) {
-        await sendToDlq(batch.topic, batch.partition, msg, err);
+        await sendToDlq(batch.topic, batch.partition, msg, 'undecodable', String((err as Error).message ?? err));
+        continue;
+      }
+      for (const [table, lines] of rows) {
+        let tl = tables.get(table);
+        if (!tl) tables.set(table, (tl = { lines: [], owner: [] }));
+        for (const line of lines) {
+          tl.lines.push(line);
+          tl.owner.push(i);
+        }
       }
     }
     // backpressure: wait (heartbeating, so the group keeps us) until the queue has room
@@ -286,6 +363,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
       last,
       highWatermark: batch.highWatermark,
       tables,
+      messages: batch.messages,
       bytes,
     });
     queuedBytes += bytes;
@@ -351,8 +429,8 @@ function loaderMetrics(registry: Registry) {
     }),
     dlq: new Counter({
       name: 'sieve_loader_dlq_messages_total',
-      help: 'Messages sent to the DLQ',
-      labelNames: ['topic'],
+      help: 'Messages sent to the DLQ (reason: undecodable, or refused by ClickHouse)',
+      labelNames: ['topic', 'reason'],
       registers: [registry],
     }),
     unknown: new Counter({

@@ -113,7 +113,10 @@ test('round trip: spans + logs load, garbage goes to the DLQ, rollups equal raw 
   await dlqConsumer.disconnect();
   assert.equal(dlq.headers['original.topic'], spansTopic);
   assert.ok(dlq.headers.error);
-  assert.match(await registry.metrics(), /sieve_loader_dlq_messages_total\{topic="it_spans_\w+"\} 1/);
+  assert.match(
+    await registry.metrics(),
+    /sieve_loader_dlq_messages_total\{topic="it_spans_\w+",reason="undecodable"\} 1/,
+  );
   assert.match(
     await registry.metrics(),
     /sieve_loader_cost_unknown_model_total\{provider="openai",model="mystery"\} \d+/,
