@@ -89,7 +89,10 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
     base: { service: `sieve-${command}`, ...(cluster.isWorker ? { worker: cluster.worker?.id } : {}) },
   });
   const configPath = configPathFrom(opts.configPath);
-  const config = withApiKeysFromEnv(loadSieveConfig(configPath));
+  const config =
+    command === 'loader'
+      ? loadSieveConfig(configPath, { exportersOnly: true })
+      : withApiKeysFromEnv(loadSieveConfig(configPath));
   const inWorker = cluster.isWorker;
   if (!inWorker) logger.info({ config: configPath }, 'config loaded');
   const workers = command === 'receiver' ? (opts.workers ?? defaultReceiverWorkers()) : 1;

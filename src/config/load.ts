@@ -44,6 +44,11 @@ const SIGNAL_TOPIC: Record<Signal, string> = {
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
+  /**
+   * For `sieve loader`, which reads only the exporters (brokers, topics): processors and the auth
+   * extension are validated but not built, so the loader needs neither the PII hash key nor API keys.
+   */
+  exportersOnly?: boolean;
 }
 
 class Ctx {
@@ -281,7 +286,7 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
           ['receivers', rid, 'protocols', 'http', 'auth', 'authenticator'],
           `authenticator ${JSON.stringify(authId)} must be listed in service.extensions`,
         );
-      else {
+      else if (!opts.exportersOnly) {
         const auth = buildAuth(ext, baseDir, env, (msg, sub) => ctx.add(['extensions', authId, ...sub], msg));
         if (auth) receiverSettings.auth = auth;
       }
@@ -352,7 +357,7 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
           default: {
             let proc = built.get(id);
             if (!proc) {
-              proc = makeProcessor(id, cfg, env);
+              proc = opts.exportersOnly ? { id } : makeProcessor(id, cfg, env);
               built.set(id, proc);
             }
             processorsList.push(proc);

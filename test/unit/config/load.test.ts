@@ -100,6 +100,25 @@ test('errors name file:line:column and key', () => {
   assert.match(nokey[0]?.message ?? '', /needs a key/);
 });
 
+test('the loader reads the exporters without the hash key or API keys; the receiver needs them', () => {
+  assert.throws(() => loadSieveConfig('collector-config/sieve.yaml', { env: {} }), /needs a key/);
+  const c = loadSieveConfig('collector-config/sieve.yaml', { env: { KAFKA_BROKERS: 'k1:9092' }, exportersOnly: true });
+  assert.deepEqual(
+    [c.pipelines.traces?.exporter.topic, c.pipelines.logs?.exporter.topic, c.pipelines.metrics?.exporter.topic],
+    ['otlp_spans', 'otlp_logs', 'otlp_metrics'],
+  );
+  assert.deepEqual(c.pipelines.traces?.exporter.brokers, ['k1:9092']);
+  // processors are still validated
+  const bad = loadConfigText(
+    base
+      .replace('  batch:', '  batch:\n  attributes:\n    actions: [{ key: u, action: explode }]')
+      .replace('[batch]', '[attributes, batch]'),
+    'c.yaml',
+    { env: {}, exportersOnly: true },
+  ).issues;
+  assert.match(bad[0]?.message ?? '', /expected one of "insert"/);
+});
+
 test('presets: sieve.yaml and ai-agents.yaml load; otelcol-* are Collector configs using Sieve topics/ports', () => {
   for (const f of ['sieve', 'ai-agents']) {
     const c = loadSieveConfig(`collector-config/${f}.yaml`, { env });
