@@ -18,6 +18,7 @@ import { buildLoaderOpsServer } from '../loader/ops.js';
 import { loadPricing } from '../loader/pricing.js';
 import type { SieveConfig } from '../pipeline/api.js';
 import { buildOpsServer, buildReceiver } from '../receiver/server.js';
+import { onStopRequest, startLoaderThread } from './loader-thread.js';
 import { defaultReceiverWorkers, reportReadiness, runReceiverPrimary, workerRegistry } from './receiver-cluster.js';
 
 export type ServiceCommand = 'all' | 'receiver' | 'loader';
@@ -166,16 +167,37 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
     });
   }
 
-  if (command === 'all' || command === 'loader') {
+  // stop() of the final promise, for a loader thread that ends on its own
+  let requestStop: (reason: string) => void = () => {};
+  let exitCode = 0;
+  if (command === 'all') {
+    const thread = startLoaderThread(configPath);
+    let stoppingThread = false;
+    void thread.exited.then((code) => {
+      if (stoppingThread) return;
+      logger.error({ code }, 'loader thread exited; stopping');
+      exitCode = 1;
+      requestStop('loader thread exited');
+    });
+    closers.push(async () => {
+      stoppingThread = true;
+      const code = await thread.stop(); // commits what was inserted
+      if (code !== 0) throw new Error(`loader thread exited with code ${code}`);
+    });
+  }
+
+  if (command === 'loader') {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
-    const { database } = clickhouseConfigFromEnv();
+    const { database, url } = clickhouseConfigFromEnv();
     const client = createClickHouseClient();
     const applied = await migrate({
       client,
       database,
       ...schemaOptionsFromEnv(),
       log: (msg) => logger.info({ database }, msg),
+    }).catch((err: Error) => {
+      throw new Error(`loader: migrating ClickHouse at ${url} (database ${database}) failed: ${err.message}`);
     });
     logger.info({ database, applied: applied.applied }, 'clickhouse schema up to date');
     const pricingFile = resolve(process.env.SIEVE_PRICING ?? 'collector-config/pricing.yaml');
@@ -192,8 +214,7 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
       logger,
       registry,
       pricing: loadPricing(pricingFile),
-      // bytes of messages per fetch and per insert; decoded rows take ~3× that in memory, which in
-      // `sieve all` counts against the receiver's memory_limiter
+      // bytes of messages per fetch and per insert; decoded rows take ~3× that in memory
       batch: { maxBytes: Number(process.env.SIEVE_LOADER_FETCH_BYTES ?? 4 * 1024 * 1024) },
     });
     const ops = buildLoaderOpsServer(() => loader, registry);
@@ -208,16 +229,16 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
 
   return new Promise<number>((done) => {
     let stopping = false;
-    const stop = (signal: string) => {
+    const stop = (reason: string) => {
       if (stopping) return;
       stopping = true;
-      logger.info({ signal }, 'shutting down');
+      logger.info({ reason }, 'shutting down');
       const timer = setTimeout(() => {
         logger.error('graceful shutdown took longer than 30 s; exiting');
         done(1);
       }, 30_000);
       (async () => {
-        let code = 0;
+        let code = exitCode;
         // receiver first (it feeds Kafka), then the loader
         for (const close of closers) {
           try {
@@ -232,8 +253,8 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
         done(code);
       })();
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    requestStop = stop;
+    onStopRequest(stop);
   });
 }
 

@@ -15,7 +15,7 @@ import { after, before, test } from 'node:test';
 import { createClient } from '@clickhouse/client';
 import { queriedSieveMetrics } from '../support/dashboard-fixtures.js';
 import { deleteTopics, presetWithTopics } from '../support/kafka-harness.js';
-import { startSieveAll } from '../support/sieve-process.js';
+import { freePort, startSieveAll } from '../support/sieve-process.js';
 import { runToyAgent } from '../support/toy-agent.js';
 
 const id = randomBytes(4).toString('hex');
@@ -159,4 +159,19 @@ test('a toy agent instrumented with the OpenTelemetry SDK lands in raw tables an
   const exited = new Promise<number | null>((resolve) => sieve.once('exit', (code) => resolve(code)));
   sieve.kill('SIGTERM');
   assert.equal(await exited, 0, sieveLog().slice(-2000));
+});
+
+test('sieve all whose loader cannot reach ClickHouse stops with exit 1 and says why', { timeout: 60_000 }, async () => {
+  const configPath = join(dir, 'sieve.yaml');
+  const failing = await startSieveAll({
+    configPath,
+    hashKeyFile: join(dir, 'hash.key'),
+    loaderGroup: `e2e-fail-${id}`,
+    database,
+    env: { CLICKHOUSE_URL: `http://127.0.0.1:${await freePort()}` },
+  });
+  const code = await new Promise<number | null>((resolve) => failing.child.once('exit', resolve));
+  assert.equal(code, 1, failing.log());
+  assert.match(failing.log(), /loader: migrating ClickHouse at http:\/\/127\.0\.0\.1:\d+ \(database e2e_\w+\) failed/);
+  assert.match(failing.log(), /loader thread exited; stopping/);
 });

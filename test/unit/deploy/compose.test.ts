@@ -13,6 +13,7 @@ interface Service {
   volumes?: string[];
   build?: { context: string; dockerfile: string };
   command?: string[];
+  restart?: string;
   secrets?: string[];
 }
 const compose = parse(readFileSync(resolve(deploy, 'docker-compose.yml'), 'utf8')) as {
@@ -30,6 +31,9 @@ test('compose has the expected services', () => {
   ]);
   assert.deepEqual(compose.services['sieve-receiver']?.command, ['receiver']);
   assert.deepEqual(compose.services['sieve-loader']?.command, ['loader']);
+  // the loader exits when ClickHouse is not reachable yet at start; compose must bring it back
+  for (const name of ['sieve-receiver', 'sieve-loader'])
+    assert.equal(compose.services[name]?.restart, 'unless-stopped', name);
 });
 
 test('ports: OTLP 4318 on the receiver, Grafana 3000, ops ports on loopback only', () => {
