@@ -63,15 +63,6 @@ function convert(v: AnyValue, to: 'int' | 'double' | 'string'): AnyValue | undef
   return to === 'int' ? { intValue: Math.trunc(n) } : { doubleValue: n };
 }
 
-function removeWhere(attrs: KeyValue[], pred: (k: string) => boolean): void {
-  let w = 0;
-  for (let r = 0; r < attrs.length; r++) {
-    const kv = attrs[r] as KeyValue;
-    if (!pred(kv.key)) attrs[w++] = kv;
-  }
-  attrs.length = w;
-}
-
 /** Compiles the Collector action list. `hasher` is created lazily only when a hash action exists. */
 export function compileActions(cfg: { actions: ActionConfig[] } & HashSettings, env?: NodeJS.ProcessEnv): AttrAction[] {
   let hasher: Hasher | undefined;
@@ -79,71 +70,132 @@ export function compileActions(cfg: { actions: ActionConfig[] } & HashSettings, 
     hasher ??= makeHasher(cfg, env);
     return hasher;
   };
-  return cfg.actions.map((a): AttrAction => {
-    const key = a.key ?? '';
-    const valueFor = (attrs: KeyValue[]): AnyValue | undefined => {
-      if (a.from_attribute != null) return getAttribute(attrs, a.from_attribute);
-      if (a.from_context != null) return undefined; // Sieve has no request context; ignored
-      return toAnyValue(a.value);
-    };
-    switch (a.action) {
-      case 'insert':
-        return (attrs) => {
-          if (getAttribute(attrs, key) !== undefined) return;
-          const v = valueFor(attrs);
-          if (v !== undefined) attrs.push({ key, value: v });
-        };
-      case 'update':
-        return (attrs) => {
-          if (getAttribute(attrs, key) === undefined) return;
-          const v = valueFor(attrs);
-          if (v !== undefined) setAttribute(attrs, key, v);
-        };
-      case 'upsert':
-        return (attrs) => {
-          const v = valueFor(attrs);
-          if (v !== undefined) setAttribute(attrs, key, v);
-        };
-      case 'delete': {
-        const re = a.pattern != null ? new RegExp(a.pattern) : undefined;
-        return (attrs) => removeWhere(attrs, (k) => (a.key != null && k === a.key) || (re?.test(k) ?? false));
-      }
-      case 'hash': {
-        const re = a.pattern != null ? new RegExp(a.pattern) : undefined;
-        const h = getHasher();
-        return (attrs) => {
-          for (let i = 0; i < attrs.length; i++) {
-            const kv = attrs[i] as KeyValue;
-            if ((a.key != null && kv.key === a.key) || re?.test(kv.key))
-              attrs[i] = { key: kv.key, value: hashAnyValue(kv.value, h) };
-          }
-        };
-      }
-      case 'extract': {
-        const re = new RegExp(a.pattern ?? '');
-        return (attrs) => {
-          const v = getAttribute(attrs, key);
-          if (v === undefined || anyValueKind(v) !== 'string') return;
-          const m = re.exec(v.stringValue as string);
-          if (!m?.groups) return;
-          for (const [g, val] of Object.entries(m.groups))
-            if (val !== undefined) setAttribute(attrs, g, { stringValue: val });
-        };
-      }
-      case 'convert': {
-        const to = a.converted_type ?? 'string';
-        return (attrs) => {
-          for (let i = 0; i < attrs.length; i++) {
-            const kv = attrs[i] as KeyValue;
-            if (kv.key !== key || kv.value == null) continue;
-            const c = convert(kv.value, to);
-            if (c) attrs[i] = { key, value: c };
-          }
-        };
-      }
+  // Runs of delete/hash actions depend only on each attribute's key: they become one pass over the
+  // attributes (fuseKeyActions) instead of one pass per action. Other actions keep their place.
+  const out: AttrAction[] = [];
+  let run: ActionConfig[] = [];
+  const flush = () => {
+    if (run.length > 0) out.push(fuseKeyActions(run, getHasher));
+    run = [];
+  };
+  for (const a of cfg.actions) {
+    if (a.action === 'delete' || a.action === 'hash') run.push(a);
+    else {
+      flush();
+      out.push(compileAction(a, getHasher));
     }
-    return () => {}; // unreachable: the schema rejects unknown actions
+  }
+  flush();
+  return out;
+}
+
+/** What a run of delete/hash actions does to an attribute with a given key. */
+type KeyVerdict = { delete: true } | { delete: false; hashes: number };
+const KEEP: KeyVerdict = { delete: false, hashes: 0 };
+const DELETE: KeyVerdict = { delete: true };
+const VERDICT_CACHE_MAX = 10_000;
+
+/**
+ * A run of delete/hash actions as one pass. Applied in order, the actions matching a key either
+ * delete the attribute (nothing after a delete can see it again) or hash its value once per
+ * matching hash action, so the outcome per key is computed once and cached.
+ */
+export function fuseKeyActions(run: ActionConfig[], getHasher: () => Hasher): AttrAction {
+  const matchers = run.map((a) => {
+    const re = a.pattern != null ? new RegExp(a.pattern) : undefined;
+    return {
+      isDelete: a.action === 'delete',
+      matches: (k: string) => (a.key != null && k === a.key) || re?.test(k) === true,
+    };
   });
+  const h = run.some((a) => a.action === 'hash') ? getHasher() : undefined;
+  const verdicts = new Map<string, KeyVerdict>();
+  const verdictOf = (key: string): KeyVerdict => {
+    let v = verdicts.get(key);
+    if (v !== undefined) return v;
+    let hashes = 0;
+    v = KEEP;
+    for (const m of matchers) {
+      if (!m.matches(key)) continue;
+      if (m.isDelete) {
+        v = DELETE;
+        break;
+      }
+      hashes++;
+    }
+    if (v !== DELETE && hashes > 0) v = { delete: false, hashes };
+    if (verdicts.size >= VERDICT_CACHE_MAX) verdicts.clear();
+    verdicts.set(key, v);
+    return v;
+  };
+  return (attrs) => {
+    let w = 0;
+    for (let r = 0; r < attrs.length; r++) {
+      const kv = attrs[r] as KeyValue;
+      const v = verdictOf(kv.key);
+      if (v.delete) continue;
+      if (v.hashes > 0 && h !== undefined) {
+        let value = kv.value;
+        for (let i = 0; i < v.hashes; i++) value = hashAnyValue(value, h);
+        attrs[w++] = { key: kv.key, value };
+      } else attrs[w++] = kv;
+    }
+    attrs.length = w;
+  };
+}
+
+function compileAction(a: ActionConfig, getHasher: () => Hasher): AttrAction {
+  const key = a.key ?? '';
+  const valueFor = (attrs: KeyValue[]): AnyValue | undefined => {
+    if (a.from_attribute != null) return getAttribute(attrs, a.from_attribute);
+    if (a.from_context != null) return undefined; // Sieve has no request context; ignored
+    return toAnyValue(a.value);
+  };
+  switch (a.action) {
+    case 'insert':
+      return (attrs) => {
+        if (getAttribute(attrs, key) !== undefined) return;
+        const v = valueFor(attrs);
+        if (v !== undefined) attrs.push({ key, value: v });
+      };
+    case 'update':
+      return (attrs) => {
+        if (getAttribute(attrs, key) === undefined) return;
+        const v = valueFor(attrs);
+        if (v !== undefined) setAttribute(attrs, key, v);
+      };
+    case 'upsert':
+      return (attrs) => {
+        const v = valueFor(attrs);
+        if (v !== undefined) setAttribute(attrs, key, v);
+      };
+    case 'delete':
+    case 'hash':
+      return fuseKeyActions([a], getHasher);
+    case 'extract': {
+      const re = new RegExp(a.pattern ?? '');
+      return (attrs) => {
+        const v = getAttribute(attrs, key);
+        if (v === undefined || anyValueKind(v) !== 'string') return;
+        const m = re.exec(v.stringValue as string);
+        if (!m?.groups) return;
+        for (const [g, val] of Object.entries(m.groups))
+          if (val !== undefined) setAttribute(attrs, g, { stringValue: val });
+      };
+    }
+    case 'convert': {
+      const to = a.converted_type ?? 'string';
+      return (attrs) => {
+        for (let i = 0; i < attrs.length; i++) {
+          const kv = attrs[i] as KeyValue;
+          if (kv.key !== key || kv.value == null) continue;
+          const c = convert(kv.value, to);
+          if (c) attrs[i] = { key, value: c };
+        }
+      };
+    }
+  }
+  return () => {}; // unreachable: the schema rejects unknown actions
 }
 
 export function applyActions(actions: AttrAction[], attrs: KeyValue[]): void {

@@ -45,8 +45,8 @@ describe('splitAtMessageBoundary', () => {
   test('property: any split keeps each message on one side and makes progress', () => {
     let seed = 7;
     const rand = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 16) % n; // the high bits: an LCG's low bits repeat with a short period
     };
     for (let c = 0; c < 2000; c++) {
       const owner: number[] = [];

@@ -5,12 +5,14 @@ import { loadSieveConfig } from '../../../src/config/load.js';
 import { getAttribute, getStringAttribute } from '../../../src/otlp/anyvalue.js';
 import { encodeProtobuf } from '../../../src/otlp/codec.js';
 import type {
+  AnyValue,
   ExportLogsServiceRequest,
   ExportMetricsServiceRequest,
   ExportTraceServiceRequest,
   KeyValue,
+  Span,
 } from '../../../src/otlp/model.js';
-import { createAttributesProcessor } from '../../../src/pipeline/attributes.js';
+import { type ActionConfig, createAttributesProcessor } from '../../../src/pipeline/attributes.js';
 import { buildSignalPipeline } from '../../../src/pipeline/build.js';
 import { createFilterProcessor } from '../../../src/pipeline/filter.js';
 import { createRedactionProcessor } from '../../../src/pipeline/redaction.js';
@@ -385,4 +387,52 @@ test('PII canary through the default pipeline (all signals, protobuf bytes)', ()
   assert.equal(getStringAttribute(sp?.attributes, 'session.id'), hmac('sess-9'));
   assert.equal(getStringAttribute(sp?.attributes, 'client.address'), hmac('198.51.100.4'));
   assert.equal(getStringAttribute(sp?.attributes, 'note.0'), `value ${hmac('alice@corp.io')} end`);
+});
+
+test('delete/hash runs are applied in one pass with the same outcome as action by action', () => {
+  const sha = (v: string) => createHash('sha256').update(v, 'utf8').digest('hex');
+  const keys = ['a', 'b', 'user.id', 'user.email', 'http.request.header.cookie', 'x'];
+  const patterns = ['^user\\.', '^http\\.request\\.header\\.', 'a|b', '^$'];
+  let seed = 11;
+  const rand = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 16) % n; // the high bits: an LCG's low bits repeat with a short period
+  };
+  const strOf = (v: AnyValue | null | undefined): string =>
+    typeof v?.stringValue === 'string' ? v.stringValue : String(v?.intValue ?? '');
+  for (let c = 0; c < 1500; c++) {
+    const actions: ActionConfig[] = Array.from({ length: 1 + rand(6) }, () => {
+      const action = rand(2) === 0 ? 'delete' : 'hash';
+      return rand(3) === 0
+        ? { action, pattern: patterns[rand(patterns.length)] }
+        : { action, key: keys[rand(keys.length)] };
+    });
+    // sometimes a non-key action in the middle splits the run
+    if (rand(4) === 0)
+      actions.splice(rand(actions.length), 0, { action: 'upsert', key: keys[rand(keys.length)], value: 'up' });
+    const attrs: KeyValue[] = Array.from({ length: rand(8) }, (_, i) => ({
+      key: keys[rand(keys.length)] as string,
+      value: rand(2) === 0 ? { stringValue: `v${i}` } : { intValue: i },
+    }));
+    // reference: the Collector's semantics, one action at a time over the whole list
+    let expected = attrs.map((kv) => ({ key: kv.key, value: strOf(kv.value) }));
+    for (const a of actions) {
+      const re = a.pattern !== undefined ? new RegExp(a.pattern) : undefined;
+      const hit = (k: string) => (a.key !== undefined && k === a.key) || (re?.test(k) ?? false);
+      if (a.action === 'delete') expected = expected.filter((kv) => !hit(kv.key));
+      else if (a.action === 'hash')
+        expected = expected.map((kv) => (hit(kv.key) ? { key: kv.key, value: sha(kv.value) } : kv));
+      else {
+        const i = expected.findIndex((kv) => kv.key === a.key);
+        if (i >= 0) (expected[i] as { value: string }).value = 'up';
+        else expected.push({ key: a.key as string, value: 'up' });
+      }
+    }
+    const p = createAttributesProcessor('attributes', { hash_function: 'sha256', actions });
+    const span: Span = { name: 's', attributes: attrs.map((kv) => ({ ...kv })) };
+    const req = { resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] } as ExportTraceServiceRequest;
+    p.traces?.(req);
+    const got = (span.attributes ?? []).map((kv) => ({ key: kv.key, value: strOf(kv.value) }));
+    assert.deepEqual(got, expected, JSON.stringify({ actions, attrs }));
+  }
 });
