@@ -9,6 +9,10 @@
  *
  * Idempotence: each insert carries `insert_deduplication_token = topic-partition-first-last-table`,
  * so a retry of the same range after a crash between insert and commit is dropped by ClickHouse.
+ * Before inserting, the job's range is committed as offset metadata, and whoever re-reads the
+ * partition cuts its first batch to that range (ranges.ts), so the tokens repeat. After a rebalance
+ * kafkajs re-reads every assigned partition from its committed offset: queued jobs of the previous
+ * group generation are dropped rather than inserted next to their re-read.
  *
  * ClickHouse down: the worker retries with exponential backoff (forever, until stop); the queue fills
  * up, eachBatch stops taking new batches (so fetching pauses) and keeps heartbeating so the consumer
@@ -27,6 +31,7 @@ import type { Signal } from '../otlp/model.js';
 import { logRows } from './logs-rows.js';
 import { metricRows } from './metrics-rows.js';
 import type { PricingTable } from './pricing.js';
+import { alignToRange, type OffsetRange, parseRangeMetadata, rangeMetadata } from './ranges.js';
 import { isRefusedData, splitAtMessageBoundary } from './refusals.js';
 import { traceRows } from './traces-rows.js';
 
@@ -107,6 +112,8 @@ interface InsertJob {
   messages: KafkaMessage[];
   /** message bytes (for the queue bound) */
   bytes: number;
+  /** the consumer group generation the batch was fetched in */
+  generation: number;
 }
 
 /** A message whose rows ClickHouse refused, and why. */
@@ -146,6 +153,17 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
   /** set by stop(): no new batches are queued, and a failing insert is abandoned (its batch stays uncommitted) */
   let stopping = false;
   let activeBatches = 0;
+  /** consumer group generations seen (GROUP_JOIN events): batches of an earlier one are not inserted */
+  let generation = 0;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    generation++;
+    notify();
+  });
+  /** per topic:partition, the generation whose first batch was aligned to the committed range */
+  const alignedIn = new Map<string, number>();
+  /** per topic:partition, messages of a committed range fetched so far, waiting for the rest of it */
+  const heldForRange = new Map<string, { generation: number; range: OffsetRange; messages: KafkaMessage[] }>();
+  const admin = kafka.admin();
 
   // ---- insert queue: one worker, FIFO, so commits per partition stay in offset order ----
   const queue: InsertJob[] = [];
@@ -226,15 +244,20 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     }
   }
 
-  async function runJob(job: InsertJob): Promise<void> {
+  /** Inserts a job and commits past it; false when the job belongs to an earlier group generation. */
+  async function runJob(job: InsertJob): Promise<boolean> {
+    const range = rangeMetadata(job);
+    // the offset already reached, with the range about to be inserted: a re-reader repeats this range
+    if (!(await commitWhileCurrent(job, job.first, range))) return false;
     const refusals: Refusal[] = [];
     for (const [table, tl] of job.tables) await insertLines(job, table, tl, 0, tl.lines.length, refusals);
     for (const r of refusals) await dlqWithRetry(job.topic, job.partition, r);
     const next = (BigInt(job.last) + 1n).toString();
     try {
-      await consumer.commitOffsets([{ topic: job.topic, partition: job.partition, offset: next }]);
+      // the range stays as metadata: a reader whose position predates this commit still aligns to it
+      await consumer.commitOffsets([{ topic: job.topic, partition: job.partition, offset: next, metadata: range }]);
     } catch (err) {
-      // after a rebalance the partition may belong to another member, which re-reads from the last commit
+      // after a rebalance the partition may belong to another member, which re-reads and aligns to the range
       logger.warn(
         { err: String(err), topic: job.topic, partition: job.partition, offset: next },
         'offset commit failed',
@@ -244,6 +267,28 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
       { topic: job.topic, partition: String(job.partition) },
       Math.max(0, Number(job.highWatermark) - Number(job.last) - 1),
     );
+    return true;
+  }
+
+  /** Commits, retrying while the job's generation is current; false once it is not. */
+  async function commitWhileCurrent(job: InsertJob, offset: string, metadata: string): Promise<boolean> {
+    let delay = initialMs;
+    for (;;) {
+      if (job.generation !== generation) return false;
+      try {
+        await consumer.commitOffsets([{ topic: job.topic, partition: job.partition, offset, metadata }]);
+        // kafkajs retries a commit across a rebalance; committed in a newer generation is too late
+        return job.generation === generation;
+      } catch (err) {
+        if (stopping) throw err;
+        logger.warn(
+          { err: String(err), topic: job.topic, partition: job.partition, retryInMs: delay },
+          'offset commit failed; retrying',
+        );
+        await sleep(delay);
+        delay = Math.min(maxMs, delay * 2);
+      }
+    }
   }
 
   let workerDone: Promise<void> = Promise.resolve();
@@ -255,7 +300,11 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
         continue;
       }
       try {
-        await runJob(job);
+        if (job.generation !== generation || !(await runJob(job)))
+          logger.info(
+            { topic: job.topic, partition: job.partition, first: job.first, last: job.last },
+            'batch of an earlier group generation dropped; it is re-read from the committed offset',
+          );
       } catch (err) {
         logger.error({ err: String(err), topic: job.topic, partition: job.partition }, 'insert abandoned at stop');
         queue.length = 0; // stopping with ClickHouse down: uncommitted batches are re-read on the next start
@@ -327,17 +376,77 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
   async function queueBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
     const signal = opts.topics[batch.topic];
     if (!signal || batch.messages.length === 0 || stopping) return;
-    const first = batch.messages[0]!.offset;
-    const last = batch.messages[batch.messages.length - 1]!.offset;
+    const gen = generation;
+    const open = () => isRunning() && !isStale() && !stopping && gen === generation;
+    const parts = await alignToCommittedRange(batch.topic, batch.partition, batch.messages, gen);
+    for (const messages of parts) {
+      const job = await decodeJob(signal, batch.topic, batch.partition, batch.highWatermark, messages, gen);
+      // backpressure: wait (heartbeating, so the group keeps us) until the queue has room
+      while (queuedBytes > 0 && queuedBytes + job.bytes > maxQueuedBytes && open()) {
+        await Promise.race([changed(), sleep(HEARTBEAT_EVERY_MS)]);
+        await heartbeat().catch(() => undefined);
+      }
+      if (!open()) return;
+      queue.push(job);
+      queuedBytes += job.bytes;
+      m.queued.set(queuedBytes);
+      notify();
+    }
+    // advances the fetch position only; the commit happens after the insert
+    resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+    await heartbeat().catch(() => undefined);
+  }
+
+  /**
+   * The first batches of a partition in a generation: cut them to the range its previous reader was
+   * inserting (committed offset metadata). A fetch that ends inside that range is held back and
+   * completed by the next one, so the range is inserted whole, as before. Returns the parts to queue.
+   */
+  async function alignToCommittedRange(
+    topic: string,
+    partition: number,
+    fetched: KafkaMessage[],
+    gen: number,
+  ): Promise<KafkaMessage[][]> {
+    const key = `${topic}:${partition}`;
+    let messages = fetched;
+    let range: OffsetRange | undefined;
+    const held = heldForRange.get(key);
+    heldForRange.delete(key);
+    if (held?.generation === gen) {
+      messages = [...held.messages, ...fetched];
+      range = held.range;
+    } else if (alignedIn.get(key) !== gen) {
+      alignedIn.set(key, gen);
+      const [committed] = await admin.fetchOffsets({ groupId: opts.groupId, topics: [topic] });
+      range = parseRangeMetadata(committed?.partitions.find((p) => p.partition === partition)?.metadata);
+    }
+    const { parts, short } = alignToRange(messages, range);
+    if (short && range !== undefined) {
+      heldForRange.set(key, { generation: gen, range, messages });
+      return [];
+    }
+    return parts;
+  }
+
+  /** Decodes messages into one insert job; undecodable ones go to the DLQ. */
+  async function decodeJob(
+    signal: Signal,
+    topic: string,
+    partition: number,
+    highWatermark: string,
+    messages: KafkaMessage[],
+    gen: number,
+  ): Promise<InsertJob> {
     const tables = new Map<string, TableLines>();
     let bytes = 0;
-    for (const [i, msg] of batch.messages.entries()) {
+    for (const [i, msg] of messages.entries()) {
       bytes += msg.value?.length ?? 0;
       let rows: RowsByTable;
       try {
         rows = messageToRows(signal, msg.value ?? Buffer.alloc(0), opts.pricing, onUnknown);
       } catch (err) {
-        await sendToDlq(batch.topic, batch.partition, msg, 'undecodable', String((err as Error).message ?? err));
+        await sendToDlq(topic, partition, msg, 'undecodable', String((err as Error).message ?? err));
         continue;
       }
       for (const [table, lines] of rows) {
@@ -349,42 +458,17 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
         }
       }
     }
-    // backpressure: wait (heartbeating, so the group keeps us) until the queue has room
-    const open = () => isRunning() && !isStale() && !stopping;
-    while (queuedBytes > 0 && queuedBytes + bytes > maxQueuedBytes && open()) {
-      await Promise.race([changed(), sleep(HEARTBEAT_EVERY_MS)]);
-      await heartbeat().catch(() => undefined);
-    }
-    if (!open()) return;
-    queue.push({
-      topic: batch.topic,
-      partition: batch.partition,
-      first,
-      last,
-      highWatermark: batch.highWatermark,
-      tables,
-      messages: batch.messages,
-      bytes,
-    });
-    queuedBytes += bytes;
-    m.queued.set(queuedBytes);
-    notify();
-    // advances the fetch position only; the commit happens after the insert
-    resolveOffset(last);
-    await heartbeat().catch(() => undefined);
+    const first = messages[0]!.offset;
+    const last = messages[messages.length - 1]!.offset;
+    return { topic, partition, first, last, highWatermark, tables, messages, bytes, generation: gen };
   }
 
-  const admin = kafka.admin();
   await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const dlqs = Object.keys(opts.topics)
-      .map((t) => `${t}.dlq`)
-      .filter((t) => !existing.has(t));
-    if (dlqs.length > 0) await admin.createTopics({ topics: dlqs.map((topic) => ({ topic })), waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
-  }
+  const existing = new Set(await admin.listTopics());
+  const dlqs = Object.keys(opts.topics)
+    .map((t) => `${t}.dlq`)
+    .filter((t) => !existing.has(t));
+  if (dlqs.length > 0) await admin.createTopics({ topics: dlqs.map((topic) => ({ topic })), waitForLeaders: true });
   await producer.connect();
   await consumer.connect();
   await client.ping();
@@ -408,6 +492,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
       await workerDone;
       await consumer.disconnect();
       await producer.disconnect();
+      await admin.disconnect();
     },
   };
 }
