@@ -14,6 +14,7 @@ import { migrate } from '../../src/clickhouse/migrate.js';
 import { type Loader, startLoader } from '../../src/loader/loader.js';
 import { makeTraces } from '../../src/loader/testdata/spans.js';
 import { encodeProtobuf } from '../../src/otlp/codec.js';
+import { until } from '../support/until.js';
 
 const CLICKHOUSE_SH = join(import.meta.dirname, '..', '..', 'deploy', 'local', 'clickhouse.sh');
 const id = randomBytes(4).toString('hex');
@@ -32,13 +33,6 @@ function clickhouse(cmd: 'start' | 'stop'): void {
 async function count(): Promise<number> {
   const rs = await client.query({ query: `SELECT count() AS n FROM ${db}.otel_traces`, format: 'JSONEachRow' });
   return Number(((await rs.json()) as { n: string }[])[0]?.n ?? 0);
-}
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 async function metric(name: string): Promise<number> {
   const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);

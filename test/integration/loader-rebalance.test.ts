@@ -11,6 +11,7 @@ import { migrate } from '../../src/clickhouse/migrate.js';
 import { type Loader, startLoader } from '../../src/loader/loader.js';
 import { makeTraces } from '../../src/loader/testdata/spans.js';
 import { encodeProtobuf } from '../../src/otlp/codec.js';
+import { until } from '../support/until.js';
 
 const id = randomBytes(4).toString('hex');
 const db = `sieve_rebalance_${id}`;
@@ -80,8 +81,7 @@ test('a loader joining and another leaving mid-stream: exactly once', { timeout:
   await producer.disconnect();
 
   const total = MESSAGES * PER;
-  const deadline = Date.now() + 90_000;
-  while ((await count()) < total && Date.now() < deadline) await sleep(300);
+  await until('every span', async () => (await count()) >= total, 90_000);
   await sleep(3000); // a late duplicate insert would have landed by now
   assert.equal(await count(), total, 'every span exactly once');
 

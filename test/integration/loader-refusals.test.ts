@@ -12,6 +12,7 @@ import { migrate } from '../../src/clickhouse/migrate.js';
 import { type Loader, startLoader } from '../../src/loader/loader.js';
 import { makeTraces } from '../../src/loader/testdata/spans.js';
 import { encodeProtobuf } from '../../src/otlp/codec.js';
+import { until } from '../support/until.js';
 
 const id = randomBytes(4).toString('hex');
 const db = `sieve_refused_${id}`;
@@ -26,13 +27,6 @@ let loader: Loader | undefined;
 async function scalar(sql: string): Promise<number> {
   const rs = await client.query({ query: sql, format: 'JSONEachRow' });
   return Number(Object.values(((await rs.json()) as Record<string, unknown>[])[0] ?? {})[0] ?? 0);
-}
-async function until(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 after(async () => {
