@@ -157,6 +157,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
   let generation = 0;
   consumer.on(consumer.events.GROUP_JOIN, () => {
     generation++;
+    heldForRange.clear(); // re-read from the committed offset in the new generation
     notify();
   });
   /** per topic:partition, the generation whose first batch was aligned to the committed range */
