@@ -301,7 +301,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
         continue;
       }
       try {
-        if (job.generation !== generation || !(await runJob(job)))
+        if (!(await runJob(job)))
           logger.info(
             { topic: job.topic, partition: job.partition, first: job.first, last: job.last },
             'batch of an earlier group generation dropped; it is re-read from the committed offset',
@@ -418,8 +418,8 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
       messages = [...held.messages, ...fetched];
       range = held.range;
     } else if (alignedIn.get(key) !== gen) {
-      alignedIn.set(key, gen);
       const [committed] = await admin.fetchOffsets({ groupId: opts.groupId, topics: [topic] });
+      alignedIn.set(key, gen); // after the read: a failed read is retried with the re-delivered batch
       range = parseRangeMetadata(committed?.partitions.find((p) => p.partition === partition)?.metadata);
     }
     const { parts, short } = alignToRange(messages, range);

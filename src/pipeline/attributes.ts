@@ -82,17 +82,15 @@ export function compileActions(cfg: { actions: ActionConfig[] } & HashSettings, 
     if (a.action === 'delete' || a.action === 'hash') run.push(a);
     else {
       flush();
-      out.push(compileAction(a, getHasher));
+      out.push(compileAction(a));
     }
   }
   flush();
   return out;
 }
 
-/** What a run of delete/hash actions does to an attribute with a given key. */
-type KeyVerdict = { delete: true } | { delete: false; hashes: number };
-const KEEP: KeyVerdict = { delete: false, hashes: 0 };
-const DELETE: KeyVerdict = { delete: true };
+/** What a run of delete/hash actions does to an attribute with a given key: deletes it, or hashes its value n times (0: untouched). */
+const DELETED = -1;
 const VERDICT_CACHE_MAX = 10_000;
 
 /**
@@ -100,7 +98,7 @@ const VERDICT_CACHE_MAX = 10_000;
  * delete the attribute (nothing after a delete can see it again) or hash its value once per
  * matching hash action, so the outcome per key is computed once and cached.
  */
-export function fuseKeyActions(run: ActionConfig[], getHasher: () => Hasher): AttrAction {
+function fuseKeyActions(run: ActionConfig[], getHasher: () => Hasher): AttrAction {
   const matchers = run.map((a) => {
     const re = a.pattern != null ? new RegExp(a.pattern) : undefined;
     return {
@@ -109,21 +107,19 @@ export function fuseKeyActions(run: ActionConfig[], getHasher: () => Hasher): At
     };
   });
   const h = run.some((a) => a.action === 'hash') ? getHasher() : undefined;
-  const verdicts = new Map<string, KeyVerdict>();
-  const verdictOf = (key: string): KeyVerdict => {
+  const verdicts = new Map<string, number>();
+  const verdictOf = (key: string): number => {
     let v = verdicts.get(key);
     if (v !== undefined) return v;
-    let hashes = 0;
-    v = KEEP;
+    v = 0;
     for (const m of matchers) {
       if (!m.matches(key)) continue;
       if (m.isDelete) {
-        v = DELETE;
+        v = DELETED;
         break;
       }
-      hashes++;
+      v++;
     }
-    if (v !== DELETE && hashes > 0) v = { delete: false, hashes };
     if (verdicts.size >= VERDICT_CACHE_MAX) verdicts.clear();
     verdicts.set(key, v);
     return v;
@@ -132,11 +128,11 @@ export function fuseKeyActions(run: ActionConfig[], getHasher: () => Hasher): At
     let w = 0;
     for (let r = 0; r < attrs.length; r++) {
       const kv = attrs[r] as KeyValue;
-      const v = verdictOf(kv.key);
-      if (v.delete) continue;
-      if (v.hashes > 0 && h !== undefined) {
+      const hashes = verdictOf(kv.key);
+      if (hashes === DELETED) continue;
+      if (hashes > 0 && h !== undefined) {
         let value = kv.value;
-        for (let i = 0; i < v.hashes; i++) value = hashAnyValue(value, h);
+        for (let i = 0; i < hashes; i++) value = hashAnyValue(value, h);
         attrs[w++] = { key: kv.key, value };
       } else attrs[w++] = kv;
     }
@@ -144,7 +140,8 @@ export function fuseKeyActions(run: ActionConfig[], getHasher: () => Hasher): At
   };
 }
 
-function compileAction(a: ActionConfig, getHasher: () => Hasher): AttrAction {
+/** Any action but delete and hash (those are fused, above). */
+function compileAction(a: ActionConfig): AttrAction {
   const key = a.key ?? '';
   const valueFor = (attrs: KeyValue[]): AnyValue | undefined => {
     if (a.from_attribute != null) return getAttribute(attrs, a.from_attribute);
@@ -169,9 +166,6 @@ function compileAction(a: ActionConfig, getHasher: () => Hasher): AttrAction {
         const v = valueFor(attrs);
         if (v !== undefined) setAttribute(attrs, key, v);
       };
-    case 'delete':
-    case 'hash':
-      return fuseKeyActions([a], getHasher);
     case 'extract': {
       const re = new RegExp(a.pattern ?? '');
       return (attrs) => {
