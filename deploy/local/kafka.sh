@@ -3,7 +3,7 @@
 # Maven Central jars, run by the machine's Java 17+.
 #
 #   deploy/local/kafka.sh install   # jars -> $SIEVE_CACHE_DIR/kafka/libs, format storage once
-#   deploy/local/kafka.sh start     # background broker on 127.0.0.1:9092 (controller :9093); idempotent
+#   deploy/local/kafka.sh start     # background broker on 127.0.0.1:${KAFKA_PORT:-9092} (controller :KAFKA_PORT+1); idempotent
 #   deploy/local/kafka.sh stop      # SIGTERM, SIGKILL after ${KAFKA_STOP_TIMEOUT:-30}s
 #   deploy/local/kafka.sh restart   # stop + start (tests use stop/start to simulate an outage)
 #   deploy/local/kafka.sh status    # exit 0 running and answering metadata, 1 unhealthy, 3 stopped
@@ -28,8 +28,8 @@ PID_FILE="$SIEVE_RUN_DIR/kafka.pid"
 LOG_FILE="$SIEVE_LOG_DIR/kafka.log"
 OUT_FILE="$SIEVE_LOG_DIR/kafka.stdout"
 HOST=127.0.0.1
-PORT=9092
-CONTROLLER_PORT=9093
+PORT="${KAFKA_PORT:-9092}"
+CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((PORT + 1))}"
 START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
 HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}"
@@ -111,7 +111,7 @@ install_jars() {
 
 render_config() {
   mkdir -p "$KAFKA_DATA" "$SIEVE_LOG_DIR" "$SIEVE_RUN_DIR"
-  sed "s#@KAFKA_DATA@#$KAFKA_DATA/log#g" "$TEMPLATE" > "$CONF.tmp"
+  sed -e "s#@KAFKA_DATA@#$KAFKA_DATA/log#g" -e "s#@PORT@#$PORT#g" -e "s#@CONTROLLER_PORT@#$CONTROLLER_PORT#g" "$TEMPLATE" > "$CONF.tmp"
   mv "$CONF.tmp" "$CONF"
 }
 

@@ -2,12 +2,20 @@
 #   SIEVE_REPO       repository root
 #   SIEVE_DATA_DIR   runtime state: data, logs/, run/ (pid files)   default <repo>/.data
 #   SIEVE_CACHE_DIR  downloaded artifacts (jars, venvs)              default <repo>/.cache
+#   KAFKA_PORT       local broker port (controller: KAFKA_PORT+1)    default 9092
+#   CLICKHOUSE_PORT  local ClickHouse HTTP port                      default 8123
+# KAFKA_BROKERS and CLICKHOUSE_URL default to these ports and are exported, so that tests,
+# benchmarks and `sieve` started from these scripts reach the services they started.
 
 SIEVE_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SIEVE_DATA_DIR="${SIEVE_DATA_DIR:-$SIEVE_REPO/.data}"
 SIEVE_CACHE_DIR="${SIEVE_CACHE_DIR:-$SIEVE_REPO/.cache}"
 SIEVE_RUN_DIR="$SIEVE_DATA_DIR/run"
 SIEVE_LOG_DIR="$SIEVE_DATA_DIR/logs"
+export KAFKA_PORT="${KAFKA_PORT:-9092}"
+export CLICKHOUSE_PORT="${CLICKHOUSE_PORT:-8123}"
+export KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:$KAFKA_PORT}"
+export CLICKHOUSE_URL="${CLICKHOUSE_URL:-http://127.0.0.1:$CLICKHOUSE_PORT}"
 
 # port_open HOST PORT: succeeds when something accepts TCP connections there.
 port_open() {

@@ -51,8 +51,8 @@ cmd_start() {
     exit 1
   fi
   echo "services: up in $(elapsed_since "$t0")s"
-  echo "  KAFKA_BROKERS=127.0.0.1:9092   log $SIEVE_LOG_DIR/kafka.log"
-  echo "  CLICKHOUSE_URL=http://127.0.0.1:8123   log $SIEVE_LOG_DIR/clickhouse.log"
+  echo "  KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT   log $SIEVE_LOG_DIR/kafka.log"
+  echo "  CLICKHOUSE_URL=http://127.0.0.1:$CLICKHOUSE_PORT   log $SIEVE_LOG_DIR/clickhouse.log"
   echo "  stop with: npm run services:stop"
 }
 

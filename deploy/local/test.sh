@@ -8,6 +8,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 cd "$ROOT"
+# shellcheck source=lib.sh
+source "$HERE/lib.sh" # exports KAFKA_BROKERS / CLICKHOUSE_URL for the local services' ports
 bash "$HERE/ensure-deps.sh"
 
 which="${1:-all}"

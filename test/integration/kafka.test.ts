@@ -70,11 +70,11 @@ describe('local Kafka broker', { timeout: 180_000 }, () => {
     }
   });
 
-  test('one KRaft node on 127.0.0.1:9092 with the single-node settings; the topic has 3 partitions', async () => {
+  test('one KRaft node on 127.0.0.1 (KAFKA_BROKERS) with the single-node settings; the topic has 3 partitions', async () => {
     const cluster = await admin.describeCluster();
     assert.equal(cluster.brokers.length, 1);
     assert.equal(cluster.brokers[0]?.host, '127.0.0.1');
-    assert.equal(cluster.brokers[0]?.port, 9092);
+    assert.equal(cluster.brokers[0]?.port, Number(brokers[0]?.split(':')[1]));
     const nodeId = String(cluster.brokers[0]?.nodeId);
     const described = await admin.describeConfigs({
       includeSynonyms: false,

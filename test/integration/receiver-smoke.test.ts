@@ -6,16 +6,16 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { ensureTopics, KafkaExporter } from '../../src/kafka/exporter.js';
 import { buildReceiver } from '../../src/receiver/server.js';
-import { identityPipeline } from '../support/kafka-harness.js';
+import { BROKERS, identityPipeline } from '../support/kafka-harness.js';
 
 test('receiver smoke: traces.pb → 200 after Kafka ack; bad body → 400; wrong type → 415', {
   timeout: 60_000,
 }, async () => {
   const topic = `sieve_rx_smoke_${randomBytes(4).toString('hex')}`;
-  await ensureTopics(['127.0.0.1:9092'], [topic]);
+  await ensureTopics(BROKERS, [topic]);
   const logger = pino({ level: 'warn' });
   const registry = new Registry();
-  const exporter = new KafkaExporter({ brokers: ['127.0.0.1:9092'], clientId: 't', logger, registry });
+  const exporter = new KafkaExporter({ brokers: BROKERS, clientId: 't', logger, registry });
   await exporter.start();
   const traces = identityPipeline('traces', { topic });
   const app = await buildReceiver({
