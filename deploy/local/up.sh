@@ -45,22 +45,22 @@ receiver_ops="${SIEVE_RECEIVER_OPS_PORT:-13133}"
 loader_ops="${SIEVE_LOADER_OPS_PORT:-13134}"
 ops_host="${SIEVE_OPS_HOST/#0.0.0.0/127.0.0.1}"
 
-# The three commands to try next, with the env a second terminal needs when ports are not the defaults.
+# The three commands to try next; when ports are not the defaults, the env a second terminal needs.
 print_next_steps() {
-  local demo_env="" stats_env=""
-  [[ "$otlp_url" != "http://127.0.0.1:4318" ]] && demo_env="OTEL_EXPORTER_OTLP_ENDPOINT=$otlp_url "
-  [[ "$CLICKHOUSE_URL" != "http://127.0.0.1:8123" ]] && stats_env+="CLICKHOUSE_URL=$CLICKHOUSE_URL "
-  [[ -n "${CLICKHOUSE_DATABASE:-}" && "$CLICKHOUSE_DATABASE" != otel ]] && stats_env+="CLICKHOUSE_DATABASE=$CLICKHOUSE_DATABASE "
-  [[ "$receiver_ops" != 13133 ]] && stats_env+="SIEVE_RECEIVER_OPS_PORT=$receiver_ops "
-  [[ "$loader_ops" != 13134 ]] && stats_env+="SIEVE_LOADER_OPS_PORT=$loader_ops "
-  cat <<NEXT
-
-up: Sieve is ready (Ctrl-C stops it). In another terminal, try:
-  ${demo_env}npx sieve demo                # 30 s of AI-agent traffic through the OpenTelemetry SDK
-  ${stats_env}npx sieve stats --watch       # what arrived: services, LLM calls and cost, logs, pipeline health
-  OTEL_EXPORTER_OTLP_ENDPOINT=$otlp_url <your service>   # send your own telemetry
-
-NEXT
+  local env=()
+  [[ "$otlp_url" != "http://127.0.0.1:4318" ]] && env+=("OTEL_EXPORTER_OTLP_ENDPOINT=$otlp_url")
+  [[ "$CLICKHOUSE_URL" != "http://127.0.0.1:8123" ]] && env+=("CLICKHOUSE_URL=$CLICKHOUSE_URL")
+  [[ -n "${CLICKHOUSE_DATABASE:-}" && "$CLICKHOUSE_DATABASE" != otel ]] && env+=("CLICKHOUSE_DATABASE=$CLICKHOUSE_DATABASE")
+  [[ "$receiver_ops" != 13133 ]] && env+=("SIEVE_RECEIVER_OPS_PORT=$receiver_ops")
+  [[ "$loader_ops" != 13134 ]] && env+=("SIEVE_LOADER_OPS_PORT=$loader_ops")
+  echo
+  echo "up: Sieve is ready (Ctrl-C stops it). In another terminal, try:"
+  (( ${#env[@]} > 0 )) && echo "  export ${env[*]}"
+  echo "  npx sieve demo            # 30 s of AI-agent traffic through the OpenTelemetry SDK"
+  echo "  npx sieve stats --watch   # what arrived: services, LLM calls and cost, logs, pipeline health"
+  echo "  OTEL_EXPORTER_OTLP_ENDPOINT=$otlp_url <your service>   # your own telemetry"
+  echo
+  return 0
 }
 
 # ready: both ops endpoints answer /readyz (the receiver reaches Kafka, the loader reaches ClickHouse)
