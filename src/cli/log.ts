@@ -61,6 +61,7 @@ export function createLogger(options: pino.LoggerOptions, format: LogFormat = lo
   const stream = pretty({
     colorize: isatty(1) && !process.env.NO_COLOR,
     translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname',
     messageFormat: (log, messageKey) => prettyLine(log, messageKey),
     hideObject: true,
     sync: true,

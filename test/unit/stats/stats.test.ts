@@ -53,6 +53,8 @@ test('sparklines scale to the largest value; empty minutes are dots', () => {
   assert.equal(sparkline([0, 1, 2, 4, 8]), '·▂▃▅█');
   assert.equal(sparkline([0, 0]), '··');
   assert.equal(sparkline([5]), '█');
+  assert.equal(sparkline([1, 1, 0, 0, 2, 2], 3), '▅·█', 'long windows are summed into at most `width` characters');
+  assert.equal(sparkline(Array.from({ length: 60 }, () => 1)).length, 30);
 });
 
 test('Prometheus text: samples with labels, summed by label match', () => {
