@@ -166,15 +166,19 @@ export async function runDemo(args: string[], out: NodeJS.WriteStream = process.
     out.isTTY ? `\r\x1b[2K${line(Math.min(Date.now() - started, durationMs))}\n` : `${line(Date.now() - started)}\n`,
   );
   out.write(c.dim('flushing the OpenTelemetry SDK…\n'));
-  await telemetry.shutdown();
-
   const t = telemetry.tally;
-  const failed = t.failed.traces + t.failed.logs + t.failed.metrics;
+  // the metric reader's last export rejects shutdown() when Sieve refused it; the tally has the rest
+  let shutdownError = 0;
+  await telemetry.shutdown().catch((err: Error) => {
+    shutdownError = 1;
+    t.lastError ??= err.message;
+  });
+  const failed = t.failed.traces + t.failed.logs + t.failed.metrics + shutdownError;
   out.write(
     `exported ${t.ok.traces} trace, ${t.ok.logs} log and ${t.ok.metrics} metric requests${failed ? c.red(`; ${failed} failed: ${t.lastError}`) : ''}\n`,
   );
   if (failed > 0) {
-    if (/401|403/.test(t.lastError ?? ''))
+    if (/401|403|unauthorized|forbidden/i.test(t.lastError ?? ''))
       out.write(
         'Sieve wants an API key: set OTEL_EXPORTER_OTLP_HEADERS="x-api-key=<key>" (or run Sieve with --dev).\n',
       );

@@ -4,11 +4,13 @@
  * the next start. Without --dev the clear "needs a key" error stays and nothing is generated.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
-import { type SieveProcess, startSieve, stopSieve, waitFor200 } from '../support/sieve-process.js';
+import { deleteTopics, presetWithTopics } from '../support/kafka-harness.js';
+import { runSieve, type SieveProcess, startSieve, stopSieve, waitFor200 } from '../support/sieve-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sieve-devmode-'));
 const configPath = resolve('collector-config/sieve.yaml');
@@ -77,4 +79,40 @@ test('without --dev and without a key: the clear error, exit 1, no key generated
   assert.equal(code, 1);
   assert.match(proc.log(), /hash_function hmac_sha256 needs a key: set env SIEVE_HASH_KEY/);
   assert.equal(existsSync(join(data, 'hash.key')), false);
+});
+
+test('sieve demo against a receiver that wants API keys: a clear error and exit 1; with the key it goes through', async () => {
+  const id = randomBytes(4).toString('hex');
+  const topics = ['otlp_spans', 'otlp_logs', 'otlp_metrics'].map((t) => `demokey_${id}_${t}`);
+  const config = join(dir, 'keys.yaml');
+  writeFileSync(config, presetWithTopics('sieve.yaml', `demokey_${id}`));
+  const key = randomBytes(16).toString('hex');
+  const keys = join(dir, 'api-keys.yaml');
+  writeFileSync(keys, `- { sha256: ${createHash('sha256').update(key).digest('hex')}, tenant: acme, name: demo }\n`);
+  running = await startSieve({
+    command: 'receiver',
+    configPath: config,
+    dev: false,
+    args: ['--workers', '1'],
+    env: { SIEVE_HASH_KEY: randomBytes(32).toString('hex'), SIEVE_API_KEYS_FILE: keys },
+  });
+  try {
+    await waitFor200(`http://127.0.0.1:${running.ports.receiverOps}/readyz`, running);
+    const endpoint = `http://127.0.0.1:${running.ports.otlp}`;
+    const refused = await runSieve(['demo', '--duration', '2s', '--endpoint', endpoint], {
+      OTEL_EXPORTER_OTLP_HEADERS: '',
+    });
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(refused.stdout, /exported 0 trace, 0 log and 0 metric requests; \d+ failed: Unauthorized/);
+    assert.match(refused.stdout, /Sieve wants an API key: set OTEL_EXPORTER_OTLP_HEADERS="x-api-key=<key>"/);
+    const accepted = await runSieve(['demo', '--duration', '2s', '--endpoint', endpoint], {
+      OTEL_EXPORTER_OTLP_HEADERS: `x-api-key=${key}`,
+    });
+    assert.equal(accepted.code, 0, accepted.stdout + accepted.stderr);
+    assert.match(accepted.stdout, /exported [1-9]\d* trace, [1-9]\d* log and [1-9]\d* metric requests\n/);
+  } finally {
+    await stopSieve(running);
+    running = undefined;
+    await deleteTopics(topics).catch(() => {});
+  }
 });
