@@ -40,11 +40,46 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "up: starting sieve all (dev mode: no API keys). Point services at OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318"
+otlp_url="http://${SIEVE_OTLP_ENDPOINT/#0.0.0.0:/127.0.0.1:}"
+receiver_ops="${SIEVE_RECEIVER_OPS_PORT:-13133}"
+loader_ops="${SIEVE_LOADER_OPS_PORT:-13134}"
+ops_host="${SIEVE_OPS_HOST/#0.0.0.0/127.0.0.1}"
+
+# The three commands to try next; when ports are not the defaults, the env a second terminal needs.
+print_next_steps() {
+  local env=()
+  [[ "$otlp_url" != "http://127.0.0.1:4318" ]] && env+=("OTEL_EXPORTER_OTLP_ENDPOINT=$otlp_url")
+  [[ "$CLICKHOUSE_URL" != "http://127.0.0.1:8123" ]] && env+=("CLICKHOUSE_URL=$CLICKHOUSE_URL")
+  [[ -n "${CLICKHOUSE_DATABASE:-}" && "$CLICKHOUSE_DATABASE" != otel ]] && env+=("CLICKHOUSE_DATABASE=$CLICKHOUSE_DATABASE")
+  [[ "$receiver_ops" != 13133 ]] && env+=("SIEVE_RECEIVER_OPS_PORT=$receiver_ops")
+  [[ "$loader_ops" != 13134 ]] && env+=("SIEVE_LOADER_OPS_PORT=$loader_ops")
+  echo
+  echo "up: Sieve is ready (Ctrl-C stops it). In another terminal, try:"
+  (( ${#env[@]} > 0 )) && echo "  export ${env[*]}"
+  echo "  npx sieve demo            # 30 s of AI-agent traffic through the OpenTelemetry SDK"
+  echo "  npx sieve stats --watch   # what arrived: services, LLM calls and cost, logs, pipeline health"
+  echo "  OTEL_EXPORTER_OTLP_ENDPOINT=$otlp_url <your service>   # your own telemetry"
+  echo
+  return 0
+}
+
+# ready: both ops endpoints answer /readyz (the receiver reaches Kafka, the loader reaches ClickHouse)
+ready() {
+  node -e 'Promise.all(process.argv.slice(1).map((u) => fetch(u).then((r) => r.ok))).then((ok) => process.exit(ok.every(Boolean) ? 0 : 1), () => process.exit(1))' \
+    "http://$ops_host:$receiver_ops/readyz" "http://$ops_host:$loader_ops/readyz"
+}
+
+echo "up: starting sieve all (dev mode: no API keys) on $otlp_url"
 set +e
 node "$ROOT/bin/sieve.mjs" all --dev "$@" &
 sieve_pid=$!
 trap 'kill -TERM "$sieve_pid" 2>/dev/null' INT TERM
+(
+  while kill -0 "$sieve_pid" 2>/dev/null; do
+    if ready; then print_next_steps; exit 0; fi
+    sleep 1
+  done
+) &
 wait "$sieve_pid"; status=$?
 # a signal interrupts the first wait; wait again for the graceful shutdown to finish
 if kill -0 "$sieve_pid" 2>/dev/null; then wait "$sieve_pid"; status=$?; fi

@@ -7,6 +7,8 @@
  *   sieve migrate    apply ClickHouse migrations
  *   sieve validate <config.yaml>
  *   sieve scrub --config <yaml>   (OTLP JSON on stdin → scrubbed OTLP JSON on stdout)
+ *   sieve stats [--watch]         the last minutes of the rollups in the terminal
+ *   sieve demo [--duration 30s]   a realistic agent workload through the OpenTelemetry SDK
  */
 import { parseArgs } from 'node:util';
 
@@ -19,10 +21,14 @@ commands:
   migrate             apply ClickHouse migrations and exit
   validate <file>     check a pipeline YAML file; exit 1 with file:line:column errors
   scrub --config <f>  read an OTLP JSON payload on stdin, print it after the pipeline
+  stats [--watch]     the last minutes of traffic, LLM cost, logs and pipeline health (--help)
+  demo                send a realistic AI-agent workload for --duration (default 30s) (--help)
 
 options (all, receiver, loader):
   --config <file>     pipeline YAML (env SIEVE_CONFIG; default collector-config/sieve.yaml)
-  --dev               allow running the receiver without API keys
+  --dev               allow running the receiver without API keys; generates a local hashing key
+                      in $SIEVE_DATA_DIR/hash.key (default .data/) when none is set
+  --log-format <f>    json or pretty (env SIEVE_LOG_FORMAT; default pretty on a terminal, else json)
   --workers <n>       receiver only: processes sharing the OTLP port (env SIEVE_RECEIVER_WORKERS;
                       default one per core, at most 4; 1 = a single process)
 env: KAFKA_BROKERS, CLICKHOUSE_URL, CLICKHOUSE_DATABASE, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD,
@@ -41,9 +47,12 @@ async function main(argv: string[]): Promise<number> {
           config: { type: 'string' },
           dev: { type: 'boolean', default: false },
           workers: { type: 'string' },
+          'log-format': { type: 'string' },
         },
         strict: true,
       });
+      const { useLogFormat } = await import('./log.js');
+      useLogFormat(values['log-format']);
       const { runServices } = await import('./services.js');
       const { parseWorkers } = await import('./receiver-cluster.js');
       const workers = parseWorkers(values.workers ?? process.env.SIEVE_RECEIVER_WORKERS);
@@ -68,6 +77,14 @@ async function main(argv: string[]): Promise<number> {
     case 'scrub': {
       const { runScrub } = await import('./scrub.js');
       return runScrub(rest, process.stdin, process.stdout);
+    }
+    case 'stats': {
+      const { runStats } = await import('./stats.js');
+      return runStats(rest);
+    }
+    case 'demo': {
+      const { runDemo } = await import('./demo.js');
+      return runDemo(rest);
     }
     case undefined:
     case '-h':

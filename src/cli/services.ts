@@ -5,7 +5,8 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import pino from 'pino';
+import { isatty } from 'node:tty';
+import { isMainThread } from 'node:worker_threads';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -18,7 +19,10 @@ import { buildLoaderOpsServer } from '../loader/ops.js';
 import { loadPricing } from '../loader/pricing.js';
 import type { SieveConfig } from '../pipeline/api.js';
 import { buildOpsServer, buildReceiver } from '../receiver/server.js';
+import { receiverEndpoints, renderBanner } from './banner.js';
+import { type DevHashKey, ensureDevHashKey } from './dev-key.js';
 import { onStopRequest, startLoaderThread } from './loader-thread.js';
+import { createLogger, logFormat } from './log.js';
 import { defaultReceiverWorkers, reportReadiness, runReceiverPrimary, workerRegistry } from './receiver-cluster.js';
 
 export type ServiceCommand = 'all' | 'receiver' | 'loader';
@@ -33,6 +37,7 @@ export interface ServiceOptions {
 const RECEIVER_OPS_PORT = Number(process.env.SIEVE_RECEIVER_OPS_PORT ?? 13133);
 const LOADER_OPS_PORT = Number(process.env.SIEVE_LOADER_OPS_PORT ?? 13134);
 const OPS_HOST = process.env.SIEVE_OPS_HOST ?? '0.0.0.0';
+const opsUrl = (port: number) => `http://${OPS_HOST === '0.0.0.0' ? '127.0.0.1' : OPS_HOST}:${port}`;
 const DEFAULT_TOPICS = { traces: 'otlp_spans', logs: 'otlp_logs', metrics: 'otlp_metrics' } as const;
 
 /** Retention and cluster options for migrations: SIEVE_RAW_TTL_DAYS, SIEVE_ROLLUP_TTL_DAYS, CLICKHOUSE_CLUSTER. */
@@ -85,11 +90,17 @@ function brokersOf(config: SieveConfig): string[] {
 
 /** Runs until SIGINT/SIGTERM, then shuts down gracefully; resolves with the exit code. */
 export async function runServices(command: ServiceCommand, opts: ServiceOptions): Promise<number> {
-  const logger = pino({
+  const logger = createLogger({
     level: process.env.LOG_LEVEL ?? 'info',
     base: { service: `sieve-${command}`, ...(cluster.isWorker ? { worker: cluster.worker?.id } : {}) },
   });
   const configPath = configPathFrom(opts.configPath);
+  // dev mode started by hand: a local hashing key (cluster workers and the loader thread inherit the env)
+  let devKey: DevHashKey | undefined;
+  if (opts.dev && command !== 'loader' && !cluster.isWorker) {
+    devKey = ensureDevHashKey(process.env);
+    if (devKey?.generated) logger.info({ file: devKey.file }, 'dev mode: generated a local PII hashing key');
+  }
   const config =
     command === 'loader'
       ? loadSieveConfig(configPath, { exportersOnly: true })
@@ -97,7 +108,32 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
   const inWorker = cluster.isWorker;
   if (!inWorker) logger.info({ config: configPath }, 'config loaded');
   const workers = command === 'receiver' ? (opts.workers ?? defaultReceiverWorkers()) : 1;
+  const pretty = logFormat() === 'pretty' && isMainThread && !inWorker;
+  const banner = (extra: { endpoints: boolean; clickhouse: boolean }) => {
+    const ch = clickhouseConfigFromEnv();
+    process.stdout.write(
+      renderBanner(
+        {
+          command,
+          config,
+          configPath,
+          endpoints: extra.endpoints ? receiverEndpoints(config.receiver) : [],
+          ops: [
+            ...(command !== 'loader' ? [{ name: 'receiver', url: opsUrl(RECEIVER_OPS_PORT) }] : []),
+            ...(command !== 'receiver' ? [{ name: 'loader', url: opsUrl(LOADER_OPS_PORT) }] : []),
+          ],
+          kafkaBrokers: brokersOf(config),
+          ...(extra.clickhouse ? { clickhouse: { url: ch.url, database: ch.database } } : {}),
+          dev: opts.dev,
+          ...(devKey ? { devKey } : {}),
+          workers,
+        },
+        isatty(1) && !process.env.NO_COLOR,
+      ),
+    );
+  };
   if (workers > 1 && cluster.isPrimary) {
+    if (pretty) banner({ endpoints: true, clickhouse: false });
     return runReceiverPrimary({
       workers,
       logger,
@@ -148,6 +184,7 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
       const server = await buildOpsServer({ exporter, registry, logger });
       await server.listen({ host: OPS_HOST, port: RECEIVER_OPS_PORT });
       ops = server;
+      if (pretty) banner({ endpoints: true, clickhouse: command === 'all' });
       logger.info(
         {
           otlp: `http://${config.receiver.host}:${config.receiver.port}`,
@@ -220,6 +257,7 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
     const ops = buildLoaderOpsServer(() => loader, registry);
     await new Promise<void>((ok, fail) => ops.once('error', fail).listen(LOADER_OPS_PORT, OPS_HOST, ok));
     logger.info({ database, topics: Object.keys(topics), ops: LOADER_OPS_PORT }, 'loader consuming');
+    if (pretty) banner({ endpoints: false, clickhouse: true });
     closers.push(async () => {
       await loader.stop(); // commits what was inserted
       await new Promise<void>((ok) => ops.close(() => ok()));
@@ -259,7 +297,7 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
 }
 
 export async function runMigrate(): Promise<number> {
-  const logger = pino({ base: { service: 'sieve-migrate' } });
+  const logger = createLogger({ base: { service: 'sieve-migrate' } });
   const { database } = clickhouseConfigFromEnv();
   const client = createClickHouseClient();
   try {

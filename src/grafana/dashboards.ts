@@ -10,16 +10,18 @@ import {
   queryVariable,
   unitOverride,
 } from './panels.js';
+import * as Q from './queries.js';
+import { GRAFANA_SCOPE, llmFilter, QUANTILES, spanFilter } from './queries.js';
 
 /** Filters shared by the rollup queries; every variable is multi-value with All. */
-const TENANT = '$__conditionalAll(TenantId IN (${tenant:singlequote}), $tenant)';
-const SERVICE = '$__conditionalAll(ServiceName IN (${service:singlequote}), $service)';
-const ENV = '$__conditionalAll(Environment IN (${environment:singlequote}), $environment)';
-const MODEL = '$__conditionalAll(Model IN (${model:singlequote}), $model)';
+const G = GRAFANA_SCOPE;
+const TENANT = G.tenant;
+const SERVICE = G.service;
+const ENV = G.environment;
+const MODEL = G.model;
 const RAW_MODEL = '$__conditionalAll(GenAiRequestModel IN (${model:singlequote}), $model)';
-const SPAN_FILTER = `$__timeFilter(Minute) AND ${TENANT} AND ${SERVICE} AND ${ENV}`;
-const LLM_FILTER = `${SPAN_FILTER} AND ${MODEL}`;
-const QUANTILES = 'quantilesTDigestMerge(0.5, 0.9, 0.95, 0.99)(DurationState)';
+const SPAN_FILTER = spanFilter(G);
+const LLM_FILTER = llmFilter(G);
 
 /** SLO objectives, editable as dashboard constants */
 export const SLO = { agentRunSuccess: 0.99, p90TargetMs: 5000, dailyTenantBudgetUsd: 50 } as const;
@@ -123,27 +125,20 @@ function serviceOverview(): BuiltDashboard {
       title: 'Request rate by service',
       unit: 'reqps',
       columns: ['time', 'ServiceName', 'Rate'],
-      sql: `SELECT $__timeInterval(Minute) AS time, ServiceName, sum(Calls) / $__interval_s AS Rate
-        FROM spans_1m WHERE ${SPAN_FILTER}
-        GROUP BY time, ServiceName ORDER BY time`,
+      sql: Q.requestRateByService(G),
     },
     {
       title: 'Error rate by service',
       unit: 'percentunit',
       columns: ['time', 'ServiceName', 'ErrorRate'],
-      sql: `SELECT $__timeInterval(Minute) AS time, ServiceName, sum(Errors) / greatest(sum(Calls), 1) AS ErrorRate
-        FROM spans_1m WHERE ${SPAN_FILTER}
-        GROUP BY time, ServiceName ORDER BY time`,
+      sql: Q.errorRateByService(G),
     },
     {
       title: 'Latency p50 / p95 / p99 by service',
       unit: 'ms',
       w: 24,
       columns: ['time', 'ServiceName', 'P50Ms', 'P95Ms', 'P99Ms'],
-      sql: `SELECT $__timeInterval(Minute) AS time, ServiceName,
-        ${QUANTILES} AS q, q[1] / 1e6 AS P50Ms, q[3] / 1e6 AS P95Ms, q[4] / 1e6 AS P99Ms
-        FROM spans_1m WHERE ${SPAN_FILTER}
-        GROUP BY time, ServiceName ORDER BY time`,
+      sql: Q.latencyByService(G),
       transformations: [{ id: 'organize', options: { excludeByName: { q: true } } }],
     },
     {
@@ -251,10 +246,7 @@ function aiAgents(): BuiltDashboard {
       w: 24,
       columns: ['Provider', 'Model', 'Calls', 'ErrorRate', 'P50Ms', 'P90Ms', 'P95Ms'],
       overrides: [unitOverride('Calls', 'short'), unitOverride('ErrorRate', 'percentunit')],
-      sql: `SELECT Provider, Model, sum(Calls) AS Calls, sum(Errors) / greatest(Calls, 1) AS ErrorRate,
-        ${QUANTILES} AS q, q[1] / 1e6 AS P50Ms, q[2] / 1e6 AS P90Ms, q[3] / 1e6 AS P95Ms
-        FROM llm_1m WHERE ${LLM_FILTER} AND Model != ''
-        GROUP BY Provider, Model ORDER BY Calls DESC`,
+      sql: Q.modelsTable(G),
       transformations: [{ id: 'organize', options: { excludeByName: { q: true } } }],
     },
     {
@@ -270,10 +262,7 @@ function aiAgents(): BuiltDashboard {
       title: 'Tokens over time',
       unit: 'short',
       columns: ['time', 'InputTokens', 'OutputTokens', 'CacheReadTokens', 'ReasoningTokens'],
-      sql: `SELECT $__timeInterval(Minute) AS time, sum(InputTokens) AS InputTokens, sum(OutputTokens) AS OutputTokens,
-        sum(CacheReadTokens) AS CacheReadTokens, sum(ReasoningTokens) AS ReasoningTokens
-        FROM llm_1m WHERE ${LLM_FILTER}
-        GROUP BY time ORDER BY time`,
+      sql: Q.tokensOverTime(G),
     },
     {
       type: 'barchart',
@@ -282,7 +271,7 @@ function aiAgents(): BuiltDashboard {
       w: 8,
       columns: ['Model', 'CostUsd'],
       options: { orientation: 'horizontal', xField: 'Model' },
-      sql: `SELECT Model, sum(CostUsd) AS CostUsd FROM llm_1m WHERE ${LLM_FILTER} AND Model != '' GROUP BY Model ORDER BY CostUsd DESC`,
+      sql: Q.costByModel(G),
     },
     {
       type: 'piechart',
@@ -291,7 +280,7 @@ function aiAgents(): BuiltDashboard {
       w: 8,
       columns: ['Provider', 'CostUsd'],
       options: { reduceOptions: { values: true, calcs: ['lastNotNull'] }, pieType: 'donut' },
-      sql: `SELECT Provider, sum(CostUsd) AS CostUsd FROM llm_1m WHERE ${LLM_FILTER} AND Provider != '' GROUP BY Provider ORDER BY CostUsd DESC`,
+      sql: Q.costByProvider(G),
     },
     {
       type: 'barchart',
@@ -300,7 +289,7 @@ function aiAgents(): BuiltDashboard {
       w: 8,
       columns: ['TenantId', 'CostUsd'],
       options: { orientation: 'horizontal', xField: 'TenantId' },
-      sql: `SELECT TenantId, sum(CostUsd) AS CostUsd FROM llm_1m WHERE ${LLM_FILTER} GROUP BY TenantId ORDER BY CostUsd DESC`,
+      sql: Q.costByTenant(G),
     },
     {
       type: 'table',
@@ -308,10 +297,7 @@ function aiAgents(): BuiltDashboard {
       unit: 'short',
       columns: ['ToolName', 'Calls', 'Errors', 'ErrorRate', 'P95Ms'],
       overrides: [unitOverride('ErrorRate', 'percentunit'), unitOverride('P95Ms', 'ms')],
-      sql: `SELECT ToolName, sum(Calls) AS Calls, sum(Errors) AS Errors, Errors / greatest(Calls, 1) AS ErrorRate,
-        ${QUANTILES}[3] / 1e6 AS P95Ms
-        FROM llm_1m WHERE ${LLM_FILTER} AND Operation = 'execute_tool'
-        GROUP BY ToolName ORDER BY Errors DESC LIMIT 20`,
+      sql: Q.topFailingTools(G),
     },
     {
       title: 'Tool success rate per hour',
@@ -495,9 +481,7 @@ function logs(): BuiltDashboard {
       unit: 'short',
       columns: ['time', 'SeverityText', 'Count'],
       defaults: { custom: { drawStyle: 'bars', fillOpacity: 70, stacking: { mode: 'normal' } } },
-      sql: `SELECT $__timeInterval(Minute) AS time, SeverityText, sum(Count) AS Count
-        FROM logs_1m WHERE $__timeFilter(Minute) AND ${filter}
-        GROUP BY time, SeverityText ORDER BY time`,
+      sql: Q.logVolumeBySeverity(G),
     },
     {
       title: 'Log volume by service',

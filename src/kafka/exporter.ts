@@ -80,7 +80,11 @@ function kafkaLogCreator(logger: pino.Logger) {
     ({ level, log }: LogEntry) => {
       const { message, ...extra } = log;
       const child = { component: 'kafkajs', ...extra };
-      if (level <= logLevel.ERROR) logger.warn(child, message);
+      // kafkajs logs every error response of a request ("Response InitProducerId(…)": a broker still
+      // loading, a leader moving) at ERROR before it retries; the outcome that matters is reported
+      // by the exporter itself (readiness, "kafka produce failed"), so these stay at debug
+      if (message.startsWith('Response ')) logger.debug(child, message);
+      else if (level <= logLevel.ERROR) logger.warn(child, message);
       else if (level === logLevel.WARN) logger.warn(child, message);
       else logger.debug(child, message);
     };
@@ -166,8 +170,12 @@ export class KafkaExporter {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      // bounded retries so a request waits at most ~the send timeout; the client retries on 503
-      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+      // Unbounded retries, as kafkajs requires for an idempotent producer: a send that gave up would
+      // roll its sequence numbers back, and the next batch could then be taken by the broker for a
+      // duplicate of one it had already written. A request still waits at most the send timeout:
+      // send() answers 503 then (the client retries) while the producer keeps retrying that batch
+      // with the same sequence numbers, so it is written at most once by the producer.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 1000 },
     });
     this.admin = this.kafka.admin();
     this.producer.on(this.producer.events.DISCONNECT, () => {

@@ -75,3 +75,8 @@ test('mounted paths and the Dockerfile exist in the repo', () => {
     assert.ok(b && existsSync(resolve(deploy, b.context, b.dockerfile)), name);
   }
 });
+
+test('Sieve logs JSON lines in compose, whatever the terminal', () => {
+  for (const name of ['sieve-receiver', 'sieve-loader'])
+    assert.equal(compose.services[name]?.environment?.SIEVE_LOG_FORMAT, 'json', name);
+});
