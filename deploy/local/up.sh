@@ -30,6 +30,7 @@ fi
 
 # Local development listens on loopback only; production (compose) binds 0.0.0.0 by default.
 export SIEVE_OTLP_ENDPOINT="${SIEVE_OTLP_ENDPOINT:-127.0.0.1:4318}"
+export SIEVE_OTLP_GRPC_ENDPOINT="${SIEVE_OTLP_GRPC_ENDPOINT:-127.0.0.1:4317}"
 export SIEVE_OPS_HOST="${SIEVE_OPS_HOST:-127.0.0.1}"
 
 cleanup() {
@@ -40,7 +41,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "up: starting sieve all (dev mode: no API keys). Point services at OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318"
+echo "up: starting sieve all (dev mode: no API keys). Point services at OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 (OTLP/HTTP) or http://127.0.0.1:4317 (OTLP/gRPC)"
 set +e
 node "$ROOT/bin/sieve.mjs" all --dev "$@" &
 sieve_pid=$!
