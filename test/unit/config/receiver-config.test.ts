@@ -15,12 +15,11 @@ const dir = mkdtempSync(join(tmpdir(), 'sieve-recvcfg-'));
 const file = join(dir, 'c.yaml');
 let ca: CertFiles;
 let server: CertFiles;
-let other: CertFiles;
 
 before(() => {
   ca = makeCa(dir, 'ca');
   server = makeLeaf(dir, 'server', ca);
-  other = makeLeaf(dir, 'other', ca);
+  makeLeaf(dir, 'other', ca); // other.key: a key that is not server.crt's
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
