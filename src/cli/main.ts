@@ -7,6 +7,7 @@
  *   sieve migrate    apply ClickHouse migrations
  *   sieve validate <config.yaml>
  *   sieve scrub --config <yaml>   (OTLP JSON on stdin → scrubbed OTLP JSON on stdout)
+ *   sieve keys create|revoke|list  (API keys file)
  */
 import { parseArgs } from 'node:util';
 
@@ -19,6 +20,10 @@ commands:
   migrate             apply ClickHouse migrations and exit
   validate <file>     check a pipeline YAML file; exit 1 with file:line:column errors
   scrub --config <f>  read an OTLP JSON payload on stdin, print it after the pipeline
+  keys create --tenant <t> --name <n> [--file <f>]   new API key (printed once; the file keeps its SHA-256)
+  keys revoke <name> [--file <f>]                    running receivers refuse it within seconds
+  keys list [--file <f>] [--ops <url>]               name, tenant, created, revoked, last used
+                      (the keys file defaults to SIEVE_API_KEYS_FILE)
 
 options (all, receiver, loader):
   --config <file>     pipeline YAML (env SIEVE_CONFIG; default collector-config/sieve.yaml)
@@ -68,6 +73,10 @@ async function main(argv: string[]): Promise<number> {
     case 'scrub': {
       const { runScrub } = await import('./scrub.js');
       return runScrub(rest, process.stdin, process.stdout);
+    }
+    case 'keys': {
+      const { runKeys } = await import('./keys.js');
+      return runKeys(rest, { out: process.stdout, err: process.stderr, env: process.env });
     }
     case undefined:
     case '-h':
