@@ -10,6 +10,7 @@ import { clickhouseConfigFromEnv, createClickHouseClient } from '../clickhouse/c
 import { migrate } from '../clickhouse/migrate.js';
 import { ConfigHolder, loadSieveConfig, watchConfig } from '../config/index.js';
 import { readKeysFile } from '../config/keys-file.js';
+import { withTlsFromEnv } from '../config/receiver-settings.js';
 import { ensureTopics, KafkaExporter } from '../kafka/exporter.js';
 import { startLoader } from '../loader/loader.js';
 import { buildLoaderOpsServer } from '../loader/ops.js';
@@ -100,7 +101,7 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
   const config =
     command === 'loader'
       ? loadSieveConfig(configPath, { exportersOnly: true })
-      : withApiKeysFromEnv(loadSieveConfig(configPath));
+      : withTlsFromEnv(withApiKeysFromEnv(loadSieveConfig(configPath)), process.env);
   const inWorker = cluster.isWorker;
   if (!inWorker) logger.info({ config: configPath }, 'config loaded');
   const workers = command === 'receiver' ? (opts.workers ?? defaultReceiverWorkers()) : 1;

@@ -185,3 +185,48 @@ function buildAuth(
   }
   return auth;
 }
+
+/** Environment variables that give both OTLP listeners a `tls:` block when the pipeline file has none. */
+export const TLS_ENV = {
+  cert: 'SIEVE_OTLP_TLS_CERT_FILE',
+  key: 'SIEVE_OTLP_TLS_KEY_FILE',
+  clientCa: 'SIEVE_OTLP_TLS_CLIENT_CA_FILE',
+} as const;
+
+/**
+ * TLS from SIEVE_OTLP_TLS_CERT_FILE / _KEY_FILE (and _CLIENT_CA_FILE for mTLS) for the listeners
+ * whose config has no `tls:` block — so one image runs any preset with certificates mounted as
+ * secrets. Files are checked now; errors name the variable.
+ */
+export function withTlsFromEnv<T extends { receiver: OtlpReceiverSettings }>(config: T, env: NodeJS.ProcessEnv): T {
+  const cert = env[TLS_ENV.cert];
+  const key = env[TLS_ENV.key];
+  const clientCa = env[TLS_ENV.clientCa];
+  if (!cert && !key && !clientCa) return config;
+  if (!cert || !key) throw new Error(`${TLS_ENV.cert} and ${TLS_ENV.key} must be set together (OTLP over TLS)`);
+  const tls = (listener: 'http' | 'grpc'): TlsServerSettings => ({
+    key: `${TLS_ENV.cert}/${TLS_ENV.key} (receivers.otlp.protocols.${listener}.tls)`,
+    certFile: resolve(cert),
+    keyFile: resolve(key),
+    ...(clientCa ? { clientCaFile: resolve(clientCa) } : {}),
+    minVersion: TLS_VERSIONS['1.2'],
+    reloadIntervalMs: DEFAULT_TLS_RELOAD_MS,
+  });
+  try {
+    readTlsMaterial(tls('http'));
+  } catch (err) {
+    if (!(err instanceof TlsFileError)) throw err;
+    const variable =
+      err.field === 'cert_file' ? TLS_ENV.cert : err.field === 'key_file' ? TLS_ENV.key : TLS_ENV.clientCa;
+    throw new Error(`${variable}: ${err.message}`);
+  }
+  const r = config.receiver;
+  return {
+    ...config,
+    receiver: {
+      ...r,
+      tls: r.tls ?? tls('http'),
+      ...(r.grpc !== undefined ? { grpc: { ...r.grpc, tls: r.grpc.tls ?? tls('grpc') } } : {}),
+    },
+  };
+}

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfigText } from '../../../src/config/load.js';
+import { withTlsFromEnv } from '../../../src/config/receiver-settings.js';
 import { type CertFiles, makeCa, makeLeaf } from '../../support/certs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sieve-recvcfg-'));
@@ -155,4 +156,24 @@ test('auth: one authenticator for both protocols; client_certs entries need exac
   ).issues;
   assert.equal(twoFields[0]?.path, 'extensions.apikeyauth.client_certs[0]');
   assert.match(twoFields[0]?.message ?? '', /exactly one of common_name, dns_name, uri, sha256/);
+});
+
+test('SIEVE_OTLP_TLS_* give both listeners TLS when the file has none; errors name the variable', () => {
+  const cfg = load('      http:\n      grpc:\n').config;
+  assert.ok(cfg !== undefined);
+  const env = { SIEVE_OTLP_TLS_CERT_FILE: server.cert, SIEVE_OTLP_TLS_KEY_FILE: server.key };
+  const tls = withTlsFromEnv(cfg, env).receiver;
+  assert.equal(tls.tls?.certFile, server.cert);
+  assert.equal(tls.grpc?.tls?.keyFile, server.key);
+  assert.equal(tls.tls?.clientCaFile, undefined);
+  assert.equal(
+    withTlsFromEnv(cfg, { ...env, SIEVE_OTLP_TLS_CLIENT_CA_FILE: ca.cert }).receiver.grpc?.tls?.clientCaFile,
+    ca.cert,
+  );
+  assert.equal(withTlsFromEnv(cfg, {}), cfg);
+  assert.throws(() => withTlsFromEnv(cfg, { SIEVE_OTLP_TLS_CERT_FILE: server.cert }), /must be set together/);
+  assert.throws(
+    () => withTlsFromEnv(cfg, { ...env, SIEVE_OTLP_TLS_KEY_FILE: join(dir, 'absent.key') }),
+    /^Error: SIEVE_OTLP_TLS_KEY_FILE: cannot read .*absent\.key/,
+  );
 });

@@ -75,3 +75,12 @@ test('mounted paths and the Dockerfile exist in the repo', () => {
     assert.ok(b && existsSync(resolve(deploy, b.context, b.dockerfile)), name);
   }
 });
+
+test('receiver: OTLP/gRPC 4317 exposed; OTLP TLS certificate and key as secrets', () => {
+  const receiver = compose.services['sieve-receiver'] ?? {};
+  assert.ok(receiver.ports?.includes('4317:4317'));
+  assert.equal(receiver.environment?.SIEVE_OTLP_TLS_CERT_FILE, '/run/secrets/otlp_tls_cert');
+  assert.equal(receiver.environment?.SIEVE_OTLP_TLS_KEY_FILE, '/run/secrets/otlp_tls_key');
+  for (const s of ['otlp_tls_cert', 'otlp_tls_key']) assert.ok(receiver.secrets?.includes(s), s);
+  assert.match(readFileSync(resolve(deploy, 'Dockerfile'), 'utf8'), /EXPOSE .*\b4317\b/);
+});
