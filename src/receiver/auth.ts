@@ -39,6 +39,8 @@ export interface Authenticator {
   setKeys(keys: readonly ApiKeyEntry[]): void;
   /** number of keys that authenticate (not revoked) */
   readonly activeKeys: number;
+  /** whether client certificates are mapped to tenants (else the peer certificate is not needed) */
+  readonly usesClientCerts: boolean;
   /** header carrying the body signature, when HMAC is configured (lowercase) */
   readonly hmacHeader?: string;
   readonly hmacSecret?: Buffer;
@@ -113,6 +115,7 @@ export function createAuthenticator(settings: AuthSettings): Authenticator {
   return {
     hmacHeader: settings.hmac?.header.toLowerCase(),
     hmacSecret: settings.hmac?.secret,
+    usesClientCerts: certs.length > 0,
     get activeKeys() {
       return keys.filter((k) => k.entry.revoked === undefined).length;
     },

@@ -134,7 +134,7 @@ export function createGrpcReceiver(opts: GrpcReceiverOptions): GrpcReceiver {
       ? { 'grpc.max_connection_age_grace_ms': ka.maxConnectionAgeGraceMs }
       : {}),
   });
-  const mtls = settings.tls?.clientCaFile !== undefined;
+  const mtls = settings.tls?.clientCaFile !== undefined && core.authenticator?.usesClientCerts === true;
   const hmac = core.authenticator?.hmacHeader;
   const hmacSecret = core.authenticator?.hmacSecret;
 

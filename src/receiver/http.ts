@@ -180,7 +180,8 @@ export const otlpHttpPlugin: FastifyPluginAsync<OtlpHttpPluginOptions> = Object.
     app.addHook('onRequest', async (req, reply) => {
       req.sieveStart = process.hrtime.bigint();
       if (req.method !== 'POST') return;
-      const principal = core.authenticate(req.headers, verifiedPeerCertificate(req.raw.socket));
+      const peer = core.authenticator?.usesClientCerts === true ? verifiedPeerCertificate(req.raw.socket) : undefined;
+      const principal = core.authenticate(req.headers, peer);
       if (principal !== undefined && 'ok' in principal) {
         req.raw.resume();
         return sendFailure(reply, req, principal);
