@@ -30,6 +30,7 @@ fi
 
 # Local development listens on loopback only; production (compose) binds 0.0.0.0 by default.
 export SIEVE_OTLP_ENDPOINT="${SIEVE_OTLP_ENDPOINT:-127.0.0.1:4318}"
+export SIEVE_OTLP_GRPC_ENDPOINT="${SIEVE_OTLP_GRPC_ENDPOINT:-127.0.0.1:4317}"
 export SIEVE_OPS_HOST="${SIEVE_OPS_HOST:-127.0.0.1}"
 
 cleanup() {
@@ -69,7 +70,7 @@ ready() {
     "http://$ops_host:$receiver_ops/readyz" "http://$ops_host:$loader_ops/readyz"
 }
 
-echo "up: starting sieve all (dev mode: no API keys) on $otlp_url"
+echo "up: starting sieve all (dev mode: no API keys) on $otlp_url (OTLP/HTTP) and http://${SIEVE_OTLP_GRPC_ENDPOINT} (OTLP/gRPC)"
 set +e
 node "$ROOT/bin/sieve.mjs" all --dev "$@" &
 sieve_pid=$!

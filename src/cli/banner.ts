@@ -26,7 +26,12 @@ export interface BannerInfo {
 
 /** The OTLP endpoints a receiver serves, from its settings. */
 export function receiverEndpoints(settings: OtlpReceiverSettings): { protocol: string; url: string }[] {
-  return [{ protocol: 'OTLP/HTTP', url: `http://${settings.host}:${settings.port}` }];
+  const url = (host: string, port: number, tls: boolean) =>
+    `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const endpoints = [{ protocol: 'OTLP/HTTP', url: url(settings.host, settings.port, settings.tls !== undefined) }];
+  const g = settings.grpc;
+  if (g !== undefined) endpoints.push({ protocol: 'OTLP/gRPC', url: url(g.host, g.port, g.tls !== undefined) });
+  return endpoints;
 }
 
 function version(): string {

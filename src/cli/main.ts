@@ -9,6 +9,7 @@
  *   sieve scrub --config <yaml>   (OTLP JSON on stdin → scrubbed OTLP JSON on stdout)
  *   sieve stats [--watch]         the last minutes of the rollups in the terminal
  *   sieve demo [--duration 30s]   a realistic agent workload through the OpenTelemetry SDK
+ *   sieve keys create|revoke|list  (API keys file)
  */
 import { parseArgs } from 'node:util';
 
@@ -16,13 +17,17 @@ const USAGE = `usage: sieve <command> [options]
 
 commands:
   all                 run the receiver and the loader in one process
-  receiver            run the OTLP/HTTP receiver (port 4318, ops on 13133)
+  receiver            run the OTLP receiver (HTTP :4318, gRPC :4317, ops on 13133)
   loader              run the Kafka → ClickHouse loader (ops on 13134)
   migrate             apply ClickHouse migrations and exit
   validate <file>     check a pipeline YAML file; exit 1 with file:line:column errors
   scrub --config <f>  read an OTLP JSON payload on stdin, print it after the pipeline
   stats [--watch]     the last minutes of traffic, LLM cost, logs and pipeline health (--help)
   demo                send a realistic AI-agent workload for --duration (default 30s) (--help)
+  keys create --tenant <t> --name <n> [--file <f>]   new API key (printed once; the file keeps its SHA-256)
+  keys revoke <name> [--file <f>]                    running receivers refuse it within seconds
+  keys list [--file <f>] [--ops <url>]               name, tenant, created, revoked, last used
+                      (the keys file defaults to SIEVE_API_KEYS_FILE)
 
 options (all, receiver, loader):
   --config <file>     pipeline YAML (env SIEVE_CONFIG; default collector-config/sieve.yaml)
@@ -85,6 +90,10 @@ async function main(argv: string[]): Promise<number> {
     case 'demo': {
       const { runDemo } = await import('./demo.js');
       return runDemo(rest);
+    }
+    case 'keys': {
+      const { runKeys } = await import('./keys.js');
+      return runKeys(rest, { out: process.stdout, err: process.stderr, env: process.env });
     }
     case undefined:
     case '-h':

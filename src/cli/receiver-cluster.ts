@@ -2,6 +2,8 @@
  * `sieve receiver --workers N`: N receiver processes sharing the OTLP port (node:cluster), because
  * one receiver is bound by its single JavaScript thread (decode, scrub, encode, the Kafka client).
  *
+ * Every worker serves both OTLP ports (HTTP and, when configured, gRPC): node:cluster shares each
+ * listening socket, and the primary deals the connections of both among the workers.
  * The primary only supervises: it forks the workers, serves the ops port (/metrics aggregated over
  * the workers by prom-client's AggregatorRegistry, /readyz true while every worker reaches Kafka),
  * restarts a worker that dies, forwards SIGHUP (config reload) and on SIGTERM/SIGINT lets every
@@ -18,6 +20,11 @@ import { buildOpsServer } from '../receiver/server.js';
 interface ReadinessMessage {
   sieve: 'readiness';
   ready: boolean;
+}
+
+/** Message a worker sends once all its OTLP servers (HTTP, gRPC) listen. */
+interface ListeningMessage {
+  sieve: 'listening';
 }
 
 const READINESS_REPORT_MS = 1000;
@@ -55,12 +62,18 @@ export function reportReadiness(isReady: () => boolean): () => void {
   return () => clearInterval(timer);
 }
 
+/** In a worker: tells the primary that every OTLP server listens (a worker counts as started from then). */
+export function reportListening(): void {
+  if (process.connected) process.send?.({ sieve: 'listening' } satisfies ListeningMessage);
+}
+
 export interface PrimaryOptions {
   workers: number;
   logger: pino.Logger;
   opsHost: string;
   opsPort: number;
   otlpEndpoint: string;
+  otlpGrpcEndpoint?: string;
 }
 
 /** Runs the supervising primary until SIGTERM/SIGINT; resolves with the exit code. */
@@ -103,13 +116,14 @@ export async function runReceiverPrimary(opts: PrimaryOptions): Promise<number> 
     logger,
   });
 
+  // a worker has started once all its servers listen (it says so: with gRPC it listens twice)
   cluster.on('message', (worker: Worker, message: unknown) => {
-    const m = message as Partial<ReadinessMessage> | null;
-    if (m?.sieve === 'readiness') readiness.set(worker.id, m.ready === true);
-  });
-  cluster.on('listening', (worker) => {
-    listening.add(worker.id);
-    logger.info({ worker: worker.id, pid: worker.process.pid }, 'receiver worker listening');
+    const m = message as Partial<ReadinessMessage> | Partial<ListeningMessage> | null;
+    if (m?.sieve === 'readiness') readiness.set(worker.id, (m as Partial<ReadinessMessage>).ready === true);
+    else if (m?.sieve === 'listening' && !listening.has(worker.id)) {
+      listening.add(worker.id);
+      logger.info({ worker: worker.id, pid: worker.process.pid }, 'receiver worker listening');
+    }
   });
 
   let shutdownTimer: NodeJS.Timeout | undefined;
@@ -170,7 +184,11 @@ export async function runReceiverPrimary(opts: PrimaryOptions): Promise<number> 
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   logger.info(
-    { workers: opts.workers, ops: opts.opsPort },
+    {
+      workers: opts.workers,
+      ops: opts.opsPort,
+      ...(opts.otlpGrpcEndpoint !== undefined ? { otlpGrpc: opts.otlpGrpcEndpoint } : {}),
+    },
     `receiver starting ${opts.workers} workers: OTEL_EXPORTER_OTLP_ENDPOINT=${opts.otlpEndpoint}`,
   );
 

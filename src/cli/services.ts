@@ -3,27 +3,32 @@
  * This is the composition root — the only place that reads env for wiring and owns signals.
  */
 import cluster from 'node:cluster';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { isMainThread } from 'node:worker_threads';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
 import { clickhouseConfigFromEnv, createClickHouseClient } from '../clickhouse/client.js';
 import { migrate } from '../clickhouse/migrate.js';
 import { ConfigHolder, loadSieveConfig, watchConfig } from '../config/index.js';
+import { readKeysFile } from '../config/keys-file.js';
+import { withTlsFromEnv } from '../config/receiver-settings.js';
 import { ensureTopics, KafkaExporter } from '../kafka/exporter.js';
 import { startLoader } from '../loader/loader.js';
 import { buildLoaderOpsServer } from '../loader/ops.js';
 import { loadPricing } from '../loader/pricing.js';
 import type { SieveConfig } from '../pipeline/api.js';
-import { buildOpsServer, buildReceiver } from '../receiver/server.js';
+import { buildOpsServer, buildReceiver, createGrpcReceiver, createIngestCore } from '../receiver/server.js';
 import { receiverEndpoints, renderBanner } from './banner.js';
 import { type DevHashKey, ensureDevHashKey } from './dev-key.js';
 import { onStopRequest, startLoaderThread } from './loader-thread.js';
 import { createLogger, logFormat } from './log.js';
-import { defaultReceiverWorkers, reportReadiness, runReceiverPrimary, workerRegistry } from './receiver-cluster.js';
+import {
+  defaultReceiverWorkers,
+  reportListening,
+  reportReadiness,
+  runReceiverPrimary,
+  workerRegistry,
+} from './receiver-cluster.js';
 
 export type ServiceCommand = 'all' | 'receiver' | 'loader';
 
@@ -50,27 +55,30 @@ function schemaOptionsFromEnv(): { rawTtlDays?: number; rollupTtlDays?: number; 
   };
 }
 
-const apiKeysFileSchema = z.array(
-  z.object({
-    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256'),
-    tenant: z.string().min(1),
-    name: z.string().optional(),
-  }),
-);
-
 /**
- * API keys from SIEVE_API_KEYS_FILE (a YAML list of {sha256, tenant, name}) when the pipeline file
- * configures none — lets one image run any preset with keys mounted as a secret.
+ * API keys from SIEVE_API_KEYS_FILE (a YAML list of {sha256, tenant, name, created, revoked}) when
+ * the pipeline file configures none — lets one image run any preset with keys mounted as a secret.
+ * The running receiver re-reads the file when it changes (`sieve keys create|revoke`).
  */
 export function withApiKeysFromEnv(config: SieveConfig, env: NodeJS.ProcessEnv = process.env): SieveConfig {
   const file = env.SIEVE_API_KEYS_FILE;
   if (!file || config.receiver.auth) return config;
-  const parsed = apiKeysFileSchema.safeParse(parseYaml(readFileSync(file, 'utf8')));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`${file}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
-  }
-  return { ...config, receiver: { ...config.receiver, auth: { keys: parsed.data } } };
+  const keysFile = resolve(file);
+  return {
+    ...config,
+    receiver: { ...config.receiver, auth: { keys: readKeysFile(keysFile), keysFile, inlineKeys: [] } },
+  };
+}
+
+/** The URL clients put in OTEL_EXPORTER_OTLP_ENDPOINT (`local`: as seen from this machine). */
+function otlpEndpointUrl(r: SieveConfig['receiver'], local = false): string {
+  const host = local && (r.host === '0.0.0.0' || r.host === '::') ? '127.0.0.1' : r.host;
+  return `${r.tls !== undefined ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${r.port}`;
+}
+
+function otlpGrpcEndpointUrl(g: NonNullable<SieveConfig['receiver']['grpc']>): string {
+  const host = g.host === '0.0.0.0' || g.host === '::' ? '127.0.0.1' : g.host;
+  return `${g.tls !== undefined ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${g.port}`;
 }
 
 export function configPathFrom(flag: string | undefined): string {
@@ -104,7 +112,7 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
   const config =
     command === 'loader'
       ? loadSieveConfig(configPath, { exportersOnly: true })
-      : withApiKeysFromEnv(loadSieveConfig(configPath));
+      : withTlsFromEnv(withApiKeysFromEnv(loadSieveConfig(configPath)), process.env);
   const inWorker = cluster.isWorker;
   if (!inWorker) logger.info({ config: configPath }, 'config loaded');
   const workers = command === 'receiver' ? (opts.workers ?? defaultReceiverWorkers()) : 1;
@@ -139,7 +147,8 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
       logger,
       opsHost: OPS_HOST,
       opsPort: RECEIVER_OPS_PORT,
-      otlpEndpoint: `http://127.0.0.1:${config.receiver.port}`,
+      otlpEndpoint: otlpEndpointUrl(config.receiver, true),
+      ...(config.receiver.grpc !== undefined ? { otlpGrpcEndpoint: otlpGrpcEndpointUrl(config.receiver.grpc) } : {}),
     });
   }
   const closers: (() => Promise<void>)[] = [];
@@ -167,7 +176,8 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
     );
     const exporter = new KafkaExporter({ brokers, clientId: 'sieve-receiver', logger, registry });
     await exporter.start();
-    const app = await buildReceiver({
+    // one ingest core (auth, memory limiter, keys file reloads) for both protocols
+    const core = createIngestCore({
       settings: config.receiver,
       getPipelines: () => holder.current().pipelines,
       exporter,
@@ -175,10 +185,23 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
       registry,
       dev: opts.dev,
     });
+    const app = await buildReceiver({
+      settings: config.receiver,
+      getPipelines: () => holder.current().pipelines,
+      exporter,
+      logger,
+      registry,
+      dev: opts.dev,
+      core,
+    });
     await app.listen({ host: config.receiver.host, port: config.receiver.port });
+    const grpcSettings = config.receiver.grpc;
+    const grpc = grpcSettings !== undefined ? createGrpcReceiver({ settings: grpcSettings, core, logger }) : undefined;
+    await grpc?.listen();
     let ops: { close(): Promise<unknown> } | undefined;
     let stopReporting = () => {};
     if (inWorker) {
+      reportListening();
       stopReporting = reportReadiness(() => exporter.isReady());
     } else {
       const server = await buildOpsServer({ exporter, registry, logger });
@@ -187,18 +210,21 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
       if (pretty) banner({ endpoints: true, clickhouse: command === 'all' });
       logger.info(
         {
-          otlp: `http://${config.receiver.host}:${config.receiver.port}`,
+          otlp: otlpEndpointUrl(config.receiver),
+          ...(grpcSettings !== undefined ? { otlpGrpc: otlpGrpcEndpointUrl(grpcSettings) } : {}),
           ops: RECEIVER_OPS_PORT,
           auth: config.receiver.auth ? 'api keys' : 'off (dev)',
         },
-        `receiver listening: OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${config.receiver.port}`,
+        `receiver listening: OTEL_EXPORTER_OTLP_ENDPOINT=${otlpEndpointUrl(config.receiver, true)}`,
       );
     }
     closers.push(async () => {
       process.off('SIGHUP', onHup);
       watcher.close();
       stopReporting();
-      await app.close(); // stops accepting, waits for in-flight requests
+      // both stop accepting and wait for the requests in flight (answered once Kafka acknowledged)
+      await Promise.all([app.close(), grpc?.close()]);
+      core.close();
       await exporter.stop(); // flushes batches
       await ops?.close();
     });

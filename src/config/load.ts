@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, parse as parseYaml, visit } from 'yaml';
 import type { z } from 'zod';
 import type { Signal } from '../otlp/model.js';
-import type { ApiKeyEntry, AuthSettings, KafkaExporterSettings, Processor, SieveConfig } from '../pipeline/api.js';
+import type { KafkaExporterSettings, Processor, SieveConfig } from '../pipeline/api.js';
 import { createAttributesProcessor } from '../pipeline/attributes.js';
 import { batchSettings } from '../pipeline/batch.js';
 import { buildSignalPipeline } from '../pipeline/build.js';
@@ -20,6 +20,7 @@ import { createResourceProcessor } from '../pipeline/resource.js';
 import * as S from './components/schemas.js';
 import { hasEnvRef, isSingleRef, substituteEnv } from './env.js';
 import { ConfigError, type ConfigIssue, pathToString } from './errors.js';
+import { buildReceiverSettings } from './receiver-settings.js';
 
 type Path = (string | number)[];
 const SECTIONS = ['receivers', 'processors', 'exporters', 'extensions', 'connectors', 'service'] as const;
@@ -252,7 +253,7 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
     return { issues: ctx.issues };
   }
 
-  // receiver settings (Sieve has one OTLP/HTTP server)
+  // receiver settings (Sieve has one OTLP receiver: HTTP, and gRPC when configured)
   let receiverSettings: SieveConfig['receiver'] = {
     host: '0.0.0.0',
     port: 4318,
@@ -260,38 +261,17 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
   };
   const baseDir = dirname(resolve(file));
   const firstRecv = [...parsedRecv.entries()][0];
-  if (firstRecv) {
-    const [rid, r] = firstRecv;
-    const http = r.protocols.http as {
-      endpoint: string;
-      max_request_body_size: number;
-      auth?: { authenticator: string };
-    };
-    const idx = http.endpoint.lastIndexOf(':');
-    receiverSettings = {
-      host: http.endpoint.slice(0, idx) || '0.0.0.0',
-      port: Number(http.endpoint.slice(idx + 1)),
-      maxRequestBodyBytes: http.max_request_body_size,
-    };
-    if (http.auth) {
-      const authId = http.auth.authenticator;
-      const ext = parsedExt.get(authId);
-      if (!ext)
-        ctx.add(
-          ['receivers', rid, 'protocols', 'http', 'auth', 'authenticator'],
-          `authenticator ${JSON.stringify(authId)} is not defined under extensions`,
-        );
-      else if (!svcExt.includes(authId))
-        ctx.add(
-          ['receivers', rid, 'protocols', 'http', 'auth', 'authenticator'],
-          `authenticator ${JSON.stringify(authId)} must be listed in service.extensions`,
-        );
-      else if (!opts.exportersOnly) {
-        const auth = buildAuth(ext, baseDir, env, (msg, sub) => ctx.add(['extensions', authId, ...sub], msg));
-        if (auth) receiverSettings.auth = auth;
-      }
-    }
-  }
+  if (firstRecv)
+    receiverSettings = buildReceiverSettings({
+      id: firstRecv[0],
+      receiver: firstRecv[1],
+      extensions: parsedExt,
+      serviceExtensions: svcExt,
+      baseDir,
+      env,
+      exportersOnly: opts.exportersOnly === true,
+      add: (path, message) => ctx.add(path, message),
+    });
 
   const built = new Map<string, Processor>();
   const out: SieveConfig['pipelines'] = {};
@@ -428,53 +408,6 @@ function kafkaSettings(
     requiredAcks: e.producer?.required_acks ?? -1,
     timeoutMs: parseDurationMs(e.timeout ?? '5s'),
   };
-}
-
-function buildAuth(
-  ext: z.infer<typeof S.apiKeyAuthSchema>,
-  baseDir: string,
-  env: NodeJS.ProcessEnv,
-  err: (msg: string, sub: Path) => void,
-): AuthSettings | undefined {
-  let keys: ApiKeyEntry[] = [...(ext.keys ?? [])];
-  if (ext.keys_file) {
-    const f = resolve(baseDir, ext.keys_file);
-    try {
-      const parsed = S.apiKeyListSchema.safeParse(parseYaml(readFileSync(f, 'utf8')) ?? []);
-      if (!parsed.success) {
-        err(`${f}: ${parsed.error.issues.map((i) => `${pathToString(i.path as Path)}: ${i.message}`).join('; ')}`, [
-          'keys_file',
-        ]);
-        return undefined;
-      }
-      keys = keys.concat(parsed.data);
-    } catch (e) {
-      err(`cannot read keys_file ${f}: ${(e as Error).message}`, ['keys_file']);
-      return undefined;
-    }
-  }
-  const auth: AuthSettings = { keys };
-  if (ext.hmac) {
-    let secret: string | undefined;
-    if (ext.hmac.secret_env) secret = env[ext.hmac.secret_env];
-    if (!secret && ext.hmac.secret_file) {
-      try {
-        secret = readFileSync(resolve(baseDir, ext.hmac.secret_file), 'utf8').trim();
-      } catch (e) {
-        err(`cannot read secret_file: ${(e as Error).message}`, ['hmac', 'secret_file']);
-        return undefined;
-      }
-    }
-    if (!secret) {
-      err('hmac needs a secret from secret_env (set the variable) or secret_file', ['hmac']);
-      return undefined;
-    }
-    auth.hmac = {
-      header: ext.hmac.header.toLowerCase(),
-      secret: Buffer.from(secret, 'utf8'),
-    };
-  }
-  return auth;
 }
 
 /** Loads and validates; throws ConfigError listing every issue. */

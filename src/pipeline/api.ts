@@ -70,7 +70,44 @@ export interface OtlpReceiverSettings {
   port: number;
   maxRequestBodyBytes: number;
   auth?: AuthSettings;
+  /** `protocols.http.tls`: HTTPS (and mTLS with a client CA) */
+  tls?: TlsServerSettings;
+  /** `protocols.grpc`, when present: the OTLP/gRPC server (auth is shared with HTTP) */
+  grpc?: OtlpGrpcSettings;
 }
+
+/** `receivers.otlp.protocols.grpc` (the Collector's configgrpc server keys Sieve honours). */
+export interface OtlpGrpcSettings {
+  host: string;
+  port: number;
+  /** max_recv_msg_size_mib, counted after decompression */
+  maxRecvMsgBytes: number;
+  maxConcurrentStreams?: number;
+  keepalive?: {
+    timeMs?: number;
+    timeoutMs?: number;
+    maxConnectionIdleMs?: number;
+    maxConnectionAgeMs?: number;
+    maxConnectionAgeGraceMs?: number;
+  };
+  tls?: TlsServerSettings;
+}
+
+/** The Collector's configtls server block; paths are absolute. */
+export interface TlsServerSettings {
+  /** config key of the block, e.g. `receivers.otlp.protocols.http.tls` (for messages) */
+  key: string;
+  certFile: string;
+  keyFile: string;
+  /** when set, clients must present a certificate signed by this CA (mTLS) */
+  clientCaFile?: string;
+  minVersion: TlsVersion;
+  maxVersion?: TlsVersion;
+  /** how often the files are checked for changes (rotation without restart) */
+  reloadIntervalMs: number;
+}
+
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 
 export interface ApiKeyEntry {
   /** lowercase hex SHA-256 of the key; the clear key is never stored */
@@ -78,10 +115,31 @@ export interface ApiKeyEntry {
   tenant: string;
   /** optional human label, logged instead of the key */
   name?: string;
+  /** ISO-8601 time the key was created (`sieve keys create`) */
+  created?: string;
+  /** ISO-8601 time the key was revoked (`sieve keys revoke`): it no longer authenticates */
+  revoked?: string;
+}
+
+/** A verified client certificate (mTLS) that authenticates as a tenant; exactly one match field is set. */
+export interface ClientCertEntry {
+  tenant: string;
+  name?: string;
+  commonName?: string;
+  dnsName?: string;
+  uri?: string;
+  /** SHA-256 fingerprint of the certificate, hex (colons optional) */
+  sha256?: string;
 }
 
 export interface AuthSettings {
   keys: ApiKeyEntry[];
+  /** the keys file the `keys` came from (absolute), re-read when it changes */
+  keysFile?: string;
+  /** inline keys of the extension, kept when the keys file is re-read */
+  inlineKeys?: ApiKeyEntry[];
+  /** client certificates mapped to tenants (mTLS) */
+  clientCerts?: ClientCertEntry[];
   /** HMAC-SHA256 body signature check, when configured */
   hmac?: { header: string; secret: Buffer };
 }

@@ -9,7 +9,9 @@
  *
  *   SIEVE_BENCH_PIPELINE=none|default   (unset: both, plus the default pipeline's cost in %)
  *   BENCH_WORKERS=1,2                   receiver worker processes to measure (default: 1 and 2)
+ *   BENCH_PROTOCOL=http|grpc            OTLP/HTTP (default) or OTLP/gRPC (statuses: 200 = OK, 1000 + gRPC code)
  *   npm run bench -- receiver
+ * Also prints the receiver's CPU time per 1,000 accepted spans (user + system, all its processes).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,8 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 48);
 /** open loop: the clients together offer this many spans/s (e.g. 2× capacity for the overload figure) */
 const OFFERED = process.env.BENCH_OFFERED ? Number(process.env.BENCH_OFFERED) : undefined;
 const WORKERS = (process.env.BENCH_WORKERS ?? '1,2').split(',').map(Number);
+const PROTOCOL = process.env.BENCH_PROTOCOL ?? 'http';
+if (PROTOCOL !== 'http' && PROTOCOL !== 'grpc') throw new Error('BENCH_PROTOCOL must be http or grpc');
 
 type Mode = 'none' | 'default';
 const modeEnv = process.env.SIEVE_BENCH_PIPELINE;
@@ -43,6 +47,25 @@ interface Result {
   p50: number;
   p99: number;
   peakRssMiB: number;
+  cpuMsPer1000Spans: number;
+}
+
+/** User + system CPU time of a process and all its descendants (Linux /proc), in ms. */
+function treeCpuMs(pid: number): number {
+  let ticks = 0;
+  const visit = (p: number) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]); // utime, stime
+      for (const task of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/))
+        if (task) visit(Number(task));
+    } catch {
+      // the process exited meanwhile
+    }
+  };
+  visit(pid);
+  return (ticks * 1000) / 100; // USER_HZ
 }
 
 /** RSS of a process and all its descendants (Linux /proc), in bytes. */
@@ -75,6 +98,7 @@ async function run(mode: Mode, workers: number): Promise<Result> {
   let peakRss = 0;
   let sampler: NodeJS.Timeout | undefined;
   let load: LoadResult;
+  let cpuMs = 0;
   try {
     sieve = await startSieve({
       command: 'receiver',
@@ -87,7 +111,11 @@ async function run(mode: Mode, workers: number): Promise<Result> {
     sampler = setInterval(() => {
       peakRss = Math.max(peakRss, treeRss(pid));
     }, 100);
-    load = await runLoadInChildProcess(`http://127.0.0.1:${sieve.ports.otlp}/v1/traces`, CLIENTS, SECONDS, OFFERED);
+    const url =
+      PROTOCOL === 'grpc' ? `grpc://127.0.0.1:${sieve.ports.grpc}` : `http://127.0.0.1:${sieve.ports.otlp}/v1/traces`;
+    const cpu0 = treeCpuMs(pid);
+    load = await runLoadInChildProcess(url, CLIENTS, SECONDS, OFFERED);
+    cpuMs = treeCpuMs(pid) - cpu0;
   } finally {
     clearInterval(sampler);
     if (sieve !== undefined) {
@@ -109,6 +137,7 @@ async function run(mode: Mode, workers: number): Promise<Result> {
     p50: load.latenciesMs[0],
     p99: load.latenciesMs[1],
     peakRssMiB: peakRss / 1048576,
+    cpuMsPer1000Spans: load.accepted > 0 ? (cpuMs / load.accepted) * 1000 : Number.NaN,
   };
 }
 
@@ -118,8 +147,8 @@ for (const workers of WORKERS)
     const r = await run(mode, workers);
     results.push(r);
     console.log(
-      `receiver[${mode}, ${workers} worker${workers > 1 ? 's' : ''}] ${CLIENTS} clients${OFFERED ? ` offering ${OFFERED.toLocaleString('en-US')} spans/s` : ''} x ${SECONDS}s, ${SPANS_PER_REQUEST}-span batches: ${Math.round(r.spansPerSec).toLocaleString('en-US')} spans/s accepted, ` +
-        `${r.requests} requests (${r.refused} refused), p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, peak RSS ${r.peakRssMiB.toFixed(0)} MiB`,
+      `receiver[${PROTOCOL}, ${mode}, ${workers} worker${workers > 1 ? 's' : ''}] ${CLIENTS} clients${OFFERED ? ` offering ${OFFERED.toLocaleString('en-US')} spans/s` : ''} x ${SECONDS}s, ${SPANS_PER_REQUEST}-span batches: ${Math.round(r.spansPerSec).toLocaleString('en-US')} spans/s accepted, ` +
+        `${r.requests} requests (${r.refused} refused), p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, peak RSS ${r.peakRssMiB.toFixed(0)} MiB, ${r.cpuMsPer1000Spans.toFixed(1)} CPU ms per 1,000 spans`,
     );
   }
 for (const workers of WORKERS) {

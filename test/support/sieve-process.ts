@@ -19,7 +19,7 @@ export async function freePort(): Promise<number> {
 
 export interface SieveProcess {
   child: ChildProcess;
-  ports: { otlp: number; receiverOps: number; loaderOps: number };
+  ports: { otlp: number; grpc: number; receiverOps: number; loaderOps: number };
   /** the last 8 KB of its stdout and stderr */
   log(): string;
 }
@@ -32,7 +32,12 @@ export async function startSieve(opts: {
   args?: string[];
   env?: NodeJS.ProcessEnv;
 }): Promise<SieveProcess> {
-  const ports = { otlp: await freePort(), receiverOps: await freePort(), loaderOps: await freePort() };
+  const ports = {
+    otlp: await freePort(),
+    grpc: await freePort(),
+    receiverOps: await freePort(),
+    loaderOps: await freePort(),
+  };
   const args = [
     join(ROOT, 'bin', 'sieve.mjs'),
     opts.command,
@@ -46,6 +51,7 @@ export async function startSieve(opts: {
       ...process.env,
       ...opts.env,
       SIEVE_OTLP_ENDPOINT: `127.0.0.1:${ports.otlp}`,
+      SIEVE_OTLP_GRPC_ENDPOINT: `127.0.0.1:${ports.grpc}`,
       SIEVE_RECEIVER_OPS_PORT: String(ports.receiverOps),
       SIEVE_LOADER_OPS_PORT: String(ports.loaderOps),
       SIEVE_OPS_HOST: '127.0.0.1',

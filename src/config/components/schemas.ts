@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { DETECTOR_NAMES } from '../../pipeline/detectors.js';
 import { parseCondition } from '../../pipeline/ottl.js';
+import { clientCertListSchema, otlpGrpcSchema, tlsServerSchema } from './receiver.js';
 
 const regex = z.string().superRefine((s, ctx) => {
   try {
@@ -187,6 +188,7 @@ export const otlpReceiverSchema = z.strictObject({
         traces_url_path: z.literal('/v1/traces').optional(),
         logs_url_path: z.literal('/v1/logs').optional(),
         metrics_url_path: z.literal('/v1/metrics').optional(),
+        tls: tlsServerSchema.optional(),
       })
       .nullable()
       .transform(
@@ -196,10 +198,7 @@ export const otlpReceiverSchema = z.strictObject({
             max_request_body_size: 64 * 1024 * 1024,
           },
       ),
-    grpc: z
-      .unknown()
-      .optional()
-      .refine((v) => v === undefined, 'OTLP/gRPC is not supported by Sieve (OTLP/HTTP only): remove protocols.grpc'),
+    grpc: otlpGrpcSchema,
   }),
 });
 
@@ -244,16 +243,20 @@ export const kafkaExporterSchema = z.strictObject({
     .optional(),
 });
 
+const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 time');
 const apiKey = z.strictObject({
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex characters'),
   tenant: z.string().min(1),
   name: z.string().optional(),
+  created: isoTime.optional(),
+  revoked: isoTime.optional(),
 });
 export const apiKeyListSchema = z.array(apiKey);
 export const apiKeyAuthSchema = z
   .strictObject({
     keys_file: z.string().optional(),
     keys: apiKeyListSchema.optional(),
+    client_certs: clientCertListSchema.optional(),
     hmac: z
       .strictObject({
         header: z.string().default('x-sieve-signature'),
@@ -262,7 +265,10 @@ export const apiKeyAuthSchema = z
       })
       .optional(),
   })
-  .refine((v) => v.keys_file != null || v.keys != null, 'apikeyauth needs keys_file or keys');
+  .refine(
+    (v) => v.keys_file != null || v.keys != null || v.client_certs != null,
+    'apikeyauth needs keys_file, keys or client_certs',
+  );
 
 export type BatchCfg = z.infer<typeof batchSchema>;
 export type MemoryLimiterCfg = z.infer<typeof memoryLimiterSchema>;

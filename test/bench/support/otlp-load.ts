@@ -8,12 +8,16 @@
  * changed per request) over a keep-alive connection. With `offeredSpansPerSec` the clients together
  * pace themselves to that rate (open loop); without it they send as fast as answers come back.
  * Prints one JSON line: { accepted, refused, statuses, seconds, latenciesMs: [p50, p99] }.
+ * A `grpc://host:port` url sends the same batches as OTLP/gRPC Export calls, one channel per client
+ * (statuses are then gRPC codes, 0 = OK).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
+import * as grpc from '@grpc/grpc-js';
 import { encodeProtobuf } from '../../../src/otlp/codec.js';
 import type { ExportTraceServiceRequest, KeyValue, Span } from '../../../src/otlp/model.js';
+import { GRPC_EXPORT_PATHS } from '../../../src/receiver/grpc.js';
 
 export const SPANS_PER_REQUEST = 512;
 const TRACES_PER_BATCH = 16;
@@ -137,7 +141,31 @@ export async function runLoad(
   const endAt = started + seconds * 1000;
   const intervalMs = offered !== undefined ? (SPANS_PER_REQUEST / offered) * 1000 * clients : 0;
 
-  const post = (body: Buffer) =>
+  const grpcChannels =
+    target.protocol === 'grpc:'
+      ? Array.from(
+          { length: clients },
+          () =>
+            new grpc.Client(target.host, grpc.credentials.createInsecure(), {
+              'grpc.use_local_subchannel_pool': 1,
+              'grpc.max_send_message_length': 64 << 20,
+            }),
+        )
+      : [];
+  const exportCall = (channel: grpc.Client, body: Buffer) =>
+    new Promise<number>((resolve) =>
+      channel.makeUnaryRequest(
+        GRPC_EXPORT_PATHS.traces,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        body,
+        new grpc.Metadata(),
+        (err) => resolve(err === null ? 200 : 1000 + err.code),
+      ),
+    );
+  const post = (body: Buffer, n: number) =>
+    target.protocol === 'grpc:' ? exportCall(grpcChannels[n] as grpc.Client, body) : postHttp(body);
+  const postHttp = (body: Buffer) =>
     new Promise<number>((resolve, reject) => {
       const req = request(
         {
@@ -179,7 +207,7 @@ export async function runLoad(
         stamped = { startNs: startNs.toString(), endMs, status: 0 };
       }
       const t0 = performance.now();
-      const status = await post(body).catch(() => 0);
+      const status = await post(body, n).catch(() => 0);
       if (stamped !== undefined) sent.push({ ...stamped, status });
       latencies.push(performance.now() - t0);
       statuses[status] = (statuses[status] ?? 0) + 1;
@@ -192,6 +220,7 @@ export async function runLoad(
   };
   await Promise.all(Array.from({ length: clients }, (_, n) => client(n)));
   agent.destroy();
+  for (const c of grpcChannels) c.close();
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN;
   return {

@@ -26,7 +26,7 @@ test('SIEVE_API_KEYS_FILE adds hashed API keys with tenants when the config has 
     writeFileSync(file, '- { sha256: not-a-hash, tenant: acme }\n');
     assert.throws(
       () => withApiKeysFromEnv(base, { SIEVE_API_KEYS_FILE: file }),
-      /keys\.yaml: 0\.sha256: lowercase hex SHA-256/,
+      /keys\.yaml: \[0\]\.sha256: sha256 must be 64 lowercase hex characters/,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

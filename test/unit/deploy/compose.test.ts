@@ -80,3 +80,12 @@ test('Sieve logs JSON lines in compose, whatever the terminal', () => {
   for (const name of ['sieve-receiver', 'sieve-loader'])
     assert.equal(compose.services[name]?.environment?.SIEVE_LOG_FORMAT, 'json', name);
 });
+
+test('receiver: OTLP/gRPC 4317 exposed; OTLP TLS certificate and key as secrets', () => {
+  const receiver = compose.services['sieve-receiver'] ?? {};
+  assert.ok(receiver.ports?.includes('4317:4317'));
+  assert.equal(receiver.environment?.SIEVE_OTLP_TLS_CERT_FILE, '/run/secrets/otlp_tls_cert');
+  assert.equal(receiver.environment?.SIEVE_OTLP_TLS_KEY_FILE, '/run/secrets/otlp_tls_key');
+  for (const s of ['otlp_tls_cert', 'otlp_tls_key']) assert.ok(receiver.secrets?.includes(s), s);
+  assert.match(readFileSync(resolve(deploy, 'Dockerfile'), 'utf8'), /EXPOSE .*\b4317\b/);
+});
