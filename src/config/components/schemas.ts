@@ -109,6 +109,8 @@ export const redactionSchema = z.strictObject({
   summary: z.enum(['debug', 'info', 'silent']).optional(),
   detectors: z.array(z.enum(DETECTOR_NAMES)).optional(),
   custom: z.array(z.strictObject({ name: z.string(), pattern: regex })).optional(),
+  identifier_keys: z.array(z.string().min(1)).optional(),
+  credential_keys: z.array(z.string().min(1)).optional(),
   ...hashFields,
 });
 const legacyLog = z.strictObject({
