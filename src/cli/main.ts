@@ -18,7 +18,9 @@ commands:
   loader              run the Kafka → ClickHouse loader (ops on 13134)
   migrate             apply ClickHouse migrations and exit
   validate <file>     check a pipeline YAML file; exit 1 with file:line:column errors
+                      --print-keys [--key K]: list the key rules; show what happens to key K
   scrub --config <f>  read an OTLP JSON payload on stdin, print it after the pipeline
+                      --explain: list each changed field, how and by which rule (stderr)
 
 options (all, receiver, loader):
   --config <file>     pipeline YAML (env SIEVE_CONFIG; default collector-config/sieve.yaml)

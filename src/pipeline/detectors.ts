@@ -265,7 +265,11 @@ export function detectorsByName(names: readonly string[]): Detector[] {
 export function detectorsForKey(detectors: readonly Detector[], ctx: KeyContext): readonly Detector[] {
   if (ctx === 'version') return detectors.filter((d) => d !== BUILTIN_DETECTORS.ipv4);
   if (ctx === 'time') {
-    const skip: readonly Detector[] = [BUILTIN_DETECTORS.payment_card, BUILTIN_DETECTORS.phone, BUILTIN_DETECTORS.us_ssn];
+    const skip: readonly Detector[] = [
+      BUILTIN_DETECTORS.payment_card,
+      BUILTIN_DETECTORS.phone,
+      BUILTIN_DETECTORS.us_ssn,
+    ];
     return detectors.filter((d) => !skip.includes(d));
   }
   return detectors;

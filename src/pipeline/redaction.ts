@@ -51,7 +51,13 @@ interface Tally {
   bodyRedactedKeys: string[];
   bodyMaskedKeys: string[];
 }
-const newTally = (): Tally => ({ redactedKeys: [], maskedKeys: [], ignored: 0, bodyRedactedKeys: [], bodyMaskedKeys: [] });
+const newTally = (): Tally => ({
+  redactedKeys: [],
+  maskedKeys: [],
+  ignored: 0,
+  bodyRedactedKeys: [],
+  bodyMaskedKeys: [],
+});
 
 /** The detectors for one kind of key, with their own memo of scrub results. */
 interface Profile {
@@ -244,7 +250,8 @@ export function createRedactionProcessor(
   };
 
   const explainReport: Report | undefined = explain
-    ? (p, action, rule, spans) => explain({ processor: id, path: p, action, rule, ...(spans !== undefined ? { spans } : {}) })
+    ? (p, action, rule, spans) =>
+        explain({ processor: id, path: p, action, rule, ...(spans !== undefined ? { spans } : {}) })
     : undefined;
 
   /** attribute list of an item; `where` is its OTLP JSON path (explain only) */
@@ -338,32 +345,32 @@ export function createRedactionProcessor(
       const rss = req.resourceSpans ?? [];
       for (let ri = 0; ri < rss.length; ri++) {
         const rs = rss[ri] as (typeof rss)[number];
-        const rp = (X ? `resourceSpans[${ri}]` : '');
-        redactAttrs(rs.resource?.attributes, undefined, (X ? `${rp}.resource.attributes` : ''));
+        const rp = X ? `resourceSpans[${ri}]` : '';
+        redactAttrs(rs.resource?.attributes, undefined, X ? `${rp}.resource.attributes` : '');
         const sss = rs.scopeSpans ?? [];
         for (let si = 0; si < sss.length; si++) {
           const ss = sss[si] as (typeof sss)[number];
-          const sp = (X ? `${rp}.scopeSpans[${si}]` : '');
-          redactAttrs(ss.scope?.attributes, undefined, (X ? `${sp}.scope.attributes` : ''));
+          const sp = X ? `${rp}.scopeSpans[${si}]` : '';
+          redactAttrs(ss.scope?.attributes, undefined, X ? `${sp}.scope.attributes` : '');
           const spans = ss.spans ?? [];
           for (let i = 0; i < spans.length; i++) {
             const span = spans[i] as (typeof spans)[number];
-            const p = (X ? `${sp}.spans[${i}]` : '');
-            scrubName(span, (X ? `${p}.name` : ''));
+            const p = X ? `${sp}.spans[${i}]` : '';
+            scrubName(span, X ? `${p}.name` : '');
             span.attributes ??= [];
-            redactAttrs(span.attributes, tally(), (X ? `${p}.attributes` : ''));
+            redactAttrs(span.attributes, tally(), X ? `${p}.attributes` : '');
             const events = span.events ?? [];
             for (let e = 0; e < events.length; e++) {
               const ev = events[e] as (typeof events)[number];
-              scrubName(ev, (X ? `${p}.events[${e}].name` : ''));
-              redactAttrs(ev.attributes, undefined, (X ? `${p}.events[${e}].attributes` : ''));
+              scrubName(ev, X ? `${p}.events[${e}].name` : '');
+              redactAttrs(ev.attributes, undefined, X ? `${p}.events[${e}].attributes` : '');
             }
             const links = span.links ?? [];
             for (let l = 0; l < links.length; l++)
-              redactAttrs(links[l]?.attributes, undefined, (X ? `${p}.links[${l}].attributes` : ''));
+              redactAttrs(links[l]?.attributes, undefined, X ? `${p}.links[${l}].attributes` : '');
             const st = span.status;
             if (st?.message) {
-              const path = (X ? `${p}.status.message` : '');
+              const path = X ? `${p}.status.message` : '';
               st.message = scrubReported(st.message, plain, path, explainReport);
             }
           }
@@ -375,21 +382,21 @@ export function createRedactionProcessor(
       const rls = req.resourceLogs ?? [];
       for (let ri = 0; ri < rls.length; ri++) {
         const rl = rls[ri] as (typeof rls)[number];
-        const rp = (X ? `resourceLogs[${ri}]` : '');
-        redactAttrs(rl.resource?.attributes, undefined, (X ? `${rp}.resource.attributes` : ''));
+        const rp = X ? `resourceLogs[${ri}]` : '';
+        redactAttrs(rl.resource?.attributes, undefined, X ? `${rp}.resource.attributes` : '');
         const sls = rl.scopeLogs ?? [];
         for (let si = 0; si < sls.length; si++) {
           const sl = sls[si] as (typeof sls)[number];
-          const sp = (X ? `${rp}.scopeLogs[${si}]` : '');
-          redactAttrs(sl.scope?.attributes, undefined, (X ? `${sp}.scope.attributes` : ''));
+          const sp = X ? `${rp}.scopeLogs[${si}]` : '';
+          redactAttrs(sl.scope?.attributes, undefined, X ? `${sp}.scope.attributes` : '');
           const lrs = sl.logRecords ?? [];
           for (let i = 0; i < lrs.length; i++) {
             const lr = lrs[i] as (typeof lrs)[number];
-            const p = (X ? `${sp}.logRecords[${i}]` : '');
+            const p = X ? `${sp}.logRecords[${i}]` : '';
             const t = tally();
-            redactBody(lr.body, t, (X ? `${p}.body` : ''));
+            redactBody(lr.body, t, X ? `${p}.body` : '');
             lr.attributes ??= [];
-            redactAttrs(lr.attributes, t, (X ? `${p}.attributes` : ''));
+            redactAttrs(lr.attributes, t, X ? `${p}.attributes` : '');
           }
         }
       }
@@ -399,24 +406,29 @@ export function createRedactionProcessor(
       const rms = req.resourceMetrics ?? [];
       for (let ri = 0; ri < rms.length; ri++) {
         const rm = rms[ri] as (typeof rms)[number];
-        const rp = (X ? `resourceMetrics[${ri}]` : '');
-        redactAttrs(rm.resource?.attributes, undefined, (X ? `${rp}.resource.attributes` : ''));
+        const rp = X ? `resourceMetrics[${ri}]` : '';
+        redactAttrs(rm.resource?.attributes, undefined, X ? `${rp}.resource.attributes` : '');
         const sms = rm.scopeMetrics ?? [];
         for (let si = 0; si < sms.length; si++) {
           const sm = sms[si] as (typeof sms)[number];
-          const sp = (X ? `${rp}.scopeMetrics[${si}]` : '');
-          redactAttrs(sm.scope?.attributes, undefined, (X ? `${sp}.scope.attributes` : ''));
+          const sp = X ? `${rp}.scopeMetrics[${si}]` : '';
+          redactAttrs(sm.scope?.attributes, undefined, X ? `${sp}.scope.attributes` : '');
           const metrics = sm.metrics ?? [];
           for (let mi = 0; mi < metrics.length; mi++) {
             const dps = metricDataPoints(metrics[mi] as (typeof metrics)[number]);
             for (let di = 0; di < dps.length; di++) {
               const dp = dps[di] as (typeof dps)[number];
-              const p = (X ? `${sp}.metrics[${mi}].dataPoints[${di}]` : '');
+              const p = X ? `${sp}.metrics[${mi}].dataPoints[${di}]` : '';
               dp.attributes ??= [];
-              redactAttrs(dp.attributes, tally(), (X ? `${p}.attributes` : ''));
-              const exemplars = (dp as { exemplars?: { filteredAttributes?: KeyValue[] | null }[] | null }).exemplars ?? [];
+              redactAttrs(dp.attributes, tally(), X ? `${p}.attributes` : '');
+              const exemplars =
+                (dp as { exemplars?: { filteredAttributes?: KeyValue[] | null }[] | null }).exemplars ?? [];
               for (let x = 0; x < exemplars.length; x++)
-                redactAttrs(exemplars[x]?.filteredAttributes, undefined, (X ? `${p}.exemplars[${x}].filteredAttributes` : ''));
+                redactAttrs(
+                  exemplars[x]?.filteredAttributes,
+                  undefined,
+                  X ? `${p}.exemplars[${x}].filteredAttributes` : '',
+                );
             }
           }
         }

@@ -20,23 +20,97 @@ import { base64url, fill, ibanCheckDigits, LOWER, luhnCheckDigit, luhnValid, Rng
 export const DEFAULT_SEED = 1414;
 
 const FIRST = [
-  'alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory', 'olivia',
-  'peggy', 'rupert', 'sybil', 'trent', 'victor', 'wendy', 'amir', 'chen', 'priya', 'kenji', 'fatima', 'lucas',
-  'sofia', 'mateo', 'aisha', 'yuki', 'lars', 'ingrid', 'omar', 'zoe', 'noah', 'emma', 'liam', 'mia',
+  'alice',
+  'bob',
+  'carol',
+  'dave',
+  'erin',
+  'frank',
+  'grace',
+  'heidi',
+  'ivan',
+  'judy',
+  'mallory',
+  'olivia',
+  'peggy',
+  'rupert',
+  'sybil',
+  'trent',
+  'victor',
+  'wendy',
+  'amir',
+  'chen',
+  'priya',
+  'kenji',
+  'fatima',
+  'lucas',
+  'sofia',
+  'mateo',
+  'aisha',
+  'yuki',
+  'lars',
+  'ingrid',
+  'omar',
+  'zoe',
+  'noah',
+  'emma',
+  'liam',
+  'mia',
 ] as const;
 const LAST = [
-  'smith', 'jones', 'garcia', 'nguyen', 'kim', 'patel', 'mueller', 'rossi', 'dubois', 'silva', 'kowalski',
-  'johansson', 'tanaka', 'wang', 'okafor', 'hernandez', 'obrien', 'van-der-berg', 'schmidt', 'ivanova',
+  'smith',
+  'jones',
+  'garcia',
+  'nguyen',
+  'kim',
+  'patel',
+  'mueller',
+  'rossi',
+  'dubois',
+  'silva',
+  'kowalski',
+  'johansson',
+  'tanaka',
+  'wang',
+  'okafor',
+  'hernandez',
+  'obrien',
+  'van-der-berg',
+  'schmidt',
+  'ivanova',
 ] as const;
 const DOMAINS = [
-  'example.com', 'example.org', 'gmail.com', 'outlook.com', 'yahoo.co.uk', 'corp.example.io', 'mail.example.de',
-  'acme-inc.com', 'university.edu', 'example.co.jp', 'startup.dev', 'shop.example.fr', 'example.com.br',
-  'proton.me', 'example.museum', 'sub.dept.example.gov', 'example.technology', 'icloud.com', 'web.de', 'qq.com',
+  'example.com',
+  'example.org',
+  'gmail.com',
+  'outlook.com',
+  'yahoo.co.uk',
+  'corp.example.io',
+  'mail.example.de',
+  'acme-inc.com',
+  'university.edu',
+  'example.co.jp',
+  'startup.dev',
+  'shop.example.fr',
+  'example.com.br',
+  'proton.me',
+  'example.museum',
+  'sub.dept.example.gov',
+  'example.technology',
+  'icloud.com',
+  'web.de',
+  'qq.com',
 ] as const;
 /** internationalised local parts and domains (RFC 6531 / IDNA), as users really type them */
 const INTL_EMAILS = [
-  'müller@beispiel.de', 'josé.garcía@correo.es', 'zoë@exämple.com', 'françois@exemple.fr', 'søren@eksempel.dk',
-  'łukasz@przykład.pl', 'ñandú@ejemplo.com.ar', 'renée.dupont@société.fr',
+  'müller@beispiel.de',
+  'josé.garcía@correo.es',
+  'zoë@exämple.com',
+  'françois@exemple.fr',
+  'søren@eksempel.dk',
+  'łukasz@przykład.pl',
+  'ñandú@ejemplo.com.ar',
+  'renée.dupont@société.fr',
 ] as const;
 
 // ---- value generators (each returns the clear-text PII as written) ----
@@ -63,31 +137,91 @@ function email(rng: Rng): string {
 /** national numbering plans: `+CC` forms and national forms with trunk prefixes */
 const PHONE_TEMPLATES: readonly string[] = [
   // North America (NANP): area and exchange codes start 2–9
-  '(N##) N##-####', 'N##-N##-####', 'N##.N##.####', '+1 N## N##-####', '+1-N##-N##-####', '+1 (N##) N##-####',
-  '1-800-N##-####', '+1N##N######', '+1 N##.N##.####',
+  '(N##) N##-####',
+  'N##-N##-####',
+  'N##.N##.####',
+  '+1 N## N##-####',
+  '+1-N##-N##-####',
+  '+1 (N##) N##-####',
+  '1-800-N##-####',
+  '+1N##N######',
+  '+1 N##.N##.####',
   // United Kingdom
-  '+44 20 #### ####', '020 #### ####', '+44 7### ######', '07### ######', '+44 (0)20 #### ####', '+447#########',
+  '+44 20 #### ####',
+  '020 #### ####',
+  '+44 7### ######',
+  '07### ######',
+  '+44 (0)20 #### ####',
+  '+447#########',
   '+44 161 ### ####',
   // Germany
-  '+49 30 ########', '030 ########', '+49 151 ########', '0151 ########', '+49 (0)30 ########', '+49 89 #######',
-  '+4915#########', '+49 30 ### ### ##', '0049 30 ########',
+  '+49 30 ########',
+  '030 ########',
+  '+49 151 ########',
+  '0151 ########',
+  '+49 (0)30 ########',
+  '+49 89 #######',
+  '+4915#########',
+  '+49 30 ### ### ##',
+  '0049 30 ########',
   // France
-  '+33 N ## ## ## ##', '0N ## ## ## ##', '0N.##.##.##.##', '+33N########', '+33 (0)N ## ## ## ##',
+  '+33 N ## ## ## ##',
+  '0N ## ## ## ##',
+  '0N.##.##.##.##',
+  '+33N########',
+  '+33 (0)N ## ## ## ##',
   // Spain, Italy, Netherlands, Switzerland, Sweden, Poland, Ireland
-  '+34 6## ## ## ##', '+34 6## ### ###', '+34 9## ### ###', '+39 06 #### ####', '+39 3## ### ####',
-  '06 #### ####', '+31 20 ### ####', '+31 6 ########', '06-########', '020-#######', '+41 44 ### ## ##',
-  '044 ### ## ##', '+46 8 ### ### ##', '08-### ### ##', '+48 ## ### ## ##', '+48 5## ### ###',
-  '+353 1 ### ####', '+353 8# ### ####',
+  '+34 6## ## ## ##',
+  '+34 6## ### ###',
+  '+34 9## ### ###',
+  '+39 06 #### ####',
+  '+39 3## ### ####',
+  '06 #### ####',
+  '+31 20 ### ####',
+  '+31 6 ########',
+  '06-########',
+  '020-#######',
+  '+41 44 ### ## ##',
+  '044 ### ## ##',
+  '+46 8 ### ### ##',
+  '08-### ### ##',
+  '+48 ## ### ## ##',
+  '+48 5## ### ###',
+  '+353 1 ### ####',
+  '+353 8# ### ####',
   // India, Japan, China, Korea, Singapore
-  '+91 9#### #####', '+91-9#########', '+91 98###-#####', '+81 3-####-####', '03-####-####', '090-####-####',
-  '+81 90-####-####', '+86 1## #### ####', '+86 10 #### ####', '+82 2-###-####', '010-####-####',
-  '+82 10-####-####', '+65 6### ####', '+65 9### ####',
+  '+91 9#### #####',
+  '+91-9#########',
+  '+91 98###-#####',
+  '+81 3-####-####',
+  '03-####-####',
+  '090-####-####',
+  '+81 90-####-####',
+  '+86 1## #### ####',
+  '+86 10 #### ####',
+  '+82 2-###-####',
+  '010-####-####',
+  '+82 10-####-####',
+  '+65 6### ####',
+  '+65 9### ####',
   // Brazil, Mexico, Argentina
-  '+55 11 9####-####', '(11) 9####-####', '+55 (11) 9####-####', '+52 55 #### ####', '+52 1 55 #### ####',
+  '+55 11 9####-####',
+  '(11) 9####-####',
+  '+55 (11) 9####-####',
+  '+52 55 #### ####',
+  '+52 1 55 #### ####',
   '+54 9 11 ####-####',
   // Australia, South Africa, Nigeria, Russia
-  '+61 2 #### ####', '+61 4## ### ###', '04## ### ###', '(02) #### ####', '+27 21 ### ####', '021 ### ####',
-  '+234 803 ### ####', '+7 495 ###-##-##', '8 (495) ###-##-##', '+7 9## ###-##-##',
+  '+61 2 #### ####',
+  '+61 4## ### ###',
+  '04## ### ###',
+  '(02) #### ####',
+  '+27 21 ### ####',
+  '021 ### ####',
+  '+234 803 ### ####',
+  '+7 495 ###-##-##',
+  '8 (495) ###-##-##',
+  '+7 9## ###-##-##',
 ];
 
 function phone(rng: Rng): string {
@@ -228,9 +362,32 @@ function ssn(rng: Rng): string {
 
 /** ISO 13616 BBAN formats: n digit, a letter, c alphanumeric */
 const IBAN_FORMATS: Record<string, string> = {
-  DE: '18n', GB: '4a14n', FR: '10n11c2n', NL: '4a10n', ES: '20n', IT: '1a10n12c', CH: '5n12c', BE: '12n', AT: '16n',
-  PL: '24n', SE: '20n', NO: '11n', IE: '4a14n', PT: '21n', SA: '2n18c', AE: '19n', BR: '23n1a1c', DK: '14n',
-  FI: '14n', LU: '3n13c', CZ: '20n', HU: '24n', RO: '4a16c', GR: '7n16c', MT: '4a5n18c', TR: '5n1n16c',
+  DE: '18n',
+  GB: '4a14n',
+  FR: '10n11c2n',
+  NL: '4a10n',
+  ES: '20n',
+  IT: '1a10n12c',
+  CH: '5n12c',
+  BE: '12n',
+  AT: '16n',
+  PL: '24n',
+  SE: '20n',
+  NO: '11n',
+  IE: '4a14n',
+  PT: '21n',
+  SA: '2n18c',
+  AE: '19n',
+  BR: '23n1a1c',
+  DK: '14n',
+  FI: '14n',
+  LU: '3n13c',
+  CZ: '20n',
+  HU: '24n',
+  RO: '4a16c',
+  GR: '7n16c',
+  MT: '4a5n18c',
+  TR: '5n1n16c',
 };
 
 function bban(rng: Rng, format: string): string {
@@ -263,8 +420,19 @@ interface Written {
 }
 
 const SENTENCE_KEYS = [
-  'message', 'log.message', 'exception.message', 'error.message', 'note', 'description', 'comment', 'event.detail',
-  'gen_ai.prompt', 'gen_ai.completion', 'llm.input_messages', 'otel.status_description', 'customer.note',
+  'message',
+  'log.message',
+  'exception.message',
+  'error.message',
+  'note',
+  'description',
+  'comment',
+  'event.detail',
+  'gen_ai.prompt',
+  'gen_ai.completion',
+  'llm.input_messages',
+  'otel.status_description',
+  'customer.note',
 ] as const;
 const BARE_KEYS = ['value', 'arg.0', 'input', 'target', 'field.value', 'param', 'tool.argument', 'search.query'];
 const JSON_KEYS = ['http.request.body', 'http.response.body', 'payload', 'messaging.message.body', 'tool.output'];
@@ -345,7 +513,11 @@ const POSITIVES: Record<string, Positive> = {
           e,
           r.chance(0.5) && !/[^\x20-\x7e]/.test(e) ? e.replace('@', '%40').replace('+', '%2B') : e,
         ),
-      (r) => ({ key: r.pick(['http.request.header.from', 'messaging.destination', 'rpc.request']), value: e, context: 'header' }),
+      (r) => ({
+        key: r.pick(['http.request.header.from', 'messaging.destination', 'rpc.request']),
+        value: e,
+        context: 'header',
+      }),
     ])(rng);
     return { ...w, raw: e };
   },
@@ -431,7 +603,7 @@ const POSITIVES: Record<string, Positive> = {
           ip,
         ),
       (r) => url(r, ['http://{}:8080/metrics', 'https://{}/admin/login?next=/', 'http://{}/'], ip),
-      (r) => ({ key: 'http.request.header.x-forwarded-for', value: `${ip}, 70.41.3.18`, context: 'header' }),
+      () => ({ key: 'http.request.header.x-forwarded-for', value: `${ip}, 70.41.3.18`, context: 'header' }),
     ])(rng);
     return { ...w, raw: ip };
   },
@@ -450,7 +622,8 @@ const POSITIVES: Record<string, Positive> = {
   jwt(rng) {
     const t = jwt(rng);
     const w = rng.pick<(r: Rng) => Written>([
-      (r) => logLine(r, ['Authorization: Bearer {}', 'token validation failed for {}: expired', 'cookie session={}'], t),
+      (r) =>
+        logLine(r, ['Authorization: Bearer {}', 'token validation failed for {}: expired', 'cookie session={}'], t),
       (r) => bare(r, t),
       (r) => json(r, r.pick(['access_token', 'id_token', 'token', 'jwt']), t),
       (r) =>
@@ -474,14 +647,18 @@ const POSITIVES: Record<string, Positive> = {
     const scheme = rng.pick(['Bearer', 'Bearer', 'Bearer', 'bearer', 'BEARER']);
     const w = rng.pick<(r: Rng) => Written>([
       (r) =>
-        logLine(
+        logLine(r, [`Authorization: ${scheme} {}`, `upstream request headers: {"authorization":"${scheme} {}"}`], t),
+      (r) => ({
+        key: r.pick(['rpc.grpc.request.metadata', 'http.header.auth']),
+        value: `${scheme} ${t}`,
+        context: 'header',
+      }),
+      (r) =>
+        sentence(
           r,
-          [`Authorization: ${scheme} {}`, `upstream request headers: {"authorization":"${scheme} {}"}`],
+          [`curl -H "Authorization: ${scheme} {}" https://api.example.com/v1/me`, `use ${scheme} {} to call it`],
           t,
         ),
-      (r) => ({ key: r.pick(['rpc.grpc.request.metadata', 'http.header.auth']), value: `${scheme} ${t}`, context: 'header' }),
-      (r) =>
-        sentence(r, [`curl -H "Authorization: ${scheme} {}" https://api.example.com/v1/me`, `use ${scheme} {} to call it`], t),
       (r) => json(r, 'Authorization', `${scheme} ${t}`),
       (r) => url(r, [`https://api.example.com/v1/export?auth=${scheme}%20{}`], t),
     ])(rng);
@@ -493,13 +670,20 @@ const POSITIVES: Record<string, Positive> = {
       (r) =>
         ({
           key: r.pick(['process.command_line', 'container.env', 'shell.command']),
-          value: r.pick(['OPENAI_API_KEY={} python agent.py', 'export GITHUB_TOKEN={}', 'docker run -e API_KEY={} app']).replace('{}', k),
+          value: r
+            .pick(['OPENAI_API_KEY={} python agent.py', 'export GITHUB_TOKEN={}', 'docker run -e API_KEY={} app'])
+            .replace('{}', k),
           context: 'env',
         }) as Written,
       (r) => bare(r, k),
       (r) => json(r, r.pick(['api_key', 'apiKey', 'key', 'secret', 'credentials']), k),
       (r) => logLine(r, ['auth failed with key {}', 'x-api-key: {}', 'using token {} for upload'], k),
-      (r) => url(r, ['https://maps.example.com/api/geocode?address=Berlin&key={}', 'https://api.example.com/v1/x?api_key={}'], k),
+      (r) =>
+        url(
+          r,
+          ['https://maps.example.com/api/geocode?address=Berlin&key={}', 'https://api.example.com/v1/x?api_key={}'],
+          k,
+        ),
       (r) =>
         ({
           key: r.pick(['gen_ai.prompt', 'llm.input_messages', 'code.snippet']),
@@ -526,7 +710,12 @@ const POSITIVES: Record<string, Positive> = {
       (r) => bare(r, i),
       (r) => json(r, r.pick(['iban', 'account', 'creditor_account', 'debtorIban']), i),
       (r) => logLine(r, ['sepa transfer iban={} amount=120.00', 'mandate created for {}'], i),
-      (r) => url(r, ['https://bank.example.com/transfer?to={}&amount=50', 'https://pay.example.eu/sepa/{}/confirm'], i.replace(/ /g, '')),
+      (r) =>
+        url(
+          r,
+          ['https://bank.example.com/transfer?to={}&amount=50', 'https://pay.example.eu/sepa/{}/confirm'],
+          i.replace(/ /g, ''),
+        ),
     ])(rng);
     return { ...w, raw: w.context === 'url' ? i.replace(/ /g, '') : i };
   },
@@ -536,37 +725,141 @@ const POSITIVES: Record<string, Positive> = {
 
 /** identifier keys as services spell them; values that no detector would recognise */
 const IDENTIFIER_KEYS = [
-  'user_id', 'userId', 'UserID', 'user-id', 'USER_ID', 'user.id', 'userid', 'end_user_id', 'enduser.id',
-  'app.user.id', 'customer_id', 'customerId', 'customer.id', 'account_id', 'accountId', 'member_id', 'patient_id',
-  'session_id', 'sessionId', 'session.id', 'x-session-id', 'device_id', 'deviceId', 'visitor_id', 'anonymous_id',
-  'user_email', 'customer_email', 'customerEmail', 'billing.email', 'email', 'Email', 'email_address',
-  'emailAddress', 'contact-email', 'user_name', 'username', 'userName', 'first_name', 'lastName',
-  'full_name', 'phone', 'phone_number', 'phoneNumber', 'mobile', 'client_ip', 'clientIp', 'clientIP',
-  'client.address', 'remote_ip', 'ip_address', 'ipAddress', 'x-forwarded-for', 'x-real-ip', 'net.peer.ip',
-  'ssn', 'date_of_birth', 'dob', 'birthDate', 'street_address', 'shipping.address', 'card_number', 'iban',
-  'passport_number', 'tax_id', 'national_id', 'user.email', 'user.name', 'http.request.header.x-user-id',
+  'user_id',
+  'userId',
+  'UserID',
+  'user-id',
+  'USER_ID',
+  'user.id',
+  'userid',
+  'end_user_id',
+  'enduser.id',
+  'app.user.id',
+  'customer_id',
+  'customerId',
+  'customer.id',
+  'account_id',
+  'accountId',
+  'member_id',
+  'patient_id',
+  'session_id',
+  'sessionId',
+  'session.id',
+  'x-session-id',
+  'device_id',
+  'deviceId',
+  'visitor_id',
+  'anonymous_id',
+  'user_email',
+  'customer_email',
+  'customerEmail',
+  'billing.email',
+  'email',
+  'Email',
+  'email_address',
+  'emailAddress',
+  'contact-email',
+  'user_name',
+  'username',
+  'userName',
+  'first_name',
+  'lastName',
+  'full_name',
+  'phone',
+  'phone_number',
+  'phoneNumber',
+  'mobile',
+  'client_ip',
+  'clientIp',
+  'clientIP',
+  'client.address',
+  'remote_ip',
+  'ip_address',
+  'ipAddress',
+  'x-forwarded-for',
+  'x-real-ip',
+  'net.peer.ip',
+  'ssn',
+  'date_of_birth',
+  'dob',
+  'birthDate',
+  'street_address',
+  'shipping.address',
+  'card_number',
+  'iban',
+  'passport_number',
+  'tax_id',
+  'national_id',
+  'user.email',
+  'user.name',
+  'http.request.header.x-user-id',
 ];
 /** credential keys: deleted whatever the value */
 const CREDENTIAL_KEYS = [
-  'password', 'Password', 'db.password', 'DB_PASSWORD', 'dbPassword', 'user_password', 'passwd', 'pwd',
-  'passphrase', 'secret', 'client_secret', 'clientSecret', 'app.secret', 'x-api-key', 'api_key', 'apiKey',
-  'API-KEY', 'apikey', 'openai.api_key', 'access_token', 'accessToken', 'x-access-token', 'refresh_token',
-  'refreshToken', 'id_token', 'auth_token', 'authToken', 'x-auth-token', 'session_token', 'csrf_token',
-  'x-csrf-token', 'bearer_token', 'private_key', 'privateKey', 'secret_key', 'aws_secret_access_key',
-  'authorization', 'Authorization', 'http.request.header.authorization', 'proxy-authorization', 'cookie',
-  'http.request.header.cookie', 'http.response.header.set-cookie', 'Set-Cookie', 'credentials', 'credential',
-  'connection_string', 'connectionString', 'db.connection_string', 'cvv', 'card.cvc', 'x-amz-security-token',
+  'password',
+  'Password',
+  'db.password',
+  'DB_PASSWORD',
+  'dbPassword',
+  'user_password',
+  'passwd',
+  'pwd',
+  'passphrase',
+  'secret',
+  'client_secret',
+  'clientSecret',
+  'app.secret',
+  'x-api-key',
+  'api_key',
+  'apiKey',
+  'API-KEY',
+  'apikey',
+  'openai.api_key',
+  'access_token',
+  'accessToken',
+  'x-access-token',
+  'refresh_token',
+  'refreshToken',
+  'id_token',
+  'auth_token',
+  'authToken',
+  'x-auth-token',
+  'session_token',
+  'csrf_token',
+  'x-csrf-token',
+  'bearer_token',
+  'private_key',
+  'privateKey',
+  'secret_key',
+  'aws_secret_access_key',
+  'authorization',
+  'Authorization',
+  'http.request.header.authorization',
+  'proxy-authorization',
+  'cookie',
+  'http.request.header.cookie',
+  'http.response.header.set-cookie',
+  'Set-Cookie',
+  'credentials',
+  'credential',
+  'connection_string',
+  'connectionString',
+  'db.connection_string',
+  'cvv',
+  'card.cvc',
+  'x-amz-security-token',
 ];
 
 function identifierValue(rng: Rng, key: string): { value: string; type?: 'int' } {
   const k = key.toLowerCase();
   if (k.includes('mail')) return { value: email(rng) };
-  if (k.includes('ip') || k.includes('address') && k.includes('client') || k.includes('forwarded'))
+  if (k.includes('ip') || (k.includes('address') && k.includes('client')) || k.includes('forwarded'))
     return { value: ipv4(rng) };
   if (k.includes('phone') || k.includes('mobile')) return { value: phone(rng) };
   if (k.includes('name')) return { value: `${rng.pick(FIRST)}${rng.chance(0.5) ? ` ${rng.pick(LAST)}` : ''}` };
   if (k.includes('birth') || k === 'dob') return { value: `19${rng.int(50, 99)}-0${rng.int(1, 9)}-${rng.int(10, 28)}` };
-  if (k.includes('address')) return { value: `${rng.int(1, 200)} ${rng.pick(['High St', 'Main Street', 'Rue de la Paix'])}` };
+  if (k.includes('address'))
+    return { value: `${rng.int(1, 200)} ${rng.pick(['High St', 'Main Street', 'Rue de la Paix'])}` };
   if (k === 'ssn') return { value: ssn(rng) };
   if (k.includes('card')) return { value: card(rng) };
   if (k === 'iban') return { value: iban(rng) };
@@ -585,7 +878,8 @@ function identifierValue(rng: Rng, key: string): { value: string; type?: 'int' }
 function credentialValue(rng: Rng, key: string): string {
   const k = key.toLowerCase();
   if (k.includes('cookie')) return `sid=${rng.b64url(32)}; Path=/; HttpOnly`;
-  if (k.includes('authorization')) return `Basic ${Buffer.from(`${rng.pick(FIRST)}:${rng.alnum(12)}`).toString('base64')}`;
+  if (k.includes('authorization'))
+    return `Basic ${Buffer.from(`${rng.pick(FIRST)}:${rng.alnum(12)}`).toString('base64')}`;
   if (k.includes('connection')) return `postgres://app:${rng.alnum(14)}@db.internal:5432/orders`;
   if (k.includes('cvv') || k.includes('cvc')) return rng.digits(3);
   return rng.pick([
@@ -610,13 +904,13 @@ const epochS = (rng: Rng) => String(ts(rng));
 const epochMs = (rng: Rng) => `${ts(rng)}${rng.digits(3)}`;
 const epochUs = (rng: Rng) => `${ts(rng)}${rng.digits(6)}`;
 const epochNs = (rng: Rng) => `${ts(rng)}${rng.digits(9)}`;
-const uuid4 = (rng: Rng) => `${rng.hex(8)}-${rng.hex(4)}-4${rng.hex(3)}-${rng.pick(['8', '9', 'a', 'b'])}${rng.hex(3)}-${rng.hex(12)}`;
+const uuid4 = (rng: Rng) =>
+  `${rng.hex(8)}-${rng.hex(4)}-4${rng.hex(3)}-${rng.pick(['8', '9', 'a', 'b'])}${rng.hex(3)}-${rng.hex(12)}`;
 const uuid7 = (rng: Rng) => {
   const ms = (BigInt(ts(rng)) * 1000n).toString(16).padStart(12, '0');
   return `${ms.slice(0, 8)}-${ms.slice(8)}-7${rng.hex(3)}-${rng.pick(['8', '9', 'a', 'b'])}${rng.hex(3)}-${rng.hex(12)}`;
 };
-const isoDate = (rng: Rng) =>
-  new Date((ts(rng) + rng.int(0, 86_399)) * 1000 + rng.int(0, 999)).toISOString();
+const isoDate = (rng: Rng) => new Date((ts(rng) + rng.int(0, 86_399)) * 1000 + rng.int(0, 999)).toISOString();
 
 function isbn13(rng: Rng): string {
   const body = `978${rng.digits(9)}`;
@@ -649,16 +943,28 @@ const NEGATIVES: Record<string, (rng: Rng) => Negative> = {
       () => `PO-${rng.digits(5)}/${rng.int(2020, 2026)}`,
     ])();
     return rng.pick([
-      () => ({ key: rng.pick(['order.id', 'order_id', 'invoice.number', 'invoiceNumber', 'shop.order']), value: id, context: 'bare' }),
+      () => ({
+        key: rng.pick(['order.id', 'order_id', 'invoice.number', 'invoiceNumber', 'shop.order']),
+        value: id,
+        context: 'bare',
+      }),
       () => ({ key: 'message', value: `Order ${id} shipped via DHL`, context: 'sentence' }),
-      () => ({ key: 'http.url', value: `https://shop.example.com/orders/${id.replace('#', '')}/invoice.pdf`, context: 'url' }),
+      () => ({
+        key: 'http.url',
+        value: `https://shop.example.com/orders/${id.replace('#', '')}/invoice.pdf`,
+        context: 'url',
+      }),
       () => ({ key: 'payload', value: JSON.stringify({ order_id: id, total: 42.5 }), context: 'json' }),
     ])();
   },
   uuid(rng) {
     const u = rng.pick([uuid4, uuid7, (r: Rng) => uuid4(r).toUpperCase(), (r: Rng) => uuid4(r).replace(/-/g, '')])(rng);
     return rng.pick([
-      () => ({ key: rng.pick(['request.id', 'http.request.header.x-request-id', 'idempotency.key', 'job.id']), value: u, context: 'bare' }),
+      () => ({
+        key: rng.pick(['request.id', 'http.request.header.x-request-id', 'idempotency.key', 'job.id']),
+        value: u,
+        context: 'bare',
+      }),
       () => ({ key: 'url.path', value: `/api/v1/documents/${u}/versions`, context: 'url' }),
       () => ({ key: 'log', value: `processing job ${u} attempt=2`, context: 'log' }),
     ])();
@@ -730,8 +1036,16 @@ const NEGATIVES: Record<string, (rng: Rng) => Negative> = {
     return rng.pick([
       () => ({ key: 'geo.location', value: `${lat},${lon}`, context: 'bare' }),
       () => ({ key: 'geo.location', value: `${lat}, ${lon}`, context: 'bare' }),
-      () => ({ key: rng.pick(['geo.lat', 'latitude', 'geo.lon', 'lng']), value: rng.chance(0.5) ? lat : lon, context: 'bare' }),
-      () => ({ key: 'db.query.text', value: `SELECT * FROM stores WHERE ST_DWithin(geom, ST_Point(${lon} ${lat}), 500)`, context: 'sentence' }),
+      () => ({
+        key: rng.pick(['geo.lat', 'latitude', 'geo.lon', 'lng']),
+        value: rng.chance(0.5) ? lat : lon,
+        context: 'bare',
+      }),
+      () => ({
+        key: 'db.query.text',
+        value: `SELECT * FROM stores WHERE ST_DWithin(geom, ST_Point(${lon} ${lat}), 500)`,
+        context: 'sentence',
+      }),
       () => ({ key: 'url.full', value: `https://maps.example.com/?q=${lat},${lon}&z=15`, context: 'url' }),
       () => ({ key: 'payload', value: JSON.stringify({ lat: Number(lat), lon: Number(lon) }), context: 'json' }),
       () => ({ key: 'geo.wkt', value: `POINT(${lon} ${lat})`, context: 'bare' }),
@@ -759,14 +1073,23 @@ const NEGATIVES: Record<string, (rng: Rng) => Negative> = {
       () => `/usr/lib/python3.${rng.int(8, 13)}/site-packages/${rng.pick(['requests', 'urllib3', 'grpc'])}/__init__.py`,
       () => `C:\\Program Files\\Vendor\\Agent\\${fourPartVersion(rng)}\\bin\\agent.exe`,
       () => `/opt/app/releases/${new Date(ts(rng) * 1000).toISOString().replace(/\D/g, '').slice(0, 14)}/config.yml`,
-      () => `s3://logs-bucket/app/${isoDate(rng).slice(0, 10).replace(/-/g, '/')}/part-${rng.digits(5)}-${epochMs(rng)}.log.gz`,
+      () =>
+        `s3://logs-bucket/app/${isoDate(rng).slice(0, 10).replace(/-/g, '/')}/part-${rng.digits(5)}-${epochMs(rng)}.log.gz`,
       () => `/home/deploy/.cache/pip/wheels/${rng.hex(2)}/${rng.hex(2)}/${rng.hex(56)}`,
       () => `/data/${isoDate(rng).slice(0, 10)}/events-${rng.digits(4)}.parquet`,
       () => `gs://bucket/exports/${epochS(rng)}/shard-${rng.digits(5)}-of-00064.avro`,
     ])();
     return rng.pick([
-      () => ({ key: rng.pick(['code.filepath', 'file.path', 'process.executable.path', 'log.file.path']), value: p, context: 'bare' }),
-      () => ({ key: 'exception.stacktrace', value: `Error: ENOENT\n    at open (${p}:${rng.int(1, 400)}:${rng.int(1, 80)})`, context: 'log' }),
+      () => ({
+        key: rng.pick(['code.filepath', 'file.path', 'process.executable.path', 'log.file.path']),
+        value: p,
+        context: 'bare',
+      }),
+      () => ({
+        key: 'exception.stacktrace',
+        value: `Error: ENOENT\n    at open (${p}:${rng.int(1, 400)}:${rng.int(1, 80)})`,
+        context: 'log',
+      }),
     ])();
   },
   base64_blob(rng) {
@@ -776,12 +1099,18 @@ const NEGATIVES: Record<string, (rng: Rng) => Negative> = {
       () => rng.b64url(rng.int(22, 120)),
       () => `data:image/png;base64,iVBORw0KGgo${rng.b64(rng.int(40, 120))}`,
     ])();
-    return { key: rng.pick(['messaging.kafka.message.key', 'page.cursor', 'http.response.body', 'blob']), value: raw, context: 'bare' };
+    return {
+      key: rng.pick(['messaging.kafka.message.key', 'page.cursor', 'http.response.body', 'blob']),
+      value: raw,
+      context: 'bare',
+    };
   },
   kubernetes(rng) {
     const name = rng.pick([
-      () => `${rng.pick(['checkout', 'api', 'worker', 'frontend'])}-${rng.from('bcdfghjklmnpqrstvwxz2456789', 10)}-${rng.from('bcdfghjklmnpqrstvwxz2456789', 5)}`,
-      () => `ip-10-${rng.int(0, 255)}-${rng.int(0, 255)}-${rng.int(0, 255)}.${rng.pick(['us-west-2', 'eu-central-1'])}.compute.internal`,
+      () =>
+        `${rng.pick(['checkout', 'api', 'worker', 'frontend'])}-${rng.from('bcdfghjklmnpqrstvwxz2456789', 10)}-${rng.from('bcdfghjklmnpqrstvwxz2456789', 5)}`,
+      () =>
+        `ip-10-${rng.int(0, 255)}-${rng.int(0, 255)}-${rng.int(0, 255)}.${rng.pick(['us-west-2', 'eu-central-1'])}.compute.internal`,
       () => `gke-prod-pool-${rng.int(1, 9)}-${rng.hex(8)}-${rng.from(LOWER, 4)}`,
       () => `aks-nodepool1-${rng.digits(8)}-vmss${rng.digits(6)}`,
       () => `${rng.pick(['nginx', 'redis', 'postgres'])}:${rng.int(1, 16)}.${rng.int(0, 9)}.${rng.int(0, 9)}-alpine`,
@@ -789,7 +1118,11 @@ const NEGATIVES: Record<string, (rng: Rng) => Negative> = {
       () => `${rng.pick(['prod', 'staging'])}-${rng.pick(['eu', 'us'])}-${rng.int(1, 3)}`,
       () => `kafka-${rng.int(0, 5)}.kafka-headless.data.svc.cluster.local:9092`,
     ])();
-    return { key: rng.pick(['k8s.pod.name', 'k8s.node.name', 'container.image.name', 'k8s.namespace.name', 'server.address']), value: name, context: 'bare' };
+    return {
+      key: rng.pick(['k8s.pod.name', 'k8s.node.name', 'container.image.name', 'k8s.namespace.name', 'server.address']),
+      value: name,
+      context: 'bare',
+    };
   },
   date(rng) {
     const d = new Date((ts(rng) + rng.int(0, 86_399)) * 1000);
@@ -797,17 +1130,27 @@ const NEGATIVES: Record<string, (rng: Rng) => Negative> = {
     const v = rng.pick([
       () => d.toISOString().slice(0, 10),
       () => d.toISOString(),
-      () => d.toISOString().replace('Z', `${rng.int(0, 999)}${rng.digits(3)}+01:00`).replace(/\.(\d{3})(\d+)/, '.$1$2'),
+      () =>
+        d
+          .toISOString()
+          .replace('Z', `${rng.int(0, 999)}${rng.digits(3)}+01:00`)
+          .replace(/\.(\d{3})(\d+)/, '.$1$2'),
       () => `${pad(d.getUTCDate())}/${pad(d.getUTCMonth() + 1)}/${d.getUTCFullYear()}`,
-      () => `${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}/${d.getUTCFullYear()} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`,
+      () =>
+        `${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}/${d.getUTCFullYear()} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`,
       () => d.toUTCString(),
       () => d.toISOString().slice(0, 10).replace(/-/g, ''),
       () => `${d.toISOString().slice(0, 10)} ${d.toISOString().slice(11, 23)}`,
       () => `${pad(d.getUTCDate())}.${pad(d.getUTCMonth() + 1)}.${d.getUTCFullYear()}`,
-      () => `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}T${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}Z`,
+      () =>
+        `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}T${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}Z`,
     ])();
     return rng.pick([
-      () => ({ key: rng.pick(['created_at', 'event.date', 'http.response.header.date', 'expires']), value: v, context: 'bare' }),
+      () => ({
+        key: rng.pick(['created_at', 'event.date', 'http.response.header.date', 'expires']),
+        value: v,
+        context: 'bare',
+      }),
       () => ({ key: 'message', value: `Report generated on ${v} for Q3`, context: 'sentence' }),
     ])();
   },
@@ -819,7 +1162,11 @@ const NEGATIVES: Record<string, (rng: Rng) => Negative> = {
       () => `0.0.0.0:${rng.int(1024, 65535)}`,
       () => `127.0.0.1:${rng.int(1024, 65535)}`,
     ])();
-    return { key: rng.pick(['server.address', 'net.host.name', 'db.connection.host', 'otel.exporter.endpoint']), value: v, context: 'bare' };
+    return {
+      key: rng.pick(['server.address', 'net.host.name', 'db.connection.host', 'otel.exporter.endpoint']),
+      value: v,
+      context: 'bare',
+    };
   },
   numeric_counter(rng) {
     const n = rng.pick([
@@ -828,48 +1175,154 @@ const NEGATIVES: Record<string, (rng: Rng) => Negative> = {
       () => `${rng.int(1, 999)}.${rng.digits(rng.int(1, 6))}`,
     ])();
     return rng.pick([
-      () => ({ key: rng.pick(['messaging.kafka.offset', 'db.rows_affected', 'http.response.body.size', 'process.pid']), value: n, context: 'bare' }),
+      () => ({
+        key: rng.pick(['messaging.kafka.offset', 'db.rows_affected', 'http.response.body.size', 'process.pid']),
+        value: n,
+        context: 'bare',
+      }),
       () => ({ key: 'log', value: `flushed ${n} bytes in ${rng.int(1, 999)}ms`, context: 'log' }),
     ])();
   },
   ai_model(rng) {
     const v = rng.pick([
-      'gpt-4o-2024-08-06', 'gpt-4o-mini-2024-07-18', 'claude-3-5-sonnet-20241022', 'claude-sonnet-4-20250514',
-      'gemini-1.5-pro-002', 'text-embedding-3-large', 'llama-3.1-70b-instruct', 'mistral-large-2411',
-      'o1-preview-2024-09-12', 'anthropic.claude-3-haiku-20240307-v1:0', 'chatcmpl-AbCdEf123456', 'msg_01XFDUDYJgAACzvnptvVoYEL',
+      'gpt-4o-2024-08-06',
+      'gpt-4o-mini-2024-07-18',
+      'claude-3-5-sonnet-20241022',
+      'claude-sonnet-4-20250514',
+      'gemini-1.5-pro-002',
+      'text-embedding-3-large',
+      'llama-3.1-70b-instruct',
+      'mistral-large-2411',
+      'o1-preview-2024-09-12',
+      'anthropic.claude-3-haiku-20240307-v1:0',
+      'chatcmpl-AbCdEf123456',
+      'msg_01XFDUDYJgAACzvnptvVoYEL',
     ]);
     return rng.pick([
-      () => ({ key: rng.pick(['gen_ai.request.model', 'gen_ai.response.model', 'llm.model_name', 'model']), value: v, context: 'bare' }),
+      () => ({
+        key: rng.pick(['gen_ai.request.model', 'gen_ai.response.model', 'llm.model_name', 'model']),
+        value: v,
+        context: 'bare',
+      }),
       () => ({ key: 'gen_ai.response.id', value: `chatcmpl-${rng.alnum(29)}`, context: 'bare' }),
-      () => ({ key: rng.pick(['gen_ai.usage.input_tokens', 'gen_ai.usage.output_tokens', 'llm.token_count.prompt', 'tokens_prompt', 'tokens_completion', 'ai.usage.promptTokens']), value: String(rng.int(1, 200_000)), type: 'int', context: 'bare' }),
-      () => ({ key: rng.pick(['gen_ai.provider.name', 'gen_ai.system', 'provider']), value: rng.pick(['openai', 'anthropic', 'aws.bedrock', 'gcp.vertex_ai']), context: 'bare' }),
+      () => ({
+        key: rng.pick([
+          'gen_ai.usage.input_tokens',
+          'gen_ai.usage.output_tokens',
+          'llm.token_count.prompt',
+          'tokens_prompt',
+          'tokens_completion',
+          'ai.usage.promptTokens',
+        ]),
+        value: String(rng.int(1, 200_000)),
+        type: 'int',
+        context: 'bare',
+      }),
+      () => ({
+        key: rng.pick(['gen_ai.provider.name', 'gen_ai.system', 'provider']),
+        value: rng.pick(['openai', 'anthropic', 'aws.bedrock', 'gcp.vertex_ai']),
+        context: 'bare',
+      }),
       () => ({ key: 'cost_usd', value: (rng.int(1, 100_000) / 10_000).toFixed(4), context: 'bare' }),
     ])();
   },
   key_lookalike(rng) {
     return rng.pick<() => Negative>([
-      () => ({ key: rng.pick(['email_verified', 'emailVerified', 'phone_verified', 'has_password']), value: rng.pick(['true', 'false']), type: 'bool', context: 'bare' }),
-      () => ({ key: rng.pick(['email.count', 'email_sent_total', 'password_changed_count']), value: String(rng.int(0, 50)), context: 'bare' }),
-      () => ({ key: rng.pick(['user_agent.original', 'userAgent']), value: `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/${rng.int(100, 131)}.0.${rng.int(1000, 6999)}.${rng.int(10, 200)} Safari/537.36`, context: 'bare' }),
-      () => ({ key: rng.pick(['user.role', 'user.roles', 'user.tier']), value: rng.pick(['admin', 'viewer', 'billing-admin']), context: 'bare' }),
-      () => ({ key: rng.pick(['token_type', 'tokenType']), value: rng.pick(['Bearer', 'refresh', 'access']), context: 'bare' }),
-      () => ({ key: rng.pick(['password_changed_at', 'token.expires_at', 'session.duration_ms']), value: rng.chance(0.5) ? isoDate(rng) : epochMs(rng), context: 'bare' }),
-      () => ({ key: rng.pick(['zip_code', 'postal.code']), value: rng.pick(['10115', 'SW1A 1AA', '94103', '75008']), context: 'bare' }),
-      () => ({ key: rng.pick(['ip_version', 'network.type']), value: rng.pick(['4', '6', 'ipv4', 'ipv6']), context: 'bare' }),
-      () => ({ key: rng.pick(['api_key_id', 'apiKeyName', 'secret.name', 'k8s.secret.name']), value: `${rng.pick(['prod', 'ci'])}-${rng.from(LOWER, 6)}`, context: 'bare' }),
-      () => ({ key: rng.pick(['session.count', 'sessions_active', 'user_count']), value: String(rng.int(0, 10_000)), type: 'int', context: 'bare' }),
-      () => ({ key: rng.pick(['tip', 'tip_amount', 'skip', 'zip']), value: rng.pick(['5.00', 'true', '3']), context: 'bare' }),
-      () => ({ key: rng.pick(['db.user', 'enduser.role', 'http.request.method']), value: rng.pick(['app_rw', 'GET', 'member']), context: 'bare' }),
-      () => ({ key: rng.pick(['gen_ai.usage.input_tokens', 'gen_ai.usage.cache_read_input_tokens', 'llm.usage.total_tokens', 'max_tokens']), value: String(rng.int(1, 128_000)), type: 'int', context: 'bare' }),
+      () => ({
+        key: rng.pick(['email_verified', 'emailVerified', 'phone_verified', 'has_password']),
+        value: rng.pick(['true', 'false']),
+        type: 'bool',
+        context: 'bare',
+      }),
+      () => ({
+        key: rng.pick(['email.count', 'email_sent_total', 'password_changed_count']),
+        value: String(rng.int(0, 50)),
+        context: 'bare',
+      }),
+      () => ({
+        key: rng.pick(['user_agent.original', 'userAgent']),
+        value: `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/${rng.int(100, 131)}.0.${rng.int(1000, 6999)}.${rng.int(10, 200)} Safari/537.36`,
+        context: 'bare',
+      }),
+      () => ({
+        key: rng.pick(['user.role', 'user.roles', 'user.tier']),
+        value: rng.pick(['admin', 'viewer', 'billing-admin']),
+        context: 'bare',
+      }),
+      () => ({
+        key: rng.pick(['token_type', 'tokenType']),
+        value: rng.pick(['Bearer', 'refresh', 'access']),
+        context: 'bare',
+      }),
+      () => ({
+        key: rng.pick(['password_changed_at', 'token.expires_at', 'session.duration_ms']),
+        value: rng.chance(0.5) ? isoDate(rng) : epochMs(rng),
+        context: 'bare',
+      }),
+      () => ({
+        key: rng.pick(['zip_code', 'postal.code']),
+        value: rng.pick(['10115', 'SW1A 1AA', '94103', '75008']),
+        context: 'bare',
+      }),
+      () => ({
+        key: rng.pick(['ip_version', 'network.type']),
+        value: rng.pick(['4', '6', 'ipv4', 'ipv6']),
+        context: 'bare',
+      }),
+      () => ({
+        key: rng.pick(['api_key_id', 'apiKeyName', 'secret.name', 'k8s.secret.name']),
+        value: `${rng.pick(['prod', 'ci'])}-${rng.from(LOWER, 6)}`,
+        context: 'bare',
+      }),
+      () => ({
+        key: rng.pick(['session.count', 'sessions_active', 'user_count']),
+        value: String(rng.int(0, 10_000)),
+        type: 'int',
+        context: 'bare',
+      }),
+      () => ({
+        key: rng.pick(['tip', 'tip_amount', 'skip', 'zip']),
+        value: rng.pick(['5.00', 'true', '3']),
+        context: 'bare',
+      }),
+      () => ({
+        key: rng.pick(['db.user', 'enduser.role', 'http.request.method']),
+        value: rng.pick(['app_rw', 'GET', 'member']),
+        context: 'bare',
+      }),
+      () => ({
+        key: rng.pick([
+          'gen_ai.usage.input_tokens',
+          'gen_ai.usage.cache_read_input_tokens',
+          'llm.usage.total_tokens',
+          'max_tokens',
+        ]),
+        value: String(rng.int(1, 128_000)),
+        type: 'int',
+        context: 'bare',
+      }),
     ])();
   },
 };
 
 function epochNegative(rng: Rng, v: string): Negative {
   return rng.pick<() => Negative>([
-    () => ({ key: rng.pick(['timestamp', 'event.time', 'ts', 'exp', 'iat', 'time_unix_nano', 'job.scheduled_at']), value: v, context: 'bare' }),
-    () => ({ key: rng.pick(['timestamp', 'event.time_unix_nano', 'start', 'cache.expires']), value: v, type: 'int', context: 'bare' }),
-    () => ({ key: rng.pick(['log', 'message']), value: `ts=${v} level=info msg="batch flushed" n=${rng.int(1, 512)}`, context: 'log' }),
+    () => ({
+      key: rng.pick(['timestamp', 'event.time', 'ts', 'exp', 'iat', 'time_unix_nano', 'job.scheduled_at']),
+      value: v,
+      context: 'bare',
+    }),
+    () => ({
+      key: rng.pick(['timestamp', 'event.time_unix_nano', 'start', 'cache.expires']),
+      value: v,
+      type: 'int',
+      context: 'bare',
+    }),
+    () => ({
+      key: rng.pick(['log', 'message']),
+      value: `ts=${v} level=info msg="batch flushed" n=${rng.int(1, 512)}`,
+      context: 'log',
+    }),
     () => ({ key: 'payload', value: JSON.stringify({ event: 'click', ts: Number(v) }), context: 'json' }),
     () => ({ key: 'payload', value: JSON.stringify({ event: 'click', ts: v }), context: 'json' }),
     () => ({ key: 'url.full', value: `https://api.example.com/v1/events?since=${v}&limit=100`, context: 'url' }),
@@ -881,11 +1334,39 @@ function epochNegative(rng: Rng, v: string): Negative {
 
 function versionNegative(rng: Rng, v: string): Negative {
   return rng.pick<() => Negative>([
-    () => ({ key: rng.pick(['app.version', 'service.version', 'telemetry.sdk.version', 'os.version', 'version', 'build.version', 'deployment.version', 'browser.version', 'firmwareVersion', 'agent_version', 'k8s.pod.labels.version']), value: v, context: 'bare' }),
-    () => ({ key: 'message', value: `${rng.pick(['version', 'Version', 'upgraded to version', 'release', 'build', 'firmware', 'agent version'])} ${v} ${rng.pick(['installed', 'rolled out', 'is available', 'deployed'])}`, context: 'sentence' }),
+    () => ({
+      key: rng.pick([
+        'app.version',
+        'service.version',
+        'telemetry.sdk.version',
+        'os.version',
+        'version',
+        'build.version',
+        'deployment.version',
+        'browser.version',
+        'firmwareVersion',
+        'agent_version',
+        'k8s.pod.labels.version',
+      ]),
+      value: v,
+      context: 'bare',
+    }),
+    () => ({
+      key: 'message',
+      value: `${rng.pick(['version', 'Version', 'upgraded to version', 'release', 'build', 'firmware', 'agent version'])} ${v} ${rng.pick(['installed', 'rolled out', 'is available', 'deployed'])}`,
+      context: 'sentence',
+    }),
     () => ({ key: 'payload', value: JSON.stringify({ name: 'agent', version: v }), context: 'json' }),
-    () => ({ key: 'log', value: `starting ${rng.pick(['collector', 'agent', 'app'])} version=${v} pid=${rng.int(100, 99999)}`, context: 'log' }),
-    () => ({ key: 'user_agent.original', value: `${rng.pick(['MyApp', 'okhttp', 'Agent'])}/${v} (${rng.pick(['Android 14', 'iOS 17.2', 'Linux'])})`, context: 'bare' }),
+    () => ({
+      key: 'log',
+      value: `starting ${rng.pick(['collector', 'agent', 'app'])} version=${v} pid=${rng.int(100, 99999)}`,
+      context: 'log',
+    }),
+    () => ({
+      key: 'user_agent.original',
+      value: `${rng.pick(['MyApp', 'okhttp', 'Agent'])}/${v} (${rng.pick(['Android 14', 'iOS 17.2', 'Linux'])})`,
+      context: 'bare',
+    }),
     () => ({ key: 'package', value: `${rng.pick(['requests', 'grpcio', 'openssl'])}==${v}`, context: 'bare' }),
   ])();
 }

@@ -172,6 +172,7 @@ export function formatScore(s: Score): string {
 export function formatMisses(s: Score, max = 40): string {
   const rows: string[] = [];
   for (const m of [s.positives, s.negatives])
-    for (const t of m.values()) for (const x of t.misses) rows.push(`${x.entry.id}\t${x.entry.key}\t${x.entry.context}`);
+    for (const t of m.values())
+      for (const x of t.misses) rows.push(`${x.entry.id}\t${x.entry.key}\t${x.entry.context}`);
   return rows.slice(0, max).join('\n') + (rows.length > max ? `\n… ${rows.length - max} more` : '');
 }
