@@ -154,3 +154,16 @@ test('the key lists are checked at load: a string instead of a list names file, 
   assert.equal(issue.path, 'processors.redaction/pii.identifier_keys');
   assert.equal(text.split('\n')[issue.line - 1]?.includes('identifier_keys'), true);
 });
+
+test('a key rule without letters or digits is refused with its position', () => {
+  const text = readFileSync('collector-config/sieve.yaml', 'utf8').replace(
+    'credential_keys: [',
+    "credential_keys: ['..', ",
+  );
+  const r = loadConfigText(text, 'sieve.yaml', { env });
+  assert.equal(r.config, undefined);
+  const issue = r.issues.find((i) => i.path === 'processors.redaction/pii.credential_keys[0]');
+  assert.ok(issue, JSON.stringify(r.issues));
+  assert.match(issue.message, /needs letters or digits/);
+  assert.match(text.split('\n')[issue.line - 1] ?? '', /credential_keys/);
+});
