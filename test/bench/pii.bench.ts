@@ -1,7 +1,8 @@
 /**
  * PII detection quality of the default pipeline (collector-config/sieve.yaml) on the labeled corpus
  * (test/corpus/pii-corpus.jsonl): recall per detector, false positives per look-alike class, and the
- * pipeline's CPU per 1,000 corpus spans. Run: npm run bench -- pii   (BENCH_MISSES=1 lists misses by id)
+ * time the pipeline took. Run: npm run bench -- pii   (BENCH_MISSES=1 lists misses by id; PII_CORPUS=<file>
+ * scores another corpus, e.g. one made by generate-pii-corpus.ts --seed N --out <file>)
  */
 import { loadSieveConfig } from '../../src/config/load.js';
 import { readCorpus } from '../corpus/corpus.js';
@@ -13,7 +14,7 @@ const cfg = loadSieveConfig(process.env.SIEVE_CONFIG ?? 'collector-config/sieve.
 });
 const pipeline = cfg.pipelines.traces;
 if (!pipeline) throw new Error('no traces pipeline');
-const entries = readCorpus();
+const entries = readCorpus(process.env.PII_CORPUS || undefined);
 
 const cpu0 = process.cpuUsage();
 const score = scoreCorpus(pipeline, entries, hashKey);
@@ -24,6 +25,7 @@ console.log(
   JSON.stringify({
     bench: 'pii',
     config: cfg.source,
+    corpus: process.env.PII_CORPUS || 'test/corpus/pii-corpus.jsonl',
     positives: score.positivesTotal,
     negatives: score.negativesTotal,
     recall_pct: Number((score.recall * 100).toFixed(2)),
