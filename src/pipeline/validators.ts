@@ -68,6 +68,8 @@ export function ipv4Personal(m: string): boolean {
   return !(m.startsWith('127.') || m === '0.0.0.0' || m === '255.255.255.255');
 }
 
+const first1 = (m: string) => m.charCodeAt(0) === 49;
+
 const DATE_START = /^(?:19|20)\d\d[-./ ](?:0[1-9]|1[0-2])[-./ ](?:0[1-9]|[12]\d|3[01])\b/;
 
 const PHONE_WORDS =
@@ -107,7 +109,13 @@ export function phoneShape(raw: string, s: string, at: number): boolean {
   if (last.length < 2) return false;
   const hasParen = rest.includes('(');
   if (!intl && DATE_START.test(m)) return false;
-  if (groups.length === 1) return intl || nearPhoneWord(s, at, raw.length);
+  if (groups.length === 1) {
+    if (intl) return true;
+    // unseparated national numbers: never an epoch timestamp (10/13 digits starting with 1 until 2033);
+    // 11 digits starting with 1 is a NANP number with its country code
+    if (first1(m) && m.length !== 11) return false;
+    return nearPhoneWord(s, at, raw.length);
+  }
   // separators between groups, after the international prefix's country code
   const seps = rest.replace(/^\d+/, '').match(/[ .-]/g) ?? [];
   const body = intl ? rest.replace(/^\d{1,3}[ .-]?/, '') : rest;
