@@ -21,7 +21,9 @@ commands:
   loader              run the Kafka → ClickHouse loader (ops on 13134)
   migrate             apply ClickHouse migrations and exit
   validate <file>     check a pipeline YAML file; exit 1 with file:line:column errors
+                      --print-keys [--key K]: list the key rules; show what happens to key K
   scrub --config <f>  read an OTLP JSON payload on stdin, print it after the pipeline
+                      --explain: list each changed field, how and by which rule (stderr)
   stats [--watch]     the last minutes of traffic, LLM cost, logs and pipeline health (--help)
   demo                send a realistic AI-agent workload for --duration (default 30s) (--help)
   keys create --tenant <t> --name <n> [--file <f>]   new API key (printed once; the file keeps its SHA-256)

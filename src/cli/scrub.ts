@@ -1,9 +1,14 @@
-/** `sieve scrub --config <yaml>`: OTLP JSON on stdin → the signal's pipeline → OTLP JSON on stdout. */
+/**
+ * `sieve scrub --config <yaml> [--explain]`: OTLP JSON on stdin → the signal's pipeline → OTLP JSON
+ * on stdout. `--explain` lists on stderr every changed field — path, how (deleted / hashed / masked /
+ * redacted N spans / set), and the processor and rule or detector — never a clear-text value.
+ */
 import { formatIssue } from '../config/errors.js';
 import { validateConfigFile } from '../config/load.js';
 import { decodeJson, encodeJson } from '../otlp/codec.js';
 import type { RequestBySignal, Signal } from '../otlp/model.js';
 import type { SignalPipeline } from '../pipeline/api.js';
+import { type FieldChange, formatChange } from '../pipeline/explain.js';
 
 export function detectSignal(obj: unknown): Signal | undefined {
   if (obj == null || typeof obj !== 'object') return undefined;
@@ -27,7 +32,9 @@ export async function runScrub(
 ): Promise<number> {
   const i = argv.indexOf('--config');
   const file = (i >= 0 ? argv[i + 1] : undefined) ?? process.env.SIEVE_CONFIG ?? 'collector-config/sieve.yaml';
-  const v = validateConfigFile(file);
+  const explain = argv.includes('--explain');
+  const changes: FieldChange[] = [];
+  const v = validateConfigFile(file, explain ? { explain: (c) => changes.push(c) } : {});
   if (!v.ok || !v.config) {
     for (const e of v.errors) stderr.write(`${formatIssue(e)}\n`);
     return 1;
@@ -54,6 +61,10 @@ export async function runScrub(
   const pipeline = v.config.pipelines[signal] as SignalPipeline<Signal> | undefined;
   const result = pipeline ? pipeline.process(req) : { request: req, droppedItems: 0 };
   stdout.write(`${encodeJson(signal, result.request)}\n`);
+  if (explain) {
+    for (const c of changes) stderr.write(`${formatChange(c)}\n`);
+    stderr.write(`explain: ${changes.length} field change(s) by ${pipeline?.id ?? 'no pipeline'} (${file})\n`);
+  }
   if (result.droppedItems) stderr.write(`dropped ${result.droppedItems} item(s)\n`);
   return 0;
 }

@@ -1,12 +1,14 @@
 /** `sieve validate <config.yaml>`: prints every issue as file:line:column: key: message; exit 1 if any. */
 import { formatIssue } from '../config/errors.js';
 import { validateConfigFile } from '../config/load.js';
+import { runPrintKeys } from './print-keys.js';
 
 export async function runValidate(
   argv: string[],
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
+  if (argv.includes('--print-keys')) return runPrintKeys(argv, out, err);
   const files = argv.filter((a) => !a.startsWith('-'));
   const cfgIdx = argv.indexOf('--config');
   if (cfgIdx >= 0 && argv[cfgIdx + 1]) files.push(argv[cfgIdx + 1] as string);

@@ -13,6 +13,7 @@ import { createAttributesProcessor } from '../pipeline/attributes.js';
 import { batchSettings } from '../pipeline/batch.js';
 import { buildSignalPipeline } from '../pipeline/build.js';
 import { parseDurationMs } from '../pipeline/duration.js';
+import type { ExplainSink } from '../pipeline/explain.js';
 import { createFilterProcessor } from '../pipeline/filter.js';
 import { memoryLimiterSettings } from '../pipeline/memory-limiter.js';
 import { createRedactionProcessor } from '../pipeline/redaction.js';
@@ -50,6 +51,8 @@ export interface LoadOptions {
    * extension are validated but not built, so the loader needs neither the PII hash key nor API keys.
    */
   exportersOnly?: boolean;
+  /** `sieve scrub --explain`: processors report every field they change */
+  explain?: ExplainSink;
 }
 
 class Ctx {
@@ -337,7 +340,7 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
           default: {
             let proc = built.get(id);
             if (!proc) {
-              proc = opts.exportersOnly ? { id } : makeProcessor(id, cfg, env);
+              proc = opts.exportersOnly ? { id } : makeProcessor(id, cfg, env, opts.explain);
               built.set(id, proc);
             }
             processorsList.push(proc);
@@ -373,14 +376,14 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
   };
 }
 
-function makeProcessor(id: string, cfg: unknown, env: NodeJS.ProcessEnv): Processor {
+function makeProcessor(id: string, cfg: unknown, env: NodeJS.ProcessEnv, explain?: ExplainSink): Processor {
   switch (typeOf(id)) {
     case 'attributes':
-      return createAttributesProcessor(id, cfg as never, env);
+      return createAttributesProcessor(id, cfg as never, env, explain);
     case 'resource':
-      return createResourceProcessor(id, cfg as never, env);
+      return createResourceProcessor(id, cfg as never, env, explain);
     case 'redaction':
-      return createRedactionProcessor(id, cfg as never, env);
+      return createRedactionProcessor(id, cfg as never, env, explain);
     case 'filter':
       return createFilterProcessor(id, cfg as never);
     default:

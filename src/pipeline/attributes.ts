@@ -6,6 +6,7 @@
 import { anyValueKind, anyValueToString, getAttribute, getStringAttribute, setAttribute } from '../otlp/anyvalue.js';
 import type { AnyValue, KeyValue, Metric, NumberDataPoint, RequestBySignal } from '../otlp/model.js';
 import type { Processor } from './api.js';
+import { type ChangeAction, type ExplainSink, keySegment } from './explain.js';
 import { type Hasher, type HashSettings, makeHasher } from './hash.js';
 import { compileIncludeExclude, type MatchPropertiesConfig, type MatchTarget } from './match.js';
 
@@ -25,7 +26,22 @@ export interface AttributesConfig extends HashSettings {
   exclude?: MatchPropertiesConfig | undefined;
 }
 
-export type AttrAction = (attrs: KeyValue[]) => void;
+/** `where`: the attribute list's OTLP JSON path, given only when explaining */
+export type AttrAction = (attrs: KeyValue[], where?: string) => void;
+
+/** Explain reporting for compiled actions: `list` names the YAML list (`actions`, `attributes`). */
+export interface ActionsExplain {
+  report: (path: string, action: ChangeAction, rule: string) => void;
+  list: string;
+}
+
+export function actionsExplain(
+  processor: string,
+  list: string,
+  sink: ExplainSink | undefined,
+): ActionsExplain | undefined {
+  return sink ? { list, report: (path, action, rule) => sink({ processor, path, action, rule }) } : undefined;
+}
 
 /** YAML value → AnyValue (strings, ints, doubles, bools, lists, maps). */
 export function toAnyValue(v: unknown): AnyValue {
@@ -64,7 +80,11 @@ function convert(v: AnyValue, to: 'int' | 'double' | 'string'): AnyValue | undef
 }
 
 /** Compiles the Collector action list. `hasher` is created lazily only when a hash action exists. */
-export function compileActions(cfg: { actions: ActionConfig[] } & HashSettings, env?: NodeJS.ProcessEnv): AttrAction[] {
+export function compileActions(
+  cfg: { actions: ActionConfig[] } & HashSettings,
+  env?: NodeJS.ProcessEnv,
+  explain?: ActionsExplain,
+): AttrAction[] {
   let hasher: Hasher | undefined;
   const getHasher = () => {
     hasher ??= makeHasher(cfg, env);
@@ -73,20 +93,31 @@ export function compileActions(cfg: { actions: ActionConfig[] } & HashSettings, 
   // Runs of delete/hash actions depend only on each attribute's key: they become one pass over the
   // attributes (fuseKeyActions) instead of one pass per action. Other actions keep their place.
   const out: AttrAction[] = [];
-  let run: ActionConfig[] = [];
+  let run: Indexed[] = [];
   const flush = () => {
-    if (run.length > 0) out.push(fuseKeyActions(run, getHasher));
+    if (run.length > 0) out.push(fuseKeyActions(run, getHasher, explain));
     run = [];
   };
-  for (const a of cfg.actions) {
-    if (a.action === 'delete' || a.action === 'hash') run.push(a);
+  cfg.actions.forEach((a, index) => {
+    if (a.action === 'delete' || a.action === 'hash') run.push({ a, index });
     else {
       flush();
-      out.push(compileAction(a));
+      out.push(compileAction(a, explain && { ...explain, rule: ruleText(explain.list, index, a) }));
     }
-  }
+  });
   flush();
   return out;
+}
+
+interface Indexed {
+  a: ActionConfig;
+  index: number;
+}
+
+/** `actions[3] delete (key user.id)` */
+function ruleText(list: string, index: number, a: ActionConfig): string {
+  const what = a.key != null ? `key ${a.key}` : a.pattern != null ? `pattern ${a.pattern}` : '';
+  return `${list}[${index}] ${a.action}${what ? ` (${what})` : ''}`;
 }
 
 /** What a run of delete/hash actions does to an attribute with a given key: deletes it, or hashes its value n times (0: untouched). */
@@ -98,15 +129,16 @@ const VERDICT_CACHE_MAX = 10_000;
  * delete the attribute (nothing after a delete can see it again) or hash its value once per
  * matching hash action, so the outcome per key is computed once and cached.
  */
-function fuseKeyActions(run: ActionConfig[], getHasher: () => Hasher): AttrAction {
-  const matchers = run.map((a) => {
+function fuseKeyActions(run: Indexed[], getHasher: () => Hasher, explain?: ActionsExplain): AttrAction {
+  const matchers = run.map(({ a, index }) => {
     const re = a.pattern != null ? new RegExp(a.pattern) : undefined;
     return {
       isDelete: a.action === 'delete',
+      rule: explain ? ruleText(explain.list, index, a) : '',
       matches: (k: string) => (a.key != null && k === a.key) || re?.test(k) === true,
     };
   });
-  const h = run.some((a) => a.action === 'hash') ? getHasher() : undefined;
+  const h = run.some(({ a }) => a.action === 'hash') ? getHasher() : undefined;
   const verdicts = new Map<string, number>();
   const verdictOf = (key: string): number => {
     let v = verdicts.get(key);
@@ -124,16 +156,30 @@ function fuseKeyActions(run: ActionConfig[], getHasher: () => Hasher): AttrActio
     verdicts.set(key, v);
     return v;
   };
-  return (attrs) => {
+  /** the rules that decided a key's verdict, for explain */
+  const rulesOf = (key: string): string => {
+    const rules: string[] = [];
+    for (const m of matchers) {
+      if (!m.matches(key)) continue;
+      rules.push(m.rule);
+      if (m.isDelete) return m.rule;
+    }
+    return rules.join(', ');
+  };
+  return (attrs, where) => {
     let w = 0;
     for (let r = 0; r < attrs.length; r++) {
       const kv = attrs[r] as KeyValue;
       const hashes = verdictOf(kv.key);
-      if (hashes === DELETED) continue;
+      if (hashes === DELETED) {
+        if (explain && where !== undefined) explain.report(where + keySegment(kv.key), 'deleted', rulesOf(kv.key));
+        continue;
+      }
       if (hashes > 0 && h !== undefined) {
         let value = kv.value;
         for (let i = 0; i < hashes; i++) value = hashAnyValue(value, h);
         attrs[w++] = { key: kv.key, value };
+        if (explain && where !== undefined) explain.report(where + keySegment(kv.key), 'hashed', rulesOf(kv.key));
       } else attrs[w++] = kv;
     }
     attrs.length = w;
@@ -141,8 +187,11 @@ function fuseKeyActions(run: ActionConfig[], getHasher: () => Hasher): AttrActio
 }
 
 /** Any action but delete and hash (those are fused, above). */
-function compileAction(a: ActionConfig): AttrAction {
+function compileAction(a: ActionConfig, explain?: ActionsExplain & { rule: string }): AttrAction {
   const key = a.key ?? '';
+  const wrote = (where: string | undefined, k: string) => {
+    if (explain && where !== undefined) explain.report(where + keySegment(k), 'set', explain.rule);
+  };
   const valueFor = (attrs: KeyValue[]): AnyValue | undefined => {
     if (a.from_attribute != null) return getAttribute(attrs, a.from_attribute);
     if (a.from_context != null) return undefined; // Sieve has no request context; ignored
@@ -150,41 +199,53 @@ function compileAction(a: ActionConfig): AttrAction {
   };
   switch (a.action) {
     case 'insert':
-      return (attrs) => {
+      return (attrs, where) => {
         if (getAttribute(attrs, key) !== undefined) return;
         const v = valueFor(attrs);
-        if (v !== undefined) attrs.push({ key, value: v });
+        if (v === undefined) return;
+        attrs.push({ key, value: v });
+        wrote(where, key);
       };
     case 'update':
-      return (attrs) => {
+      return (attrs, where) => {
         if (getAttribute(attrs, key) === undefined) return;
         const v = valueFor(attrs);
-        if (v !== undefined) setAttribute(attrs, key, v);
+        if (v === undefined) return;
+        setAttribute(attrs, key, v);
+        wrote(where, key);
       };
     case 'upsert':
-      return (attrs) => {
+      return (attrs, where) => {
         const v = valueFor(attrs);
-        if (v !== undefined) setAttribute(attrs, key, v);
+        if (v === undefined) return;
+        setAttribute(attrs, key, v);
+        wrote(where, key);
       };
     case 'extract': {
       const re = new RegExp(a.pattern ?? '');
-      return (attrs) => {
+      return (attrs, where) => {
         const v = getAttribute(attrs, key);
         if (v === undefined || anyValueKind(v) !== 'string') return;
         const m = re.exec(v.stringValue as string);
         if (!m?.groups) return;
         for (const [g, val] of Object.entries(m.groups))
-          if (val !== undefined) setAttribute(attrs, g, { stringValue: val });
+          if (val !== undefined) {
+            setAttribute(attrs, g, { stringValue: val });
+            wrote(where, g);
+          }
       };
     }
     case 'convert': {
       const to = a.converted_type ?? 'string';
-      return (attrs) => {
+      return (attrs, where) => {
         for (let i = 0; i < attrs.length; i++) {
           const kv = attrs[i] as KeyValue;
           if (kv.key !== key || kv.value == null) continue;
           const c = convert(kv.value, to);
-          if (c) attrs[i] = { key, value: c };
+          if (c) {
+            attrs[i] = { key, value: c };
+            wrote(where, key);
+          }
         }
       };
     }
@@ -192,8 +253,8 @@ function compileAction(a: ActionConfig): AttrAction {
   return () => {}; // unreachable: the schema rejects unknown actions
 }
 
-export function applyActions(actions: AttrAction[], attrs: KeyValue[]): void {
-  for (const act of actions) act(attrs);
+export function applyActions(actions: AttrAction[], attrs: KeyValue[], where?: string): void {
+  for (const act of actions) act(attrs, where);
 }
 
 function ensureAttrs(o: { attributes?: KeyValue[] | null }): KeyValue[] {
@@ -210,17 +271,28 @@ export function metricDataPoints(m: Metric): { attributes?: KeyValue[] | null }[
     []) as NumberDataPoint[];
 }
 
-export function createAttributesProcessor(id: string, cfg: AttributesConfig, env?: NodeJS.ProcessEnv): Processor {
-  const actions = compileActions(cfg, env);
+export function createAttributesProcessor(
+  id: string,
+  cfg: AttributesConfig,
+  env?: NodeJS.ProcessEnv,
+  explain?: ExplainSink,
+): Processor {
+  const actions = compileActions(cfg, env, actionsExplain(id, 'actions', explain));
   const select = compileIncludeExclude(cfg.include, cfg.exclude);
+  const X = explain !== undefined;
   return {
     id,
     traces(req: RequestBySignal['traces']) {
+      let ri = 0;
       for (const rs of req.resourceSpans ?? []) {
         const resAttrs = rs.resource?.attributes;
         const serviceName = getStringAttribute(resAttrs, 'service.name');
-        for (const ss of rs.scopeSpans ?? [])
+        let si = 0;
+        for (const ss of rs.scopeSpans ?? []) {
+          let i = 0;
           for (const span of ss.spans ?? []) {
+            const where = X ? `resourceSpans[${ri}].scopeSpans[${si}].spans[${i}].attributes` : undefined;
+            i++;
             if (select) {
               const t: MatchTarget = {
                 serviceName,
@@ -230,17 +302,25 @@ export function createAttributesProcessor(id: string, cfg: AttributesConfig, env
               };
               if (!select(t)) continue;
             }
-            applyActions(actions, ensureAttrs(span));
+            applyActions(actions, ensureAttrs(span), where);
           }
+          si++;
+        }
+        ri++;
       }
       return req;
     },
     logs(req: RequestBySignal['logs']) {
+      let ri = 0;
       for (const rl of req.resourceLogs ?? []) {
         const resAttrs = rl.resource?.attributes;
         const serviceName = getStringAttribute(resAttrs, 'service.name');
-        for (const sl of rl.scopeLogs ?? [])
+        let si = 0;
+        for (const sl of rl.scopeLogs ?? []) {
+          let i = 0;
           for (const lr of sl.logRecords ?? []) {
+            const where = X ? `resourceLogs[${ri}].scopeLogs[${si}].logRecords[${i}].attributes` : undefined;
+            i++;
             if (select) {
               const t: MatchTarget = {
                 serviceName,
@@ -251,18 +331,29 @@ export function createAttributesProcessor(id: string, cfg: AttributesConfig, env
               };
               if (!select(t)) continue;
             }
-            applyActions(actions, ensureAttrs(lr));
+            applyActions(actions, ensureAttrs(lr), where);
           }
+          si++;
+        }
+        ri++;
       }
       return req;
     },
     metrics(req: RequestBySignal['metrics']) {
+      let ri = 0;
       for (const rm of req.resourceMetrics ?? []) {
         const resAttrs = rm.resource?.attributes;
         const serviceName = getStringAttribute(resAttrs, 'service.name');
-        for (const sm of rm.scopeMetrics ?? [])
+        let si = 0;
+        for (const sm of rm.scopeMetrics ?? []) {
+          let mi = 0;
           for (const m of sm.metrics ?? []) {
+            let di = 0;
             for (const dp of metricDataPoints(m)) {
+              const where = X
+                ? `resourceMetrics[${ri}].scopeMetrics[${si}].metrics[${mi}].dataPoints[${di}].attributes`
+                : undefined;
+              di++;
               if (select) {
                 const t: MatchTarget = {
                   serviceName,
@@ -272,9 +363,13 @@ export function createAttributesProcessor(id: string, cfg: AttributesConfig, env
                 };
                 if (!select(t)) continue;
               }
-              applyActions(actions, ensureAttrs(dp));
+              applyActions(actions, ensureAttrs(dp), where);
             }
+            mi++;
           }
+          si++;
+        }
+        ri++;
       }
       return req;
     },

@@ -95,15 +95,20 @@ function makeBatch(n: number): Uint8Array {
 }
 
 const batch = makeBatch(512);
+/** CPU time of this process (user + system) per 1,000 spans: steadier than rates on a shared machine */
+let lastCpuMsPer1k = 0;
 function run(withPipeline: boolean, seconds: number): number {
   const end = performance.now() + seconds * 1000;
   let spans = 0;
+  const cpu0 = process.cpuUsage();
   while (performance.now() < end) {
     let req = decodeProtobuf('traces', batch);
     if (withPipeline) req = tracesPipeline.process(req).request;
     encodeProtobuf('traces', req);
     spans += 512;
   }
+  const cpu = process.cpuUsage(cpu0);
+  lastCpuMsPer1k = (cpu.user + cpu.system) / 1000 / (spans / 1000);
   return (spans / seconds) | 0;
 }
 /** pipeline.process alone on pre-decoded batches (decode/encode excluded). */
@@ -128,7 +133,9 @@ function runProcessOnly(seconds: number): number {
 const secs = Number(process.env.BENCH_SECONDS ?? 3);
 run(true, 0.5);
 const base = run(false, secs);
+const baseCpu = lastCpuMsPer1k;
 const piped = run(true, secs);
+const pipedCpu = lastCpuMsPer1k;
 const pipelineOnly = 1 / (1 / piped - 1 / base);
 const processOnly = runProcessOnly(secs);
 console.log(
@@ -142,5 +149,8 @@ console.log(
     process_only_spans_per_s: processOnly,
     pipeline_cost_at_100k_receiver_pct: Math.round((100000 / pipelineOnly) * 100),
     slowdown_pct: Math.round((1 - piped / base) * 100),
+    decode_encode_cpu_ms_per_1k_spans: Number(baseCpu.toFixed(2)),
+    default_pipeline_cpu_ms_per_1k_spans: Number(pipedCpu.toFixed(2)),
+    pipeline_only_cpu_ms_per_1k_spans: Number((pipedCpu - baseCpu).toFixed(2)),
   }),
 );

@@ -2,7 +2,9 @@
  * PII canary: payloads carrying known PII in every place a pipeline must scrub go through the real
  * receiver with the default pipeline (collector-config/sieve.yaml) into real Kafka, as protobuf and
  * as JSON. The raw bytes of every Kafka message must contain none of the clear-text values, and the
- * hashed identifiers must be the expected HMAC-SHA256 values.
+ * hashed identifiers must be the expected HMAC-SHA256 values — also for the attribute names of the
+ * design documents (`user_id`, `user_email`), with no custom config. Look-alikes that are not PII
+ * (an order id failing Luhn, versions, epoch timestamps, a UUID) reach Kafka byte for byte.
  */
 
 import assert from 'node:assert/strict';
@@ -42,6 +44,22 @@ const PII = {
   iban: 'DE89370400440532013000',
   userId: `user-${id}`,
   password: `hunter2-${id}`,
+  /** the design documents' spellings: attribute keys `user_id`, `user_email` */
+  snakeUserId: `acct-${id}`,
+  snakeUserEmail: `sam.${id}@example.org`,
+};
+
+/** look-alikes that must survive the default pipeline byte for byte */
+const LOOKALIKES: Record<string, string> = {
+  'order.id': '4111111111111112', // 16 digits, fails Luhn
+  'invoice.number': '1234567890123456',
+  'app.version': '1.2.3.4',
+  'build.version': '10.0.1.2',
+  'event.time_unix_nano': '1700000000123456789',
+  'job.started_ms': '1700000000123',
+  'cache.expires_us': '1700000000123456',
+  'request.id': `550e8400-e29b-41d4-a716-${id}0000`,
+  'log.line': `order 4111111111111112 shipped by agent version 2.4.1.0 at ts=1700000000123456 req=550e8400-e29b-41d4-a716-446655440000`,
 };
 const hmac = (v: string) => createHmac('sha256', HASH_KEY).update(v).digest('hex');
 
@@ -75,6 +93,10 @@ const payloads: Record<Signal, object> = {
                 endTimeUnixNano: T1,
                 attributes: [
                   kv('user.id', PII.userId),
+                  kv('user_id', PII.snakeUserId),
+                  kv('user_email', PII.snakeUserEmail),
+                  ...Object.entries(LOOKALIKES).map(([k, v]) => kv(k, v)),
+                  { key: 'event.time_int', value: { intValue: '1700000000123456789' } },
                   kv('password', PII.password),
                   kv('http.request.header.authorization', `Bearer ${PII.jwt}`),
                   kv('payment.note', `card ${PII.card}`),
@@ -238,5 +260,25 @@ test('no clear-text PII reaches Kafka, for every signal, as protobuf and JSON', 
       assert.equal(all.includes(value), false, `${signal}: clear-text ${name} (${value}) reached Kafka`);
     }
     assert.ok(all.includes(hmac(PII.userId)), `${signal}: user.id is stored as its HMAC-SHA256`);
+    if (signal !== 'traces') continue;
+    assert.ok(all.includes(hmac(PII.snakeUserId)), 'user_id is stored as its HMAC-SHA256');
+    assert.ok(all.includes(hmac(PII.snakeUserEmail)), 'user_email is stored as its HMAC-SHA256');
+    let spansSeen = 0;
+    for (const m of messages)
+      for (const rs of decodeProtobuf('traces', m).resourceSpans ?? [])
+        for (const ss of rs.scopeSpans ?? [])
+          for (const span of ss.spans ?? []) {
+            spansSeen++;
+            const attrs = span.attributes ?? [];
+            const get = (k: string) => attrs.find((a) => a.key === k)?.value;
+            for (const [k, v] of Object.entries(LOOKALIKES)) {
+              assert.equal(get(k)?.stringValue, v, `look-alike ${k} changed`);
+              assert.ok(all.includes(Buffer.from(v)), `look-alike ${k}: its bytes are in the Kafka message`);
+            }
+            assert.equal(String(get('event.time_int')?.intValue), '1700000000123456789');
+            assert.equal(get('user_id')?.stringValue, hmac(PII.snakeUserId));
+            assert.equal(get('user_email')?.stringValue, hmac(PII.snakeUserEmail));
+          }
+    assert.equal(spansSeen, 2, 'one span per request (JSON and protobuf)');
   }
 });

@@ -100,6 +100,8 @@ export const resourceSchema = z.strictObject({
   attributes: z.array(action).min(1, 'at least one action is required'),
   ...hashFields,
 });
+/** a key rule for identifier_keys / credential_keys, in any spelling (user.id, userId, user_id) */
+const keyName = z.string().regex(/[A-Za-z0-9]/, 'a key name needs letters or digits, e.g. user.id');
 export const redactionSchema = z.strictObject({
   allow_all_keys: z.boolean().optional(),
   allowed_keys: z.array(z.string()).optional(),
@@ -110,6 +112,8 @@ export const redactionSchema = z.strictObject({
   summary: z.enum(['debug', 'info', 'silent']).optional(),
   detectors: z.array(z.enum(DETECTOR_NAMES)).optional(),
   custom: z.array(z.strictObject({ name: z.string(), pattern: regex })).optional(),
+  identifier_keys: z.array(keyName).optional(),
+  credential_keys: z.array(keyName).optional(),
   ...hashFields,
 });
 const legacyLog = z.strictObject({

@@ -60,3 +60,29 @@ test('tricky negatives', () => {
   ];
   for (const s of negatives) assert.deepEqual(hits(s).found, [], s);
 });
+
+test('context: phone words, version words, key context; epoch timestamps stay', () => {
+  const cases: [string, string[]][] = [
+    ['call me on 4155550132', ['phone']],
+    ['Tel: 612 345 678', ['phone']],
+    ['612 345 678 units sold', []],
+    ['SMS sent at 1700000000123', []],
+    ['SMS sent at 1700000000', []],
+    ['sms to 14155550132', ['phone']],
+    ['upgraded to version 1.2.3.4', []],
+    ['login from 1.2.3.4', ['ipv4']],
+    ['http://10.0.0.7:8080/metrics', ['ipv4']],
+    ['/opt/app/1.2.3.4/bin', []],
+    ['ts=1700000000123456789 msg=ok', []],
+    ['isbn 978-0-306-40615-7', []],
+    ['POINT(-122.4194155 37.7749295)', []],
+    ['mailto:jane%40example.com', ['email']],
+    ['josé.garcía@correo.es wrote', ['email']],
+    ['Bearer authentication failed', []],
+    ['ASIAKXUVOWAEILPMWIFN', ['api_key']],
+    ['fe80::1ff:fe23:4567:890a%eth0', ['ipv6']],
+    ['peer [::ffff:203.0.113.7]:443', ['ipv6']],
+    ['::1 and 127.0.0.1 and 0.0.0.0', []],
+  ];
+  for (const [s, want] of cases) assert.deepEqual(hits(s).found, want, s);
+});

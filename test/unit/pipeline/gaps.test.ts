@@ -419,7 +419,8 @@ test('property: generated emails / valid cards never survive the default pipelin
   const email = fc.tuple(word, word, fc.constantFrom('com', 'io', 'org', 'de')).map(([u, d, t]) => `${u}@${d}.${t}`);
   const card = fc
     .tuple(fc.constantFrom('4', '51', '37', '6011'), fc.stringMatching(/^[0-9]{14}$/))
-    .map(([pre, rest]) => luhnComplete((pre + rest).slice(0, 15)));
+    // network lengths: Amex (37) has 15 digits, the others 16
+    .map(([pre, rest]) => luhnComplete((pre + rest).slice(0, pre === '37' ? 14 : 15)));
   const filler = fc.stringMatching(/^[A-Za-z /=:,]{0,20}$/);
   fc.assert(
     fc.property(
