@@ -49,7 +49,8 @@ const versionSchema = z
     tiers: z.array(tierSchema).optional(),
   })
   .strict();
-const modelSchema = z.union([versionSchema, z.array(versionSchema).min(1)]);
+// one price, or a list of versions with effective_from
+const modelSchema = z.preprocess((v) => (Array.isArray(v) ? v : [v]), z.array(versionSchema).min(1));
 const pricingSchema = z.object({ providers: z.record(z.string(), z.record(z.string(), modelSchema)) }).strict();
 
 export interface Prices {
@@ -103,11 +104,11 @@ export function parsePricing(text: string, file = 'pricing.yaml'): PricingTable 
     for (const [provider, models] of Object.entries(parsed.providers)) {
       const entries: ModelEntry[] = [];
       for (const [name, spec] of Object.entries(models)) {
-        const list = Array.isArray(spec) ? spec : [spec];
+        const list = spec;
         const matchers: RegExp[] = [];
         const versions: PriceVersion[] = [];
         for (const [i, v] of list.entries()) {
-          const at = ['providers', provider, name, ...(Array.isArray(spec) ? [i] : [])];
+          const at = ['providers', provider, name, ...(list.length > 1 ? [i] : [])];
           for (const [j, m] of (v.match ?? []).entries()) {
             try {
               matchers.push(new RegExp(`^(?:${m})$`, 'i'));

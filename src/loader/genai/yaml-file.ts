@@ -25,13 +25,17 @@ export class YamlFile {
   }
 
   /** Position of the node at `path` (or of its deepest existing ancestor). */
-  private pos(path: Path): { line: number; col: number } {
+  private pos(path: Path, preferKey: boolean): { line: number; col: number } {
     let cur: unknown = this.doc.contents;
     let best = cur as Node | undefined;
-    for (const seg of path) {
+    for (const [i, seg] of path.entries()) {
       if (isMap(cur)) {
         const pair = cur.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
         if (!pair) break;
+        if (preferKey && i === path.length - 1) {
+          best = pair.key as Node;
+          break;
+        }
         cur = pair.value;
         best = (pair.value as Node | null) ?? (pair.key as Node);
       } else if (isSeq(cur) && typeof seg === 'number') {
@@ -43,8 +47,8 @@ export class YamlFile {
     return this.lc.linePos(best?.range?.[0] ?? 0);
   }
 
-  add(path: Path, message: string): void {
-    const p = this.pos(path);
+  add(path: Path, message: string, preferKey = false): void {
+    const p = this.pos(path, preferKey);
     this.issues.push({ file: this.file, line: p.line, column: p.col, path: pathToString(path), message });
   }
 
@@ -55,7 +59,7 @@ export class YamlFile {
     for (const iss of r.error.issues) {
       const p = [...path, ...(iss.path as (string | number)[])];
       if (iss.code === 'unrecognized_keys')
-        for (const k of iss.keys) this.add([...p, k], `unknown key ${JSON.stringify(k)}`);
+        for (const k of iss.keys) this.add([...p, k], `unknown key ${JSON.stringify(k)}`, true);
       else this.add(p, iss.message);
     }
     return undefined;
