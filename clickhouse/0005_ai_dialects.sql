@@ -187,11 +187,11 @@ SELECT
         PrevMinute = toDateTime(0), if(StartTime > toDateTime64(0, 9) AND StartTime >= FrameStart, LastCount, 0),
         Reset, LastCount,
         LastCount - PrevCount)) AS Count,
-    multiIf(
+    CAST(multiIf(
         Temporality != 2, DeltaBuckets,
         PrevMinute = toDateTime(0), if(StartTime > toDateTime64(0, 9) AND StartTime >= FrameStart, LastBuckets, arrayMap(x -> toUInt64(0), LastBuckets)),
         Reset, LastBuckets,
-        arrayMap((a, b) -> a - b, LastBuckets, PrevBuckets)) AS Buckets,
+        arrayMap((a, b) -> toUInt64(a - b), LastBuckets, PrevBuckets)), 'Array(UInt64)') AS Buckets,
     LastValue AS Current
 FROM (
     SELECT *,
