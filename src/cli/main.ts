@@ -7,6 +7,7 @@
  *   sieve migrate    apply ClickHouse migrations
  *   sieve validate <config.yaml>
  *   sieve scrub --config <yaml>   (OTLP JSON on stdin → scrubbed OTLP JSON on stdout)
+ *   sieve reprice --from <t> --to <t>   (recompute stored LLM cost after pricing.yaml changed)
  */
 import { parseArgs } from 'node:util';
 
@@ -19,6 +20,9 @@ commands:
   migrate             apply ClickHouse migrations and exit
   validate <file>     check a pipeline YAML file; exit 1 with file:line:column errors
   scrub --config <f>  read an OTLP JSON payload on stdin, print it after the pipeline
+  reprice --from <t> --to <t> [--pricing <file>] [--chunk <minutes>]
+                      recompute the cost of past LLM spans with the current pricing file and
+                      rebuild llm_1m for that window (times: ISO 8601, epoch ms, now-<n>h)
 
 options (all, receiver, loader):
   --config <file>     pipeline YAML (env SIEVE_CONFIG; default collector-config/sieve.yaml)
@@ -26,7 +30,8 @@ options (all, receiver, loader):
   --workers <n>       receiver only: processes sharing the OTLP port (env SIEVE_RECEIVER_WORKERS;
                       default one per core, at most 4; 1 = a single process)
 env: KAFKA_BROKERS, CLICKHOUSE_URL, CLICKHOUSE_DATABASE, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD,
-     SIEVE_HASH_KEY / SIEVE_HASH_KEY_FILE, LOG_LEVEL
+     SIEVE_HASH_KEY / SIEVE_HASH_KEY_FILE, LOG_LEVEL, SIEVE_PRICING (pricing file),
+     SIEVE_AI_DIALECTS (your AI attribute names, merged over collector-config/ai-dialects.yaml)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -68,6 +73,10 @@ async function main(argv: string[]): Promise<number> {
     case 'scrub': {
       const { runScrub } = await import('./scrub.js');
       return runScrub(rest, process.stdin, process.stdout);
+    }
+    case 'reprice': {
+      const { runReprice } = await import('./reprice.js');
+      return runReprice(rest);
     }
     case undefined:
     case '-h':
