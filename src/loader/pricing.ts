@@ -78,7 +78,10 @@ export interface PricingTable {
   providers: Map<string, ModelEntry[]>;
   /** provider order of the file (for spans without a provider) */
   order: string[];
+  /** lookups already done: provider \0 model → entry (null: none) */
+  memo: Map<string, ModelEntry | null>;
 }
+const MEMO_MAX = 10_000;
 
 /** Version suffixes a dated model name may carry after its configured name. */
 const VERSION_SUFFIX =
@@ -99,7 +102,7 @@ function toPrices(p: Partial<Record<keyof typeof prices, number | undefined>>, b
 export function parsePricing(text: string, file = 'pricing.yaml'): PricingTable {
   const y = new YamlFile(text, file);
   const parsed = y.issues.length ? undefined : y.parse(pricingSchema, y.root ?? {});
-  const table: PricingTable = { providers: new Map(), order: [] };
+  const table: PricingTable = { providers: new Map(), order: [], memo: new Map() };
   if (parsed) {
     for (const [provider, models] of Object.entries(parsed.providers)) {
       const entries: ModelEntry[] = [];
@@ -152,6 +155,17 @@ function findEntry(entries: ModelEntry[], model: string): ModelEntry | undefined
 
 /** The price entry of a model: exact, then `match`, then a dated version of a configured name. */
 export function findModel(table: PricingTable, provider: string, model: string): ModelEntry | undefined {
+  if (model === '') return undefined;
+  const key = `${provider}\0${model}`;
+  const hit = table.memo.get(key);
+  if (hit !== undefined) return hit ?? undefined;
+  const found = lookupModel(table, provider, model);
+  if (table.memo.size >= MEMO_MAX) table.memo.clear();
+  table.memo.set(key, found ?? null);
+  return found;
+}
+
+function lookupModel(table: PricingTable, provider: string, model: string): ModelEntry | undefined {
   let m = model.trim().toLowerCase();
   if (m === '') return undefined;
   if (m.startsWith('models/')) m = m.slice(7); // Gemini API resource names

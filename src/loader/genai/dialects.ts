@@ -276,6 +276,8 @@ export function parseDialects(presetsText: string, userText?: string, file = 'ai
  * `openai.chat`, `google.vertex.chat`), else the lowercased value itself.
  */
 export function normaliseProvider(d: CompiledDialects, value: string): string {
+  const exact = d.providers.get(value);
+  if (exact) return exact;
   const v = value.trim().toLowerCase();
   if (v === '') return '';
   const hit = d.providers.get(v);

@@ -9,7 +9,19 @@ import { anyValueKind, anyValueToString } from '../../otlp/anyvalue.js';
 import { int64ToNumber } from '../../otlp/ids.js';
 import type { AnyValue, KeyValue } from '../../otlp/model.js';
 import { computeCost, findModel, type PricingTable, pricesAt } from '../pricing.js';
-import { type CompiledDialects, F, FIELDS, IDENTIFYING, normaliseProvider } from './dialects.js';
+import {
+  type AliasRef,
+  type CompiledDialects,
+  F as FIELD_INDEX,
+  FIELDS as FIELD_NAMES,
+  IDENTIFYING as IDENTIFYING_FIELDS,
+  normaliseProvider,
+} from './dialects.js';
+
+// module-local copies: imported bindings are read through getters on this hot path
+const F = { ...FIELD_INDEX };
+const FIELDS: readonly string[] = [...FIELD_NAMES];
+const IDENTIFYING: boolean[] = FIELDS.map((_, i) => IDENTIFYING_FIELDS.has(i));
 
 /** Columns this module fills, in otel_traces order (name, ClickHouse type). */
 export const GENAI_SPAN_COLUMNS = [
@@ -100,40 +112,51 @@ export interface GenAiHooks {
 }
 
 const NF = FIELDS.length;
-const NUMERIC = new Set([
-  F.input_tokens,
-  F.output_tokens,
-  F.cache_read_tokens,
-  F.cache_creation_tokens,
-  F.reasoning_tokens,
-  F.total_tokens,
-  F.cost_usd,
-  F.latency_ms,
-]);
+const NUMERIC: boolean[] = FIELDS.map((_, i) =>
+  [
+    F.input_tokens,
+    F.output_tokens,
+    F.cache_read_tokens,
+    F.cache_creation_tokens,
+    F.reasoning_tokens,
+    F.total_tokens,
+    F.cost_usd,
+    F.latency_ms,
+  ].includes(i),
+);
 /** a token count above this is a bug upstream, not usage */
 export const MAX_TOKENS = 1e9;
-const EMPTY_LIST: ListResolution = { values: [], dialects: new Int16Array(0), strong: false, any: false };
+const EMPTY_LIST: ListResolution = Object.freeze({
+  values: new Array(NF).fill(undefined),
+  dialects: new Int16Array(NF).fill(-1),
+  strong: false,
+  any: false,
+}) as ListResolution;
 
 function stringOf(v: AnyValue): string {
   return anyValueKind(v) === 'string' ? (v.stringValue as string) : anyValueToString(v);
 }
 
-/** One pass over an attribute list. */
-export function resolveList(d: CompiledDialects, attrs: readonly KeyValue[] | null | undefined): ListResolution {
-  if (attrs == null || attrs.length === 0) return EMPTY_LIST;
-  let ranks: Int32Array | undefined;
-  let out: ListResolution | undefined;
-  let pending:
-    | {
-        ref: { field: number; rank: number; dialect: number; weak: boolean; when?: { key: string; value: string } };
-        value: AnyValue | string;
-      }[]
-    | undefined;
+/** One pass over an attribute list into `out` (reset first); returns `out`. */
+function resolveInto(
+  d: CompiledDialects,
+  attrs: readonly KeyValue[] | null | undefined,
+  out: ListResolution,
+  ranks: Int32Array,
+): ListResolution {
+  out.values.fill(undefined);
+  out.dialects.fill(-1);
+  ranks.fill(0x7fffffff);
+  out.strong = false;
+  out.any = false;
+  if (attrs == null || attrs.length === 0) return out;
+  let pending: { ref: AliasRef; value: AnyValue | string }[] | undefined;
   let watchedValues: Map<string, string> | undefined;
   for (let i = 0; i < attrs.length; i++) {
     const kv = attrs[i] as KeyValue;
-    if (d.watched.has(kv.key)) (watchedValues ??= new Map()).set(kv.key, stringOf(kv.value ?? {}));
     const refs = d.byKey.get(kv.key);
+    if (d.watched.size > 0 && d.watched.has(kv.key))
+      (watchedValues ??= new Map()).set(kv.key, stringOf(kv.value ?? {}));
     if (refs === undefined) continue;
     const value = kv.value ?? {};
     if (anyValueKind(value) === 'empty') continue;
@@ -145,46 +168,50 @@ export function resolveList(d: CompiledDialects, attrs: readonly KeyValue[] | nu
         const mapped = ref.values.get(s) ?? ref.values.get(s.toLowerCase());
         if (mapped === undefined) continue;
         v = mapped;
-      } else if (!NUMERIC.has(ref.field)) {
+      } else if (!NUMERIC[ref.field]) {
         const s = stringOf(value);
         if (s === '') continue;
         v = s;
       }
-      if (ref.when) {
-        (pending ??= []).push({ ref, value: v });
-        continue;
-      }
-      if (out === undefined) {
-        out = { values: new Array(NF), dialects: new Int16Array(NF).fill(-1), strong: false, any: false };
-        ranks = new Int32Array(NF).fill(0x7fffffff);
-      }
-      if (ref.rank < ranks![ref.field]!) {
-        ranks![ref.field] = ref.rank;
-        out.values[ref.field] = v;
-        out.dialects[ref.field] = ref.dialect;
-      }
-      out.any = true;
-      if (!ref.weak && IDENTIFYING.has(ref.field)) out.strong = true;
+      if (ref.when) (pending ??= []).push({ ref, value: v });
+      else offer(out, ranks, ref, v);
     }
   }
-  if (pending) {
-    for (const { ref, value } of pending) {
-      if (watchedValues?.get(ref.when!.key) !== ref.when!.value) continue;
-      if (out === undefined) {
-        out = { values: new Array(NF), dialects: new Int16Array(NF).fill(-1), strong: false, any: false };
-        ranks = new Int32Array(NF).fill(0x7fffffff);
-      }
-      if (ref.rank < ranks![ref.field]!) {
-        ranks![ref.field] = ref.rank;
-        out.values[ref.field] = value;
-        out.dialects[ref.field] = ref.dialect;
-      }
-      out.any = true;
-      if (!ref.weak && IDENTIFYING.has(ref.field)) out.strong = true;
-    }
-  }
-  return out ?? EMPTY_LIST;
+  if (pending)
+    for (const { ref, value } of pending)
+      if (watchedValues?.get(ref.when!.key) === ref.when!.value) offer(out, ranks, ref, value);
+  return out;
 }
+
+function offer(out: ListResolution, ranks: Int32Array, ref: AliasRef, v: AnyValue | string): void {
+  if (ref.rank < ranks[ref.field]!) {
+    ranks[ref.field] = ref.rank;
+    out.values[ref.field] = v;
+    out.dialects[ref.field] = ref.dialect;
+  }
+  out.any = true;
+  if (!ref.weak && IDENTIFYING[ref.field]) out.strong = true;
+}
+
+const newList = (): ListResolution => ({
+  values: new Array(NF).fill(undefined),
+  dialects: new Int16Array(NF),
+  strong: false,
+  any: false,
+});
+
+/** One pass over an attribute list (a resource's: resolved once, reused for all its spans). */
+export function resolveList(d: CompiledDialects, attrs: readonly KeyValue[] | null | undefined): ListResolution {
+  if (attrs == null || attrs.length === 0) return EMPTY_LIST;
+  const out = resolveInto(d, attrs, newList(), new Int32Array(NF));
+  return out.any ? out : EMPTY_LIST;
+}
+
+// scratch for the span's own list and the merged fields (the hot path allocates only its result)
+const SPAN = newList();
+const SPAN_RANKS = new Int32Array(NF);
+const VAL: (AnyValue | string | undefined)[] = new Array(NF).fill(undefined);
+const DIA = new Int16Array(NF);
 
 /** A number from an int, double or numeric string; undefined when it is anything else. */
 function numberOf(v: AnyValue | string): number | undefined {
@@ -221,41 +248,25 @@ export function resolveSpan(
   resource: ListResolution,
   span: SpanInfo,
   pricing: PricingTable | undefined,
-  hooks: GenAiHooks = {},
+  hooks: GenAiHooks = NO_HOOKS,
 ): GenAiFields {
-  const own = resolveList(d, spanAttrs);
+  const own = resolveInto(d, spanAttrs, SPAN, SPAN_RANKS);
   if (!own.strong) return PLAIN_SPAN;
-  const used = new Set<number>();
-  const pick = (f: number): AnyValue | string | undefined => {
+  // the span's value of each field, else its resource's; which dialects were read (bit mask)
+  let used = 0;
+  for (let f = 0; f < NF; f++) {
     let v = own.values[f];
-    let di = own.dialects[f];
-    if (v === undefined && resource.any) {
+    let di = own.dialects[f]!;
+    if (v === undefined) {
       v = resource.values[f];
-      di = resource.dialects[f];
+      di = resource.dialects[f]!;
     }
-    if (v !== undefined && di !== undefined && di >= 0) used.add(di);
-    return v;
-  };
-  const dialectOf = (f: number): number => {
-    const di = own.values[f] !== undefined ? own.dialects[f] : resource.dialects[f];
-    return di ?? -1;
-  };
-  const str = (f: number): string => {
-    const v = pick(f);
-    return v === undefined ? '' : typeof v === 'string' ? v : stringOf(v);
-  };
-  let invalid = false;
-  const count = (f: number): number | undefined => {
-    const v = pick(f);
-    if (v === undefined) return undefined;
-    const n = numberOf(v);
-    if (n === undefined || !Number.isFinite(n) || n < 0 || n > MAX_TOKENS || !Number.isInteger(n)) {
-      invalid = true;
-      hooks.onInvalidUsage?.(FIELDS[f]!, d.dialects[dialectOf(f)]?.name ?? '');
-      return 0;
-    }
-    return n;
-  };
+    VAL[f] = v;
+    DIA[f] = di;
+    if (v !== undefined && di >= 0) used |= 1 << di;
+  }
+  const bad = { invalid: false };
+  const count = (f: number) => tokenCount(d, f, hooks, bad);
 
   const provider = normaliseProvider(d, str(F.provider));
   const operation = str(F.operation);
@@ -274,17 +285,15 @@ export function resolveSpan(
   input ??= 0;
   output ??= 0;
   // canonical: input includes cache tokens, output includes reasoning tokens
-  const inputDialect = d.dialects[dialectOf(F.input_tokens)];
   if (
     cacheRead + cacheCreation > 0 &&
-    (input < cacheRead + cacheCreation || inputDialect?.inputExcludesCache.has(provider))
+    (input < cacheRead + cacheCreation || d.dialects[DIA[F.input_tokens]!]?.inputExcludesCache.has(provider))
   )
     input += cacheRead + cacheCreation;
-  const outputDialect = d.dialects[dialectOf(F.output_tokens)];
-  if (reasoning > 0 && (output < reasoning || outputDialect?.outputExcludesReasoning.has(provider)))
+  if (reasoning > 0 && (output < reasoning || d.dialects[DIA[F.output_tokens]!]?.outputExcludesReasoning.has(provider)))
     output += reasoning;
 
-  const aggregate = d.aggregateOperations.get(operation);
+  const aggregate = operation === '' ? undefined : d.aggregateOperations.get(operation);
   const billable =
     aggregate === undefined || aggregate === 'never' || (aggregate === 'unless_client' && span.kind === 3);
 
@@ -305,46 +314,73 @@ export function resolveSpan(
     GenAiCacheCreationTokens: cacheCreation,
     GenAiErrorType: str(F.error_type),
     GenAiConversationId: str(F.conversation_id),
-    GenAiDialect: '',
+    GenAiDialect: dialectList(d, used),
     GenAiBillable: billable ? 1 : 0,
     GenAiLatencyMs: 0,
   };
-  const latency = pick(F.latency_ms);
+  const latency = VAL[F.latency_ms];
   if (latency !== undefined) {
     const ms = numberOf(latency);
     if (ms !== undefined && Number.isFinite(ms) && ms >= 0 && ms < 864e5 * 365) f.GenAiLatencyMs = ms;
   }
 
-  const cost = pick(F.cost_usd);
+  const cost = VAL[F.cost_usd];
   let spanCost: number | undefined;
   if (cost !== undefined) {
     const c = numberOf(cost);
     if (c !== undefined && Number.isFinite(c) && c >= 0 && c < 1e6) spanCost = c;
     else {
-      invalid = true;
-      hooks.onInvalidUsage?.('cost_usd', d.dialects[dialectOf(F.cost_usd)]?.name ?? '');
+      bad.invalid = true;
+      hooks.onInvalidUsage?.('cost_usd', d.dialects[DIA[F.cost_usd]!]?.name ?? '');
     }
   }
   if (spanCost !== undefined) {
     f.GenAiCostUsd = spanCost;
     f.GenAiCostSource = 'span';
-  } else if (input + output > 0 || invalid) {
+  } else if (input + output > 0 || bad.invalid) {
     const priced = priceSpan(pricing, f, span.timeMs);
     f.GenAiCostUsd = priced.cost;
-    f.GenAiCostSource = invalid ? 'invalid_usage' : priced.source;
-    if (priced.source === 'unknown_model' && billable && !invalid)
+    f.GenAiCostSource = bad.invalid ? 'invalid_usage' : priced.source;
+    if (priced.source === 'unknown_model' && billable && !bad.invalid)
       hooks.onUnknownModel?.(provider, responseModel || requestModel);
   }
-  f.GenAiDialect = dialectList(d, used);
   return f;
 }
 
-function dialectList(d: CompiledDialects, used: Set<number>): string {
-  if (used.size === 1) return d.dialects[used.values().next().value as number]?.name ?? '';
-  return [...used]
-    .sort((a, b) => a - b)
-    .map((i) => d.dialects[i]?.name ?? '')
-    .join(',');
+/** A merged token count: undefined when absent, 0 (recorded in `bad`, reported) when not a sane count. */
+function tokenCount(d: CompiledDialects, f: number, hooks: GenAiHooks, bad: { invalid: boolean }): number | undefined {
+  const v = VAL[f];
+  if (v === undefined) return undefined;
+  const n = numberOf(v);
+  if (n === undefined || !Number.isFinite(n) || n < 0 || n > MAX_TOKENS || !Number.isInteger(n)) {
+    bad.invalid = true;
+    hooks.onInvalidUsage?.(FIELDS[f]!, d.dialects[DIA[f]!]?.name ?? '');
+    return 0;
+  }
+  return n;
+}
+
+/** The merged value of a string field ('' when absent). */
+function str(f: number): string {
+  const v = VAL[f];
+  return v === undefined ? '' : typeof v === 'string' ? v : stringOf(v);
+}
+
+const NO_HOOKS: GenAiHooks = {};
+const dialectNames = new WeakMap<CompiledDialects, Map<number, string>>();
+/** Names of the dialects in a bit mask, in precedence order (memoised per mask). */
+function dialectList(d: CompiledDialects, mask: number): string {
+  let names = dialectNames.get(d);
+  if (!names) dialectNames.set(d, (names = new Map()));
+  let s = names.get(mask);
+  if (s === undefined) {
+    s = d.dialects
+      .filter((_, i) => i < 31 && mask & (1 << i))
+      .map((x) => x.name)
+      .join(',');
+    names.set(mask, s);
+  }
+  return s;
 }
 
 /**
