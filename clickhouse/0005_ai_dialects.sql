@@ -204,16 +204,18 @@ FROM (
             lagInFrame(LastCount, 1, 0) OVER w AS PrevCount,
             lagInFrame(LastBuckets, 1, CAST([], 'Array(UInt64)')) OVER w AS PrevBuckets
         FROM (
-            SELECT Minute, TenantId, Environment, ServiceName, MetricName, Type, GenAiMetric, Provider, Model, Operation,
-                TokenType, SeriesId, StartTime, Temporality, IsMonotonic,
+            -- grouped by series and minute only: the labels are functions of the series (cheaper keys)
+            SELECT Minute, SeriesId, StartTime, Temporality,
+                any(TenantId) AS TenantId, any(Environment) AS Environment, any(ServiceName) AS ServiceName,
+                any(MetricName) AS MetricName, any(Type) AS Type, any(GenAiMetric) AS GenAiMetric, any(Provider) AS Provider,
+                any(Model) AS Model, any(Operation) AS Operation, any(TokenType) AS TokenType, any(IsMonotonic) AS IsMonotonic,
                 any(Attributes) AS Attributes, any(Bounds) AS Bounds, max(PricePerToken) AS PricePerToken,
                 argMaxMerge(LastValue) AS LastValue, argMaxMerge(LastCount) AS LastCount, argMaxMerge(LastBuckets) AS LastBuckets,
                 sum(DeltaValue) AS DeltaValue, sum(DeltaCount) AS DeltaCount, sumForEachMerge(DeltaBuckets) AS DeltaBuckets,
                 toDateTime64({from:DateTime} - INTERVAL 1 HOUR, 9) AS FrameStart
             FROM {{database}}.metrics_1m
             WHERE Minute >= {from:DateTime} - INTERVAL 1 HOUR AND Minute <= {to:DateTime}
-            GROUP BY Minute, TenantId, Environment, ServiceName, MetricName, Type, GenAiMetric, Provider, Model, Operation,
-                TokenType, SeriesId, StartTime, Temporality, IsMonotonic
+            GROUP BY Minute, SeriesId, StartTime, Temporality
         )
         WINDOW w AS (PARTITION BY SeriesId, StartTime, Temporality ORDER BY Minute ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)
     )
