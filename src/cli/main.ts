@@ -10,6 +10,7 @@
  *   sieve stats [--watch]         the last minutes of the rollups in the terminal
  *   sieve demo [--duration 30s]   a realistic agent workload through the OpenTelemetry SDK
  *   sieve keys create|revoke|list  (API keys file)
+ *   sieve reprice --from <t> --to <t>   (recompute stored LLM cost after pricing.yaml changed)
  */
 import { parseArgs } from 'node:util';
 
@@ -30,6 +31,9 @@ commands:
   keys revoke <name> [--file <f>]                    running receivers refuse it within seconds
   keys list [--file <f>] [--ops <url>]               name, tenant, created, revoked, last used
                       (the keys file defaults to SIEVE_API_KEYS_FILE)
+  reprice --from <t> --to <t> [--pricing <file>] [--chunk <minutes>]
+                      recompute the cost of past LLM spans with the current pricing file and
+                      rebuild llm_1m for that window (times: ISO 8601, epoch ms, now-<n>h)
 
 options (all, receiver, loader):
   --config <file>     pipeline YAML (env SIEVE_CONFIG; default collector-config/sieve.yaml)
@@ -39,7 +43,8 @@ options (all, receiver, loader):
   --workers <n>       receiver only: processes sharing the OTLP port (env SIEVE_RECEIVER_WORKERS;
                       default one per core, at most 4; 1 = a single process)
 env: KAFKA_BROKERS, CLICKHOUSE_URL, CLICKHOUSE_DATABASE, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD,
-     SIEVE_HASH_KEY / SIEVE_HASH_KEY_FILE, LOG_LEVEL
+     SIEVE_HASH_KEY / SIEVE_HASH_KEY_FILE, LOG_LEVEL, SIEVE_PRICING (pricing file),
+     SIEVE_AI_DIALECTS (your AI attribute names, merged over collector-config/ai-dialects.yaml)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -96,6 +101,10 @@ async function main(argv: string[]): Promise<number> {
     case 'keys': {
       const { runKeys } = await import('./keys.js');
       return runKeys(rest, { out: process.stdout, err: process.stderr, env: process.env });
+    }
+    case 'reprice': {
+      const { runReprice } = await import('./reprice.js');
+      return runReprice(rest);
     }
     case undefined:
     case '-h':

@@ -13,6 +13,7 @@ import { ConfigHolder, loadSieveConfig, watchConfig } from '../config/index.js';
 import { readKeysFile } from '../config/keys-file.js';
 import { withTlsFromEnv } from '../config/receiver-settings.js';
 import { ensureTopics, KafkaExporter } from '../kafka/exporter.js';
+import { dialectsFromEnv } from '../loader/genai.js';
 import { startLoader } from '../loader/loader.js';
 import { buildLoaderOpsServer } from '../loader/ops.js';
 import { loadPricing } from '../loader/pricing.js';
@@ -277,6 +278,7 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
       logger,
       registry,
       pricing: loadPricing(pricingFile),
+      dialects: dialectsFromEnv(),
       // bytes of messages per fetch and per insert; decoded rows take ~3× that in memory
       batch: { maxBytes: Number(process.env.SIEVE_LOADER_FETCH_BYTES ?? 4 * 1024 * 1024) },
     });

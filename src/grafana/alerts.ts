@@ -66,7 +66,7 @@ GROUP BY ServiceName`,
     title: 'LLM cost per tenant today over budget',
     lookbackSeconds: 86400,
     sql: `SELECT TenantId, sum(CostUsd) AS CostUsd
-FROM llm_1m WHERE Minute >= toStartOfDay($__toTime) AND Minute <= $__toTime
+FROM llm_usage_1m_v(from = toStartOfDay($__toTime), to = $__toTime)
 GROUP BY TenantId`,
     columns: ['TenantId', 'CostUsd'],
     op: 'gt',
@@ -84,7 +84,7 @@ GROUP BY TenantId`,
 SELECT TenantId,
   sumIf(InputTokens + OutputTokens, Minute >= $__toTime - INTERVAL 15 MINUTE) / 15 AS Recent,
   sumIf(InputTokens + OutputTokens, Minute < $__toTime - INTERVAL 15 MINUTE) / (7 * 24 * 60 - 15) AS Baseline
-FROM llm_1m WHERE Minute >= $__toTime - INTERVAL 7 DAY AND Minute <= $__toTime
+FROM llm_usage_1m_v(from = $__toTime - INTERVAL 7 DAY, to = $__toTime)
 GROUP BY TenantId)`,
     columns: ['TenantId', 'SpikeRatio'],
     op: 'gt',

@@ -1,5 +1,7 @@
 // Sieve's provisioned Grafana dashboards, as data. `node --import tsx src/grafana/build.ts` writes them
 // to grafana/dashboards/*.json; test/integration/dashboards.test.ts runs every query against ClickHouse.
+import { bucketQuantile, METRICS, USAGE } from './metric-sql.js';
+import { metricsDashboard } from './metrics-dashboard.js';
 import {
   type Dashboard,
   dashboard,
@@ -22,6 +24,24 @@ const MODEL = G.model;
 const RAW_MODEL = '$__conditionalAll(GenAiRequestModel IN (${model:singlequote}), $model)';
 const SPAN_FILTER = spanFilter(G);
 const LLM_FILTER = llmFilter(G);
+/** model calls, not the tool, agent and workflow spans around them */
+const MODEL_CALL =
+  "Operation NOT IN ('execute_tool', 'invoke_agent', 'invoke_workflow', 'task', 'retrieval', 'guardrail', 'evaluation', 'prompt')";
+
+/**
+ * Histogram buckets of AI duration metrics per model (columns b = bounds in seconds, c = merged
+ * counts), for models that sent no spans in the range; the bucket layout with the most observations
+ * when a model's series use several.
+ */
+function metricLatency(groupExpr = '', groupAlias = ''): string {
+  const g = groupExpr ? `${groupExpr}, ` : '';
+  const ga = groupAlias ? `${groupAlias}, ` : '';
+  return `SELECT ${g}Model, Bounds AS b, sumForEach(Buckets) AS c, arraySum(c) AS n
+        FROM ${METRICS}
+        WHERE GenAiMetric = 'duration' AND Model != '' AND ${TENANT} AND ${SERVICE} AND ${ENV} AND ${MODEL}
+          AND Model NOT IN (SELECT Model FROM llm_1m WHERE ${LLM_FILTER} AND Calls > 0)
+        GROUP BY ${ga}Model, Bounds ORDER BY n DESC LIMIT 1 BY ${ga}Model`;
+}
 
 /** SLO objectives, editable as dashboard constants */
 export const SLO = { agentRunSuccess: 0.99, p90TargetMs: 5000, dailyTenantBudgetUsd: 50 } as const;
@@ -173,8 +193,8 @@ function serviceOverview(): BuiltDashboard {
 // ---------------------------------------------------------------- 2 AI agents & LLMs
 function aiAgents(): BuiltDashboard {
   const dailyTenantCost = `SELECT toDate(Minute) AS Day, TenantId, sum(CostUsd) AS CostUsd
-      FROM llm_1m
-      WHERE Minute >= toStartOfDay($__fromTime) - INTERVAL 28 DAY AND Minute <= $__toTime
+      FROM llm_usage_1m_v(from = toStartOfDay($__fromTime) - INTERVAL 28 DAY, to = $__toTime)
+      WHERE 1 = 1
       AND ${TENANT} AND ${SERVICE} AND ${ENV} AND ${MODEL}
       GROUP BY Day, TenantId`;
   const specs: PanelSpec[] = [
@@ -185,7 +205,7 @@ function aiAgents(): BuiltDashboard {
       w: 6,
       h: 4,
       columns: ['Calls'],
-      sql: `SELECT sum(Calls) AS Calls FROM llm_1m WHERE ${LLM_FILTER} AND Operation NOT IN ('execute_tool', 'invoke_agent')`,
+      sql: `SELECT sum(Calls) AS Calls FROM ${USAGE} WHERE ${LLM_FILTER} AND ${MODEL_CALL}`,
     },
     {
       type: 'stat',
@@ -194,7 +214,7 @@ function aiAgents(): BuiltDashboard {
       w: 6,
       h: 4,
       columns: ['CostUsd'],
-      sql: `SELECT sum(CostUsd) AS CostUsd FROM llm_1m WHERE ${LLM_FILTER}`,
+      sql: `SELECT sum(CostUsd) AS CostUsd FROM ${USAGE} WHERE ${LLM_FILTER}`,
     },
     {
       type: 'stat',
@@ -203,7 +223,7 @@ function aiAgents(): BuiltDashboard {
       w: 6,
       h: 4,
       columns: ['Tokens'],
-      sql: `SELECT sum(InputTokens) + sum(OutputTokens) AS Tokens FROM llm_1m WHERE ${LLM_FILTER}`,
+      sql: `SELECT sum(InputTokens) + sum(OutputTokens) AS Tokens FROM ${USAGE} WHERE ${LLM_FILTER}`,
     },
     {
       type: 'stat',
@@ -228,7 +248,7 @@ function aiAgents(): BuiltDashboard {
       unit: 'short',
       columns: ['time', 'Model', 'Calls'],
       sql: `SELECT $__timeInterval(Minute) AS time, Model, sum(Calls) AS Calls
-        FROM llm_1m WHERE ${LLM_FILTER} AND Model != ''
+        FROM ${USAGE} WHERE ${LLM_FILTER} AND Model != '' AND ${MODEL_CALL}
         GROUP BY time, Model ORDER BY time`,
     },
     {
@@ -253,9 +273,14 @@ function aiAgents(): BuiltDashboard {
       title: 'Latency p50 / p95 by model',
       unit: 'ms',
       columns: ['time', 'Model', 'P50Ms', 'P95Ms'],
+      description: 'From spans; for models only seen in metrics, from gen_ai.client.operation.duration buckets.',
       sql: `SELECT $__timeInterval(Minute) AS time, Model, ${QUANTILES} AS q, q[1] / 1e6 AS P50Ms, q[3] / 1e6 AS P95Ms
         FROM llm_1m WHERE ${LLM_FILTER} AND Model != ''
-        GROUP BY time, Model ORDER BY time`,
+        GROUP BY time, Model
+        UNION ALL
+        SELECT time, Model, [0] AS q, ${bucketQuantile(0.5)} * 1000 AS P50Ms, ${bucketQuantile(0.95)} * 1000 AS P95Ms
+        FROM (${metricLatency('$__timeInterval(Minute) AS time', 'time')})
+        ORDER BY time`,
       transformations: [{ id: 'organize', options: { excludeByName: { q: true } } }],
     },
     {
@@ -290,6 +315,21 @@ function aiAgents(): BuiltDashboard {
       columns: ['TenantId', 'CostUsd'],
       options: { orientation: 'horizontal', xField: 'TenantId' },
       sql: Q.costByTenant(G),
+    },
+    {
+      type: 'table',
+      title: 'Models without a price (cost not counted)',
+      description:
+        'LLM calls whose provider/model has no entry in pricing.yaml valid at their time: add one, then `sieve reprice`.',
+      unit: 'short',
+      w: 24,
+      h: 6,
+      columns: ['Provider', 'Model', 'Calls', 'InputTokens', 'OutputTokens', 'LastSeen'],
+      overrides: [unitOverride('LastSeen', 'dateTimeAsIso')],
+      sql: `SELECT Provider, Model, sum(UnpricedCalls) AS Calls, sum(InputTokens) AS InputTokens,
+        sum(OutputTokens) AS OutputTokens, max(Minute) AS LastSeen
+        FROM llm_1m WHERE ${SPAN_FILTER} AND UnpricedCalls > 0
+        GROUP BY Provider, Model ORDER BY Calls DESC LIMIT 50`,
     },
     {
       type: 'table',
@@ -341,7 +381,7 @@ function aiAgents(): BuiltDashboard {
       columns: ['time', 'TenantId', 'CostUsd'],
       defaults: { custom: { drawStyle: 'bars', fillOpacity: 60, stacking: { mode: 'normal' } } },
       sql: `SELECT toDateTime(toDate(Minute)) AS time, TenantId, sum(CostUsd) AS CostUsd
-        FROM llm_1m WHERE ${LLM_FILTER}
+        FROM ${USAGE} WHERE ${LLM_FILTER}
         GROUP BY time, TenantId ORDER BY time`,
     },
     {
@@ -424,8 +464,11 @@ function aiAgents(): BuiltDashboard {
       },
       options: { orientation: 'horizontal', reduceOptions: { values: true, calcs: ['lastNotNull'] } },
       sql: `SELECT Model, ${QUANTILES}[2] / 1e6 AS P90Ms
-        FROM llm_1m WHERE ${LLM_FILTER} AND Model != '' AND Operation NOT IN ('execute_tool', 'invoke_agent')
-        GROUP BY Model ORDER BY P90Ms DESC`,
+        FROM llm_1m WHERE ${LLM_FILTER} AND Model != '' AND ${MODEL_CALL}
+        GROUP BY Model
+        UNION ALL
+        SELECT Model, ${bucketQuantile(0.9)} * 1000 AS P90Ms FROM (${metricLatency()})
+        ORDER BY P90Ms DESC`,
     },
     {
       type: 'table',
@@ -450,7 +493,7 @@ function aiAgents(): BuiltDashboard {
         ]),
       ],
       sql: `SELECT toString(toDate(Minute)) AS Day, TenantId, sum(CostUsd) AS CostUsd, CostUsd / $daily_budget_usd AS BudgetUsed
-        FROM llm_1m WHERE ${LLM_FILTER}
+        FROM ${USAGE} WHERE ${LLM_FILTER}
         GROUP BY Day, TenantId ORDER BY Day DESC, BudgetUsed DESC LIMIT 500`,
     },
   ];
@@ -742,6 +785,17 @@ function pipelineHealth(): BuiltDashboard {
       promql: [{ expr: 'sum(rate(sieve_loader_dlq_messages_total[$__rate_interval]))', legend: 'dlq' }],
     },
     {
+      title: 'GenAI usage values refused (negative, not a number, > 1e9)/s',
+      unit: 'short',
+      columns: [],
+      promql: [
+        {
+          expr: 'sum by (field) (rate(sieve_loader_genai_invalid_usage_total[$__rate_interval]))',
+          legend: '{{field}}',
+        },
+      ],
+    },
+    {
       title: 'Spans priced with an unknown model/s',
       unit: 'short',
       columns: [],
@@ -772,5 +826,5 @@ function pipelineHealth(): BuiltDashboard {
 }
 
 export function buildDashboards(): BuiltDashboard[] {
-  return [serviceOverview(), aiAgents(), logs(), traces(), pipelineHealth()];
+  return [serviceOverview(), aiAgents(), logs(), traces(), pipelineHealth(), metricsDashboard()];
 }

@@ -13,6 +13,9 @@ export interface QueryScope {
   timeBucket(column: string): string;
   /** seconds per time bucket (turns counts into rates) */
   intervalSeconds: string;
+  /** start and end of the time range as DateTime expressions (parameters of the rollup views) */
+  fromTime: string;
+  toTime: string;
   /** filter conditions; `1=1` selects everything */
   tenant: string;
   service: string;
@@ -25,6 +28,8 @@ export const GRAFANA_SCOPE: QueryScope = {
   timeFilter: (column) => `$__timeFilter(${column})`,
   timeBucket: (column) => `$__timeInterval(${column})`,
   intervalSeconds: '$__interval_s',
+  fromTime: '$__fromTime',
+  toTime: '$__toTime',
   tenant: '$__conditionalAll(TenantId IN (${tenant:singlequote}), $tenant)',
   service: '$__conditionalAll(ServiceName IN (${service:singlequote}), $service)',
   environment: '$__conditionalAll(Environment IN (${environment:singlequote}), $environment)',
@@ -37,6 +42,10 @@ export const QUANTILES = 'quantilesTDigestMerge(0.5, 0.9, 0.95, 0.99)(DurationSt
 export const spanFilter = (s: QueryScope): string =>
   `${s.timeFilter('Minute')} AND ${s.tenant} AND ${s.service} AND ${s.environment}`;
 export const llmFilter = (s: QueryScope): string => `${spanFilter(s)} AND ${s.model}`;
+/** AI usage per minute from spans, or from metrics where a service sent no spans (clickhouse/0005). */
+export const usageSource = (s: QueryScope): string => `llm_usage_1m_v(from = ${s.fromTime}, to = ${s.toTime})`;
+/** Increases of every sum and histogram series per minute over the range (clickhouse/0005). */
+export const metricsSource = (s: QueryScope): string => `metrics_1m_v(from = ${s.fromTime}, to = ${s.toTime})`;
 
 // ---- Service overview
 /** time, ServiceName, Rate (spans per second) */
@@ -66,24 +75,25 @@ export const modelsTable = (s: QueryScope): string =>
         FROM llm_1m WHERE ${llmFilter(s)} AND Model != ''
         GROUP BY Provider, Model ORDER BY Calls DESC`;
 
-/** time, InputTokens, OutputTokens, CacheReadTokens, ReasoningTokens */
+/** time, InputTokens, OutputTokens, CacheReadTokens, ReasoningTokens, CacheCreationTokens */
 export const tokensOverTime = (s: QueryScope): string =>
   `SELECT ${s.timeBucket('Minute')} AS time, sum(InputTokens) AS InputTokens, sum(OutputTokens) AS OutputTokens,
-        sum(CacheReadTokens) AS CacheReadTokens, sum(ReasoningTokens) AS ReasoningTokens
-        FROM llm_1m WHERE ${llmFilter(s)}
+        sum(CacheReadTokens) AS CacheReadTokens, sum(ReasoningTokens) AS ReasoningTokens,
+        sum(CacheCreationTokens) AS CacheCreationTokens
+        FROM ${usageSource(s)} WHERE ${llmFilter(s)}
         GROUP BY time ORDER BY time`;
 
 /** Model, CostUsd */
 export const costByModel = (s: QueryScope): string =>
-  `SELECT Model, sum(CostUsd) AS CostUsd FROM llm_1m WHERE ${llmFilter(s)} AND Model != '' GROUP BY Model ORDER BY CostUsd DESC`;
+  `SELECT Model, sum(CostUsd) AS CostUsd FROM ${usageSource(s)} WHERE ${llmFilter(s)} AND Model != '' GROUP BY Model ORDER BY CostUsd DESC`;
 
 /** Provider, CostUsd */
 export const costByProvider = (s: QueryScope): string =>
-  `SELECT Provider, sum(CostUsd) AS CostUsd FROM llm_1m WHERE ${llmFilter(s)} AND Provider != '' GROUP BY Provider ORDER BY CostUsd DESC`;
+  `SELECT Provider, sum(CostUsd) AS CostUsd FROM ${usageSource(s)} WHERE ${llmFilter(s)} AND Provider != '' GROUP BY Provider ORDER BY CostUsd DESC`;
 
 /** TenantId, CostUsd */
 export const costByTenant = (s: QueryScope): string =>
-  `SELECT TenantId, sum(CostUsd) AS CostUsd FROM llm_1m WHERE ${llmFilter(s)} GROUP BY TenantId ORDER BY CostUsd DESC`;
+  `SELECT TenantId, sum(CostUsd) AS CostUsd FROM ${usageSource(s)} WHERE ${llmFilter(s)} GROUP BY TenantId ORDER BY CostUsd DESC`;
 
 /** ToolName, Calls, Errors, ErrorRate, P95Ms */
 export const topFailingTools = (s: QueryScope): string =>

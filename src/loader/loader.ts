@@ -28,6 +28,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { decodeProtobuf } from '../otlp/codec.js';
 import type { Signal } from '../otlp/model.js';
+import type { CompiledDialects, GenAiHooks } from './genai.js';
 import { logRows } from './logs-rows.js';
 import { metricRows } from './metrics-rows.js';
 import type { PricingTable } from './pricing.js';
@@ -45,6 +46,8 @@ export interface LoaderOptions {
   logger: Logger;
   registry: Registry;
   pricing?: PricingTable;
+  /** AI dialect tables (default: the shipped presets, collector-config/ai-dialects.yaml) */
+  dialects?: CompiledDialects;
   /**
    * maxBytes: Kafka fetch size (bytes of messages per fetch, default 16 MiB);
    * maxWaitMs: how long a fetch waits for data before returning a smaller batch (default 500 ms);
@@ -63,13 +66,14 @@ export interface Loader {
 /** JSONEachRow lines per table. */
 export type RowsByTable = Map<string, string[]>;
 
+/** Pricing, dialects and counters of the GenAI columns. */
+export interface GenAiRowOptions extends GenAiHooks {
+  pricing?: PricingTable;
+  dialects?: CompiledDialects;
+}
+
 /** Maps one decoded message to JSONEachRow lines per table. Throws on a poison message. */
-export function messageToRows(
-  signal: Signal,
-  value: Buffer,
-  pricing: PricingTable | undefined,
-  onUnknown: (p: string, m: string) => void,
-): RowsByTable {
+export function messageToRows(signal: Signal, value: Buffer, genai: GenAiRowOptions = {}): RowsByTable {
   const out: RowsByTable = new Map();
   const add = (table: string, rows: Record<string, unknown>[]) => {
     if (rows.length > 0)
@@ -79,11 +83,11 @@ export function messageToRows(
       );
   };
   if (signal === 'traces') {
-    add('otel_traces', traceRows(decodeProtobuf('traces', value), { pricing, onUnknownModel: onUnknown }));
+    add('otel_traces', traceRows(decodeProtobuf('traces', value), genai));
   } else if (signal === 'logs') {
     add('otel_logs', logRows(decodeProtobuf('logs', value)));
   } else {
-    for (const [t, rows] of Object.entries(metricRows(decodeProtobuf('metrics', value)))) add(t, rows);
+    for (const [t, rows] of Object.entries(metricRows(decodeProtobuf('metrics', value), genai))) add(t, rows);
   }
   return out;
 }
@@ -133,7 +137,12 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
   const initialMs = opts.retry?.initialMs ?? 200;
   const maxMs = opts.retry?.maxMs ?? 10_000;
   const m = loaderMetrics(registry);
-  const onUnknown = (provider: string, model: string) => m.unknown.inc({ provider, model });
+  const genai: GenAiRowOptions = {
+    pricing: opts.pricing,
+    dialects: opts.dialects,
+    onUnknownModel: (provider, model) => m.unknown.inc({ provider, model }),
+    onInvalidUsage: (field, dialect) => m.invalidUsage.inc({ field, dialect }),
+  };
 
   const kafka = new Kafka({
     clientId: `sieve-loader-${opts.groupId}`,
@@ -445,7 +454,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
       bytes += msg.value?.length ?? 0;
       let rows: RowsByTable;
       try {
-        rows = messageToRows(signal, msg.value ?? Buffer.alloc(0), opts.pricing, onUnknown);
+        rows = messageToRows(signal, msg.value ?? Buffer.alloc(0), genai);
       } catch (err) {
         await sendToDlq(topic, partition, msg, 'undecodable', String((err as Error).message ?? err));
         continue;
@@ -523,6 +532,12 @@ function loaderMetrics(registry: Registry) {
       name: 'sieve_loader_cost_unknown_model_total',
       help: 'GenAI spans whose model has no price',
       labelNames: ['provider', 'model'],
+      registers: [registry],
+    }),
+    invalidUsage: new Counter({
+      name: 'sieve_loader_genai_invalid_usage_total',
+      help: 'GenAI token counts or costs that were negative, not numbers, or absurd (> 1e9 tokens): not summed into cost; the span still loads',
+      labelNames: ['field', 'dialect'],
       registers: [registry],
     }),
     lag: new Gauge({

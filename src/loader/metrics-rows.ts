@@ -2,6 +2,9 @@ import { attributesToRecord } from '../otlp/anyvalue.js';
 import { bytesToHex, int64ToNumber, int64ToString } from '../otlp/ids.js';
 import type { Exemplar, ExportMetricsServiceRequest } from '../otlp/model.js';
 import { resourceFields } from './common.js';
+import { resolveMetricPoint } from './genai/metrics.js';
+import { type CompiledDialects, defaultDialects, resolveList } from './genai.js';
+import type { PricingTable } from './pricing.js';
 import { nanosToDateTime64 } from './time.js';
 
 export type MetricTable =
@@ -23,8 +26,15 @@ function exemplarCols(ex: Exemplar[] | null | undefined): Record<string, unknown
   };
 }
 
+export interface MetricMapOptions {
+  pricing?: PricingTable;
+  /** AI dialect tables (default: the shipped presets): AI instruments get GenAi* labels */
+  dialects?: CompiledDialects;
+}
+
 /** Rows for the five otel_metrics_* tables (one row per data point). */
-export function metricRows(req: ExportMetricsServiceRequest): MetricRows {
+export function metricRows(req: ExportMetricsServiceRequest, opts: MetricMapOptions = {}): MetricRows {
+  const dialects = opts.dialects ?? defaultDialects();
   const out: MetricRows = {
     otel_metrics_gauge: [],
     otel_metrics_sum: [],
@@ -36,6 +46,7 @@ export function metricRows(req: ExportMetricsServiceRequest): MetricRows {
     const rattrs = rm.resource?.attributes;
     const res = resourceFields(rattrs);
     const resourceAttributes = attributesToRecord(rattrs);
+    let resourceAi: ReturnType<typeof resolveList> | undefined;
     for (const sm of rm.scopeMetrics ?? []) {
       const scopeAttributes = attributesToRecord(sm.scope?.attributes);
       for (const m of sm.metrics ?? []) {
@@ -58,6 +69,18 @@ export function metricRows(req: ExportMetricsServiceRequest): MetricRows {
           StartTimeUnix: nanosToDateTime64(p.startTimeUnixNano as never),
           TimeUnix: nanosToDateTime64(p.timeUnixNano as never),
         });
+        // AI instruments only (a Set lookup for every other metric)
+        const ai = dialects.metrics.has(m.name ?? '')
+          ? (p: { attributes?: unknown; timeUnixNano?: unknown }) =>
+              resolveMetricPoint(
+                dialects,
+                m.name ?? '',
+                p.attributes as never,
+                (resourceAi ??= resolveList(dialects, rattrs)),
+                opts.pricing,
+                Math.floor(int64ToNumber(p.timeUnixNano as never) / 1e6),
+              )
+          : () => undefined;
         const num = (p: { asDouble?: number | null; asInt?: unknown }) =>
           p.asDouble != null ? p.asDouble : int64ToNumber(p.asInt as never);
         for (const p of m.gauge?.dataPoints ?? []) {
@@ -80,6 +103,7 @@ export function metricRows(req: ExportMetricsServiceRequest): MetricRows {
             AggregationTemporality: m.sum?.aggregationTemporality ?? 0,
             IsMonotonic: m.sum?.isMonotonic ?? false,
             ...sieve,
+            ...ai(p),
           });
         }
         for (const p of m.histogram?.dataPoints ?? []) {
@@ -96,6 +120,7 @@ export function metricRows(req: ExportMetricsServiceRequest): MetricRows {
             Max: p.max ?? 0,
             AggregationTemporality: m.histogram?.aggregationTemporality ?? 0,
             ...sieve,
+            ...ai(p),
           });
         }
         for (const p of m.exponentialHistogram?.dataPoints ?? []) {

@@ -1,9 +1,11 @@
 // Runs one loader from environment variables (used by the crash-recovery test and the bench):
-// KAFKA_BROKERS, LOADER_TOPICS ("topic:signal,..."), LOADER_GROUP, CLICKHOUSE_*, PRICING_FILE, LOADER_OPS_PORT.
+// KAFKA_BROKERS, LOADER_TOPICS ("topic:signal,..."), LOADER_GROUP, CLICKHOUSE_*, PRICING_FILE, SIEVE_AI_DIALECTS,
+// LOADER_OPS_PORT.
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { clickhouseConfigFromEnv, createClickHouseClient } from '../clickhouse/client.js';
 import type { Signal } from '../otlp/model.js';
+import { dialectsFromEnv } from './genai.js';
 import { type Loader, startLoader } from './loader.js';
 import { buildLoaderOpsServer } from './ops.js';
 import { loadPricing } from './pricing.js';
@@ -28,6 +30,7 @@ loader = await startLoader({
   logger,
   registry,
   pricing: process.env.PRICING_FILE ? loadPricing(process.env.PRICING_FILE) : undefined,
+  dialects: dialectsFromEnv(),
   batch: { maxBytes: Number(process.env.LOADER_MAX_BYTES ?? 16 * 1024 * 1024) },
 });
 logger.info({ topics }, 'loader started');

@@ -2,24 +2,27 @@ import { attributesToRecord } from '../otlp/anyvalue.js';
 import { bytesToHex, int64ToBigInt } from '../otlp/ids.js';
 import type { ExportTraceServiceRequest } from '../otlp/model.js';
 import { resourceFields } from './common.js';
-import { extractGenAi, type UnknownModelHook } from './genai.js';
+import { type CompiledDialects, defaultDialects, type GenAiHooks, resolveList, resolveSpan } from './genai.js';
 import type { PricingTable } from './pricing.js';
 import { nanosToDateTime64 } from './time.js';
 
 export const SPAN_KIND = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'] as const;
 export const STATUS_CODE = ['Unset', 'Ok', 'Error'] as const;
 
-export interface TraceMapOptions {
+export interface TraceMapOptions extends GenAiHooks {
   pricing?: PricingTable;
-  onUnknownModel?: UnknownModelHook;
+  /** AI dialect tables (default: the shipped presets) */
+  dialects?: CompiledDialects;
 }
 
 /** One otel_traces row per span (JSONEachRow object, clickhouseexporter column names). */
 export function traceRows(req: ExportTraceServiceRequest, opts: TraceMapOptions = {}): Record<string, unknown>[] {
   const rows: Record<string, unknown>[] = [];
+  const dialects = opts.dialects ?? defaultDialects();
   for (const rs of req.resourceSpans ?? []) {
     const rattrs = rs.resource?.attributes;
     const res = resourceFields(rattrs);
+    const resourceAi = resolveList(dialects, rattrs);
     const resourceAttributes = attributesToRecord(rattrs);
     for (const ss of rs.scopeSpans ?? []) {
       const scopeName = ss.scope?.name ?? '';
@@ -54,7 +57,14 @@ export function traceRows(req: ExportTraceServiceRequest, opts: TraceMapOptions 
           'Links.Attributes': links.map((l) => attributesToRecord(l.attributes)),
           TenantId: res.TenantId,
           Environment: res.Environment,
-          ...extractGenAi(s.attributes, opts.pricing, opts.onUnknownModel),
+          ...resolveSpan(
+            dialects,
+            s.attributes,
+            resourceAi,
+            { kind: s.kind ?? 0, timeMs: Number(start / 1_000_000n) },
+            opts.pricing,
+            opts,
+          ),
         });
       }
     }

@@ -37,6 +37,8 @@ export function perMinuteScope(w: StatsWindow): QueryScope {
     timeFilter: timeFilter(w),
     timeBucket: (column) => `toStartOfInterval(toDateTime(${column}), INTERVAL 60 second)`,
     intervalSeconds: '60',
+    fromTime: `toDateTime(${w.from})`,
+    toTime: `toDateTime(${w.to})`,
     ...EVERYTHING,
   };
 }
@@ -47,6 +49,8 @@ export function wholeWindowScope(w: StatsWindow): QueryScope {
     timeFilter: timeFilter(w),
     timeBucket: () => `toDateTime(${w.from})`,
     intervalSeconds: String(Math.max(1, w.to - w.from)),
+    fromTime: `toDateTime(${w.from})`,
+    toTime: `toDateTime(${w.to})`,
     ...EVERYTHING,
   };
 }

@@ -47,7 +47,10 @@ describe('dashboards and alert queries over 30 days of seeded telemetry', () => 
         assert.ok(p.gridPos.w > 0 && p.gridPos.h > 0 && p.gridPos.x + p.gridPos.w <= 24, `${p.title}: gridPos`);
       }
     }
-    assert.deepEqual([...uids], ['sieve-services', 'sieve-ai', 'sieve-logs', 'sieve-traces', 'sieve-pipeline']);
+    assert.deepEqual(
+      [...uids],
+      ['sieve-services', 'sieve-ai', 'sieve-logs', 'sieve-traces', 'sieve-pipeline', 'sieve-metrics'],
+    );
   });
 
   for (const all of [true, false]) {

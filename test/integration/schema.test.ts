@@ -14,7 +14,7 @@ after(async () => {
 
 test('migrate is idempotent and refuses a database with newer migrations', async () => {
   const first = await migrate({ client, database: db, rawTtlDays: 30, rollupTtlDays: 400 });
-  assert.deepEqual(first.applied, ['0001_traces', '0002_logs', '0003_metrics', '0004_rollups']);
+  assert.deepEqual(first.applied, ['0001_traces', '0002_logs', '0003_metrics', '0004_rollups', '0005_ai_dialects']);
   assert.deepEqual((await migrate({ client, database: db })).applied, []);
   const rs = await client.query({
     query: `SELECT name FROM system.tables WHERE database = '${db}' ORDER BY name`,
@@ -36,6 +36,9 @@ test('migrate is idempotent and refuses a database with newer migrations', async
     'spans_1m_v',
     'llm_1m_v',
     'logs_1m_v',
+    'metrics_1m',
+    'metrics_1m_v',
+    'llm_usage_1m_v',
   ]) {
     assert.ok(names.includes(t), t);
   }

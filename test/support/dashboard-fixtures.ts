@@ -27,13 +27,15 @@ export async function seed(client: ClickHouseClient, spans = SPANS, logs = LOGS)
       ['acme', 'globex', 'initech'][cityHash64(number, 3) % 3 + 1], ['prod', 'staging'][number % 7 = 0 ? 2 : 1],
       if(number % 4 = 0, '', ['openai', 'anthropic'][number % 2 + 1]),
       ['', 'chat', 'execute_tool', 'invoke_agent'][number % 4 + 1],
-      if(number % 4 = 0, '', ['gpt-4o', 'claude-sonnet-4', 'gpt-4o-mini'][cityHash64(number, 4) % 3 + 1]), '',
+      multiIf(number % 4 = 0, '', number % 40 = 1, 'llama-3-70b', ['gpt-4o', 'claude-sonnet-4', 'gpt-4o-mini'][cityHash64(number, 4) % 3 + 1]), '',
       if(number % 4 = 1, cityHash64(number, 5) % 2000, 0), if(number % 4 = 1, cityHash64(number, 6) % 500, 0), 0, 0,
       if(number % 4 = 2, ['search', 'fetch_url', 'sql'][number % 3 + 1], ''), if(number % 4 = 3, 'support', ''),
       if(number % 4 = 1, lower(hex(cityHash64(number % 50))), ''),
-      if(number % 4 = 1, (cityHash64(number, 5) % 2000) * 2.5e-6 + (cityHash64(number, 6) % 500) * 1e-5, 0), 'pricing'
+      if(number % 4 = 1 AND number % 40 != 1, (cityHash64(number, 5) % 2000) * 2.5e-6 + (cityHash64(number, 6) % 500) * 1e-5, 0),
+      multiIf(number % 4 = 0, '', number % 40 = 1, 'unknown_model', 'pricing')
     FROM numbers(${spans})`,
   });
+  await seedMetrics(client, start);
   const lstep = (30 * DAY) / logs;
   await client.command({
     query: `INSERT INTO otel_logs (Timestamp, TraceId, SpanId, SeverityText, SeverityNumber, ServiceName, Body, TenantId, Environment)
@@ -43,6 +45,44 @@ export async function seed(client: ClickHouseClient, spans = SPANS, logs = LOGS)
       ['checkout', 'cart', 'agent-runtime'][number % 3 + 1], concat('request handled ', toString(number)),
       ['acme', 'globex', 'initech'][cityHash64(number, 3) % 3 + 1], 'prod'
     FROM numbers(${logs})`,
+  });
+}
+
+/**
+ * 30 days of metrics every 5 minutes: cumulative AI counters and a latency histogram that restart
+ * every 3 days, for a service that also sends spans (agent-runtime) and a metrics-only one
+ * (metrics-agent); a gauge.
+ */
+async function seedMetrics(client: ClickHouseClient, start: number): Promise<void> {
+  const points = (30 * DAY) / 300_000;
+  const restartEvery = (3 * DAY) / 300_000;
+  const time = 'toDateTime64(fromUnixTimestamp64Milli(toInt64(${start} + n * 300000)), 9)'.replace(
+    '${start}',
+    String(start),
+  );
+  const startTime = `toDateTime64(fromUnixTimestamp64Milli(toInt64(${start} + intDiv(n, ${restartEvery}) * ${3 * DAY})), 9)`;
+  const since = `(n % ${restartEvery} + 1)`;
+  await client.command({
+    query: `INSERT INTO otel_metrics_sum (ResourceAttributes, ServiceName, MetricName, Attributes, StartTimeUnix, TimeUnix,
+      Value, AggregationTemporality, IsMonotonic, TenantId, Environment, GenAiMetric, GenAiProvider, GenAiModel,
+      GenAiTokenType, GenAiPricePerToken)
+    SELECT map('service.name', svc), svc, 'llm_tokens_total', map('model', 'gpt-4o', 'token_type', tt), ${startTime}, ${time},
+      ${since} * if(tt = 'input', 120, 30), 2, true, 'acme', 'prod', 'tokens', 'openai', 'gpt-4o', tt, if(tt = 'input', 2.5e-6, 1e-5)
+    FROM (SELECT intDiv(number, 4) AS n, ['agent-runtime', 'metrics-agent'][number % 2 + 1] AS svc,
+      ['input', 'output'][intDiv(number % 4, 2) + 1] AS tt FROM numbers(${points * 4}))`,
+  });
+  await client.command({
+    query: `INSERT INTO otel_metrics_histogram (ResourceAttributes, ServiceName, MetricName, Attributes, StartTimeUnix, TimeUnix,
+      Count, Sum, BucketCounts, ExplicitBounds, AggregationTemporality, TenantId, Environment, GenAiMetric, GenAiProvider,
+      GenAiModel, GenAiUnitSeconds)
+    SELECT map('service.name', svc), svc, 'llm_call_duration_seconds', map('model', 'gpt-4o'), ${startTime}, ${time},
+      ${since} * 11, ${since} * 11 * 0.9, arrayMap(x -> toUInt64(x * ${since}), [1, 3, 4, 2, 1, 0]), [0.1, 0.5, 1, 2, 5], 2,
+      'acme', 'prod', 'duration', 'openai', 'gpt-4o', 1
+    FROM (SELECT intDiv(number, 2) AS n, ['agent-runtime', 'metrics-agent'][number % 2 + 1] AS svc FROM numbers(${points * 2}))`,
+  });
+  await client.command({
+    query: `INSERT INTO otel_metrics_gauge (ServiceName, MetricName, TimeUnix, Value, TenantId, Environment)
+    SELECT 'agent-runtime', 'queue_depth', ${time}, n % 50, 'acme', 'prod' FROM (SELECT number AS n FROM numbers(${points}))`,
   });
 }
 
@@ -61,19 +101,22 @@ const OPTIONS: Record<string, string[]> = {
   environment: ['prod', 'staging'],
   model: ['gpt-4o', 'claude-sonnet-4', 'gpt-4o-mini'],
   severity: ['INFO', 'WARN', 'ERROR', 'DEBUG'],
+  metric: ['llm_tokens_total', 'llm_call_duration_seconds', 'queue_depth'],
 };
-const SPECIFIC: Record<string, string> = {
+const SPECIFIC: Record<string, string | string[]> = {
   tenant: 'acme',
   service: 'agent-runtime',
   environment: 'prod',
   model: 'gpt-4o',
   severity: 'ERROR',
+  // one of each metric type, so every panel of the metrics dashboard has data
+  metric: ['llm_tokens_total', 'llm_call_duration_seconds', 'queue_depth'],
 };
 
 export function varsFor(all: boolean, traceId: string): Record<string, TemplateVariable> {
   const vars: Record<string, TemplateVariable> = {};
   for (const [k, opts] of Object.entries(OPTIONS))
-    vars[k] = { value: all ? ALL : [SPECIFIC[k] as string], options: opts };
+    vars[k] = { value: all ? ALL : [SPECIFIC[k] as string].flat(), options: opts };
   vars.slo_agent_success = { value: '0.99' };
   vars.daily_budget_usd = { value: '50' };
   vars.search = { value: '' };

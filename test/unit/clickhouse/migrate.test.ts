@@ -34,7 +34,7 @@ test('cluster render: Replicated engines and ON CLUSTER everywhere', () => {
   const stmts = ms.flatMap((m) => m.statements);
   assert.deepEqual(
     ms.map((m) => m.version),
-    [1, 2, 3, 4],
+    [1, 2, 3, 4, 5],
   );
   for (const s of stmts) assert.match(s, /ON CLUSTER main/);
   for (const s of stmts.filter((x) => /^CREATE TABLE/.test(x)))

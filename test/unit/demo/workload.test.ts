@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseDuration } from '../../../src/cli/demo.js';
 import { AGENTS, type LlmStep, planAgentRun, planHttpRequest, seededRandom } from '../../../src/demo/workload.js';
-import { findPrice, loadPricing } from '../../../src/loader/pricing.js';
+import { findModel, loadPricing } from '../../../src/loader/pricing.js';
 
 test('agent runs: think with an LLM, act with tools (a failed tool is retried once), then answer', () => {
   const rng = seededRandom(42);
@@ -40,8 +40,8 @@ test('every demo model has a price in collector-config/pricing.yaml, so the demo
   const pricing = loadPricing('collector-config/pricing.yaml');
   for (const a of AGENTS)
     for (const m of a.models) {
-      assert.ok(findPrice(pricing, m.provider, m.responseModel), `${m.provider}/${m.responseModel}`);
-      assert.ok(findPrice(pricing, m.provider, m.requestModel), `${m.provider}/${m.requestModel}`);
+      assert.ok(findModel(pricing, m.provider, m.responseModel), `${m.provider}/${m.responseModel}`);
+      assert.ok(findModel(pricing, m.provider, m.requestModel), `${m.provider}/${m.requestModel}`);
     }
 });
 

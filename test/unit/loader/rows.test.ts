@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { extractGenAi } from '../../../src/loader/genai.js';
 import { logRows } from '../../../src/loader/logs-rows.js';
 import { metricRows } from '../../../src/loader/metrics-rows.js';
-import { computeCost, findPrice, loadPricing, parsePricing } from '../../../src/loader/pricing.js';
+import { computeCost, findModel, loadPricing, parsePricing, pricesAt } from '../../../src/loader/pricing.js';
 import { traceRows } from '../../../src/loader/traces-rows.js';
 import { doubleValue, intValue, stringValue } from '../../../src/otlp/anyvalue.js';
 import { hexToBytes } from '../../../src/otlp/ids.js';
@@ -139,15 +139,21 @@ describe('genai', () => {
     assert.deepEqual(seen, ['openai/llama']);
     assert.equal(extractGenAi([], pricing).GenAiCostSource, '');
   });
-  test('pricing: exact, then longest prefix; shipped pricing.yaml parses', () => {
-    assert.equal(findPrice(pricing, 'openai', 'gpt-4o-mini')?.input_per_million, 0.15);
-    assert.equal(findPrice(pricing, 'openai', 'gpt-4o-mini-2024')?.input_per_million, 0.15);
-    assert.equal(findPrice(pricing, 'openai', 'gpt-4o-2024')?.input_per_million, 2.5);
-    assert.equal(findPrice(pricing, 'openai', 'gpt-5')?.input_per_million, 1);
-    assert.equal(findPrice(pricing, 'openai', 'o1'), undefined);
-    assert.equal(computeCost({ input_per_million: 1, output_per_million: 2 }, 1e6, 1e6, 5), 3);
+  test('pricing: exact, then dated versions of a configured name; shipped pricing.yaml parses', () => {
+    const input = (model: string) => {
+      const e = findModel(pricing, 'openai', model);
+      return e && pricesAt(e, Date.now(), 0)?.input;
+    };
+    assert.equal(input('gpt-4o-mini'), 0.15);
+    assert.equal(input('gpt-4o-mini-2024-07-18'), 0.15);
+    assert.equal(input('gpt-4o-2024-08-06'), 2.5);
+    assert.equal(input('GPT-4o'), 2.5);
+    assert.equal(input('gpt-5'), undefined, 'a configured name is not a prefix of any model');
+    assert.equal(input('o1'), undefined);
+    const p = { input: 1, output: 2, cacheRead: 1, cacheCreation: 1, reasoning: 2 };
+    assert.equal(computeCost(p, { input: 1e6, output: 1e6, cacheRead: 5, cacheCreation: 0, reasoning: 0 }), 3);
     const shipped = loadPricing(resolve(import.meta.dirname, '../../../collector-config/pricing.yaml'));
-    assert.ok(findPrice(shipped, 'openai', 'gpt-4o'));
+    assert.ok(findModel(shipped, 'openai', 'gpt-4o'));
     assert.throws(
       () => parsePricing('providers: {a: {m: {input_per_million: -1, output_per_million: 1}}}'),
       /input_per_million/,
