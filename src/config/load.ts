@@ -445,7 +445,7 @@ function hashKeyPath(id: string, cfg: unknown): Path {
 function hashKeyHelp(err: HashKeyError, cfg: unknown): string {
   if (!err.message.includes('needs a key')) return err.message; // e.g. an unreadable key file
   const envName = (cfg as { hash_key_env?: string } | undefined)?.hash_key_env ?? 'SIEVE_HASH_KEY';
-  return `hashing needs the pipeline's HMAC key and none is set: set env ${envName}=<secret> or SIEVE_HASH_KEY_FILE=<file>, or hash_key_env: <VAR> / hash_key_file: <path> under this processor (sieve all --dev and npm run up generate a local key); hash_function: sha256 hashes without a key, as the Collector does, but emails and ids can then be recovered by dictionary. Sieve never falls back to clear text`;
+  return `hashing needs a key (the pipeline's HMAC key) and none is set: set env ${envName}=<secret> or SIEVE_HASH_KEY_FILE=<file>, or hash_key_env: <VAR> / hash_key_file: <path> under this processor (sieve all --dev and npm run up generate a local key); hash_function: sha256 hashes without a key, as the Collector does, but emails and ids can then be recovered by dictionary. Sieve never falls back to clear text`;
 }
 
 function makeProcessor(id: string, cfg: unknown, env: NodeJS.ProcessEnv): Processor {
