@@ -198,7 +198,13 @@ class Compiler {
   call(n: Extract<ValueNode, { type: 'call' }>): Getter {
     const def = converter(n.name);
     if (!def) {
-      if (editor(n.name)) this.fail(`converter names must start with an uppercase letter but got '${n.name}'`, n.pos);
+      if (/^[a-z_]/.test(n.name)) {
+        const upper = CONVERTER_NAMES.find((c) => c.toLowerCase() === n.name.toLowerCase());
+        this.fail(
+          `converter names must start with an uppercase letter but got '${n.name}'${upper ? ` (did you mean ${upper}?)` : editor(n.name) ? ` (${n.name} is an editor: it can only start a statement)` : ''}`,
+          n.pos,
+        );
+      }
       this.fail(`undefined function "${n.name}" (Sieve's converters: ${CONVERTER_NAMES.join(', ')})`, n.pos);
     }
     const fn = this.invoke(n.name, def, n.args, n.pos);
