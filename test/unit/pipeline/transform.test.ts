@@ -540,7 +540,7 @@ test('compile errors name the statement, the column and what is wrong', () => {
 test('config shape errors are all reported, not only the first', () => {
   const issues = validateTransformConfig({
     trace_statements: [
-      { context: 'spanevnt', statements: ['set(name, "x")'] },
+      { context: 'spanevnt', statements: ['set(name, "x")'] } as never,
       { context: 'span', statements: ['set(nme, "x")'], unknown: 1 } as never,
     ],
     log_statements: ['set(span.name, "x")'],
