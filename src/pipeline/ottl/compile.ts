@@ -5,6 +5,7 @@
  */
 import {
   type Accessor,
+  CONST_KEY,
   type ContextName,
   type KeyGetter,
   mapGet,
@@ -190,7 +191,9 @@ class Compiler {
   key(k: ValueNode): KeyGetter {
     if (k.type === 'string' || k.type === 'int') {
       const v = k.value;
-      return () => v;
+      const f: KeyGetter & { [CONST_KEY]?: true } = () => v;
+      f[CONST_KEY] = true;
+      return f;
     }
     return this.value(k);
   }

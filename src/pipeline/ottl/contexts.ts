@@ -247,11 +247,31 @@ function attrField(obj: Obj<{ attributes?: KeyValue[] | null }>, keys: KeyGetter
     return o.attributes;
   };
   if (keys.length === 0) return { get: (c) => new OMap(kvsOf(c)), set: (c, v) => replaceMap(kvsOf(c), v), isMap: true };
+  const k0 = keys[0] as KeyGetter & { literal?: true };
+  if (keys.length === 1 && typeof k0(undefined as never) === 'string' && isConstKey(k0)) {
+    // the common attributes["k"]: no key array, no indexing walk
+    const key = k0(undefined as never) as string;
+    return {
+      get: (c) => {
+        const kvs = obj(c).attributes;
+        if (kvs == null) return null;
+        const j = findKv(kvs, key);
+        return j < 0 ? null : fromAnyValue((kvs[j] as KeyValue).value ?? {});
+      },
+      set: (c, v) => mapSet(kvsOf(c), [key], v),
+    };
+  }
   const evalKeys = keyEvaluator(keys);
   return {
     get: (c) => mapGet(obj(c).attributes, evalKeys(c)),
     set: (c, v) => mapSet(kvsOf(c), evalKeys(c), v),
   };
+}
+
+/** Keys compiled from string / int literals are marked constant by the compiler. */
+export const CONST_KEY = Symbol('constKey');
+function isConstKey(k: KeyGetter): boolean {
+  return (k as { [CONST_KEY]?: true })[CONST_KEY] === true;
 }
 function idField<T>(obj: Obj<T>, field: keyof T, len: number, asString: boolean): Accessor {
   const read = (c: TransformContext) =>

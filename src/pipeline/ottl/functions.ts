@@ -206,10 +206,10 @@ const EDITORS: Record<string, FnDef> = {
     ],
     build: ([t, p]) => {
       const target = acc(t);
-      const re = dynamicRegex('delete_matching_keys', p);
+      const matcher = keyMatcher('delete_matching_keys', p);
       return (c) => {
-        const r = re(c);
-        removeIf(asMap(target.get(c)), (name) => r.test(name));
+        const matches = matcher(c);
+        removeIf(asMap(target.get(c)), matches);
         return null;
       };
     },
@@ -236,10 +236,10 @@ const EDITORS: Record<string, FnDef> = {
     ],
     build: ([t, p]) => {
       const target = acc(t);
-      const re = dynamicRegex('keep_matching_keys', p);
+      const matcher = keyMatcher('keep_matching_keys', p);
       return (c) => {
-        const r = re(c);
-        removeIf(asMap(target.get(c)), (name) => !r.test(name));
+        const matches = matcher(c);
+        removeIf(asMap(target.get(c)), (name) => !matches(name));
         return null;
       };
     },
@@ -495,6 +495,28 @@ function replacementValue(
 function asReplacement(v: Value): string {
   if (typeof v !== 'string') throw new OttlRuntimeError('the replacement value must be a string');
   return v;
+}
+
+const VERDICTS_MAX = 10_000;
+/** key → regex.test(key), memoized when the pattern is literal (attribute keys repeat across items). */
+function keyMatcher(fn: string, b: Bound | undefined): (c: TransformContext) => (key: string) => boolean {
+  const re = dynamicRegex(fn, b);
+  if (typeof literalOf(b) !== 'string') return (c) => {
+    const r = re(c);
+    return (k) => r.test(k);
+  };
+  const r = re(undefined as never);
+  const verdicts = new Map<string, boolean>();
+  const test = (k: string) => {
+    let v = verdicts.get(k);
+    if (v === undefined) {
+      v = r.test(k);
+      if (verdicts.size >= VERDICTS_MAX) verdicts.clear();
+      verdicts.set(k, v);
+    }
+    return v;
+  };
+  return () => test;
 }
 
 function removeIf(m: OMap, drop: (key: string) => boolean): void {

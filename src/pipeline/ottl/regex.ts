@@ -76,8 +76,14 @@ export function goExpand(template: string, m: RegExpExecArray): string {
 }
 
 /** All non-overlapping matches, skipping an empty match right after a previous match (Go's rule). */
+const globalOf = new WeakMap<RegExp, RegExp>();
+
 export function goMatches(re: RegExp, s: string): RegExpExecArray[] {
-  const g = re.global ? re : new RegExp(re.source, `${re.flags}g`);
+  let g = re.global ? re : globalOf.get(re);
+  if (g === undefined) {
+    g = new RegExp(re.source, `${re.flags}g`);
+    globalOf.set(re, g);
+  }
   g.lastIndex = 0;
   const out: RegExpExecArray[] = [];
   let prevEnd = -1;
