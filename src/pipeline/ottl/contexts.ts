@@ -211,7 +211,7 @@ function replaceMap(kvs: KeyValue[], v: Value): void {
 // ---------- field helpers ----------
 
 function expect<T>(v: Value, check: (v: Value) => v is T & Value, want: string): T {
-  if (v === null) throw new OttlRuntimeError('cannot set nil');
+  if (v === null) throw new OttlRuntimeError('setting a value to nil is not supported');
   if (!check(v)) throw new OttlRuntimeError(`expects ${want} but got ${typeName(v)}`);
   return v as T;
 }
@@ -278,9 +278,10 @@ function idField<T>(obj: Obj<T>, field: keyof T, len: number, asString: boolean)
     ((obj(c) as Record<string, unknown>)[field as string] as Uint8Array | null | undefined) ?? new Uint8Array(len);
   if (asString)
     return {
+      // hex of the id's bytes: an unset id reads as zeros, as pdata's [16]byte / [8]byte
       get: (c) => {
         const b = read(c);
-        return b.every((x) => x === 0) ? '' : bytesToHex(b);
+        return b.length === len ? bytesToHex(b) : '0'.repeat(len * 2);
       },
       set: (c, v) => {
         const s = expect(v, isStr, 'string');
@@ -537,16 +538,17 @@ function logPath(rest: Seg[], path: string): Accessor {
           },
         };
       const evalKeys = keyEvaluator(s.keys);
+      const indexable = (b: AnyValue | null | undefined) => {
+        const kind = anyValueKind(b);
+        if (kind !== 'kvlist' && kind !== 'array')
+          throw new OttlRuntimeError(`log bodies of type ${valueTypeName(b)} cannot be indexed`);
+        return b as AnyValue;
+      };
       return {
-        get: (c) => {
-          const b = logOf(c).body;
-          const kind = anyValueKind(b);
-          if (kind !== 'kvlist' && kind !== 'array') return null;
-          return getIndexed(b, evalKeys(c), 0);
-        },
+        get: (c) => getIndexed(indexable(logOf(c).body), evalKeys(c), 0),
         set: (c, v) => {
           const lr = logOf(c);
-          lr.body = setIndexed(lr.body, evalKeys(c), 0, v);
+          lr.body = setIndexed(indexable(lr.body), evalKeys(c), 0, v);
         },
       };
     }

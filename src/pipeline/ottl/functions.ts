@@ -176,9 +176,9 @@ const EDITORS: Record<string, FnDef> = {
       const target = acc(t);
       const value = g(v);
       return (c) => {
-        const x = value(c);
-        // the Collector ignores nil unless its ottl.set.allowNil gate is on (off by default)
-        if (x !== null) (target.set as NonNullable<Accessor['set']>)(c, x);
+        // nil is passed to the target (the Collector's ottl.set.allowNil gate, on since v0.158):
+        // an attribute becomes an empty value, a typed field such as name refuses it
+        (target.set as NonNullable<Accessor['set']>)(c, value(c));
         return null;
       };
     },
@@ -194,7 +194,12 @@ const EDITORS: Record<string, FnDef> = {
       return (c) => {
         const m = asMap(target.get(c));
         const kk = key(c);
-        removeIf(m, (name) => name === kk);
+        // pcommon.Map.Remove: the first entry with the key is replaced by the last entry
+        const i = m.kvs.findIndex((kv) => kv.key === kk);
+        if (i >= 0) {
+          m.kvs[i] = m.kvs[m.kvs.length - 1] as (typeof m.kvs)[number];
+          m.kvs.length--;
+        }
         return null;
       };
     },
@@ -501,10 +506,11 @@ const VERDICTS_MAX = 10_000;
 /** key → regex.test(key), memoized when the pattern is literal (attribute keys repeat across items). */
 function keyMatcher(fn: string, b: Bound | undefined): (c: TransformContext) => (key: string) => boolean {
   const re = dynamicRegex(fn, b);
-  if (typeof literalOf(b) !== 'string') return (c) => {
-    const r = re(c);
-    return (k) => r.test(k);
-  };
+  if (typeof literalOf(b) !== 'string')
+    return (c) => {
+      const r = re(c);
+      return (k) => r.test(k);
+    };
   const r = re(undefined as never);
   const verdicts = new Map<string, boolean>();
   const test = (k: string) => {

@@ -69,6 +69,8 @@ interface Case {
   /** expected span attributes after the statements */
   want?: Attrs;
   wantName?: string;
+  /** expected attribute keys in order */
+  wantOrder?: string[];
   cfg?: Partial<TransformConfig>;
 }
 
@@ -81,10 +83,10 @@ const cases: Case[] = [
     want: { i: 42, d: 1.5 },
   },
   {
-    title: 'set nil is ignored (the Collector default)',
-    statements: ['set(attributes["a"], nil)'],
-    attrs: { a: 'keep' },
-    want: { a: 'keep' },
+    title: "set nil empties an attribute (the Collector's ottl.set.allowNil, on by default)",
+    statements: ['set(attributes["a"], nil)', 'set(attributes["b"], attributes["missing"])'],
+    attrs: { a: 'was' },
+    want: { a: null, b: null },
   },
   {
     title: 'set from another attribute',
@@ -139,7 +141,13 @@ const cases: Case[] = [
     want: { server: true },
   },
   // ---- delete / keep ----
-  { title: 'delete_key', statements: ['delete_key(attributes, "a")'], attrs: { a: 1n, b: 2n }, want: { b: 2 } },
+  {
+    title: 'delete_key moves the last attribute into the hole (pcommon.Map.Remove)',
+    statements: ['delete_key(attributes, "a")'],
+    attrs: { a: 1n, b: 2n, c: 3n },
+    want: { c: 3, b: 2 },
+    wantOrder: ['c', 'b'],
+  },
   {
     title: 'delete_matching_keys',
     statements: ['delete_matching_keys(attributes, "^user\\\\.")'],
@@ -339,6 +347,7 @@ for (const c of cases)
     );
     if (c.want) assert.deepEqual(r.attrs, c.want);
     if (c.wantName !== undefined) assert.equal(r.span.name, c.wantName);
+    if (c.wantOrder) assert.deepEqual(Object.keys(r.attrs), c.wantOrder);
     assert.equal(r.p.statementErrors, 0, 'no statement failed');
   });
 
