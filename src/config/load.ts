@@ -14,7 +14,7 @@ import { batchSettings } from '../pipeline/batch.js';
 import { buildSignalPipeline } from '../pipeline/build.js';
 import { parseDurationMs } from '../pipeline/duration.js';
 import { createFilterProcessor } from '../pipeline/filter.js';
-import { HashKeyError } from '../pipeline/hash.js';
+import { HashKeyError, type HashSettings, resolveHashKey } from '../pipeline/hash.js';
 import { memoryLimiterSettings } from '../pipeline/memory-limiter.js';
 import { createRedactionProcessor } from '../pipeline/redaction.js';
 import { createResourceProcessor } from '../pipeline/resource.js';
@@ -263,6 +263,14 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
     }
     const r = ctx.parse(schema, v, ['processors', id]);
     if (r !== undefined) parsedProc.set(id, r);
+    // a processor with config errors is never built: say now if its hashing will also lack a key
+    else if (!opts.exportersOnly && needsHashKey(typeOf(id), v)) {
+      try {
+        resolveHashKey(v as HashSettings, env);
+      } catch (err) {
+        if (err instanceof HashKeyError) ctx.add(hashKeyPath(id, v), hashKeyHelp(err, v), true);
+      }
+    }
   }
 
   // service
@@ -430,6 +438,19 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
       pipelines: out,
     },
   };
+}
+
+/** Whether a processor's raw config asks for keyed hashing (checked even when the config has errors). */
+function needsHashKey(type: string, raw: unknown): boolean {
+  if (raw == null || typeof raw !== 'object') return false;
+  const c = raw as { hash_function?: unknown; actions?: unknown; attributes?: unknown };
+  if (c.hash_function !== undefined && c.hash_function !== 'hmac_sha256') return false;
+  const hashes = (list: unknown) =>
+    Array.isArray(list) && list.some((a) => (a as { action?: unknown })?.action === 'hash');
+  if (type === 'attributes') return hashes(c.actions);
+  if (type === 'resource') return hashes(c.attributes);
+  if (type === 'transform') return JSON.stringify(raw).includes('SHA256');
+  return false;
 }
 
 /** The key of the first hashing action of a processor (where a missing hash key is reported). */

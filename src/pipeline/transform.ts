@@ -259,7 +259,7 @@ function ottlIssue(err: unknown, path: (string | number)[], text: string, contex
     return {
       path,
       offset: err.offset,
-      message: `${err.message} at column ${err.offset + 1} of ${JSON.stringify(text)} (${context} context)`,
+      message: `${err.message} (column ${err.offset + 1} of \`${text}\`, ${context} context)`,
     };
   throw err;
 }

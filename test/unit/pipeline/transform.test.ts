@@ -540,7 +540,7 @@ test('compile errors name the statement, the column and what is wrong', () => {
     const issues = validateTransformConfig({ trace_statements: [{ context: 'span', statements: [stmt] }] });
     assert.equal(issues.length, 1, stmt);
     assert.match(issues[0]?.message ?? '', re, stmt);
-    assert.ok(issues[0]?.message.includes(JSON.stringify(stmt)), `names the statement: ${issues[0]?.message}`);
+    assert.ok(issues[0]?.message.includes(`\`${stmt}\``), `names the statement: ${issues[0]?.message}`);
     assert.deepEqual(issues[0]?.path, ['trace_statements', 0, 'statements', 0]);
     if (offset >= 0) assert.equal(issues[0]?.offset, offset, stmt);
   }
