@@ -226,9 +226,12 @@ const EDITORS: Record<string, FnDef> = {
     ],
     build: ([t, k]) => {
       const target = acc(t);
-      const items = k?.kind === 'list' ? k.items.map((b) => str(g(b))) : [];
+      const bound = k?.kind === 'list' ? k.items : [];
+      const literal = bound.every((b) => typeof literalOf(b) === 'string');
+      const fixed = literal ? new Set(bound.map((b) => literalOf(b) as string)) : undefined;
+      const items = bound.map((b) => str(g(b)));
       return (c) => {
-        const keep = new Set(items.map((f) => f(c)));
+        const keep = fixed ?? new Set(items.map((f) => f(c)));
         removeIf(asMap(target.get(c)), (name) => !keep.has(name));
         return null;
       };
