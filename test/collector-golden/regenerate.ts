@@ -16,7 +16,9 @@ import { parse, stringify } from 'yaml';
 export interface GoldenCase {
   name: string;
   input: string;
-  transform: Record<string, unknown>;
+  /** the processor under test: transform, or filter (same OTTL engine in Sieve) */
+  transform?: Record<string, unknown>;
+  filter?: Record<string, unknown>;
   sieve?: Record<string, unknown>;
 }
 export type Golden =
@@ -46,11 +48,12 @@ function collectorConfig(cases: { c: GoldenCase; port: number }[], out: string):
   const pipelines: Record<string, unknown> = {};
   for (const { c, port } of cases) {
     receivers[`otlp/${c.name}`] = { protocols: { http: { endpoint: `127.0.0.1:${port}` } } };
-    processors[`transform/${c.name}`] = c.transform;
+    const type = c.filter ? 'filter' : 'transform';
+    processors[`${type}/${c.name}`] = c.filter ?? c.transform;
     exporters[`file/${c.name}`] = { path: join(out, `${c.name}.jsonl`) };
     pipelines[`${signalOf(c.input)}/${c.name}`] = {
       receivers: [`otlp/${c.name}`],
-      processors: [`transform/${c.name}`],
+      processors: [`${c.filter ? 'filter' : 'transform'}/${c.name}`],
       exporters: [`file/${c.name}`],
     };
   }
