@@ -7,7 +7,7 @@ import { formatIssue } from '../config/errors.js';
 import { validateConfigFile } from '../config/load.js';
 import { decodeJson, encodeJson } from '../otlp/codec.js';
 import type { RequestBySignal, Signal } from '../otlp/model.js';
-import type { SignalPipeline } from '../pipeline/api.js';
+import { PipelineRefusal, type SignalPipeline } from '../pipeline/api.js';
 import { type FieldChange, formatChange } from '../pipeline/explain.js';
 
 export function detectSignal(obj: unknown): Signal | undefined {
@@ -59,7 +59,14 @@ export async function runScrub(
     return 1;
   }
   const pipeline = v.config.pipelines[signal] as SignalPipeline<Signal> | undefined;
-  const result = pipeline ? pipeline.process(req) : { request: req, droppedItems: 0 };
+  let result: { request: RequestBySignal[Signal]; droppedItems: number };
+  try {
+    result = pipeline ? pipeline.process(req) : { request: req, droppedItems: 0 };
+  } catch (err) {
+    if (!(err instanceof PipelineRefusal)) throw err;
+    stderr.write(`refused (the receiver would answer 400): ${err.message}\n`);
+    return 1;
+  }
   stdout.write(`${encodeJson(signal, result.request)}\n`);
   if (explain) {
     for (const c of changes) stderr.write(`${formatChange(c)}\n`);

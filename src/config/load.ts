@@ -15,10 +15,14 @@ import { buildSignalPipeline } from '../pipeline/build.js';
 import { parseDurationMs } from '../pipeline/duration.js';
 import type { ExplainSink } from '../pipeline/explain.js';
 import { createFilterProcessor } from '../pipeline/filter.js';
+import { HashKeyError, type HashSettings, resolveHashKey } from '../pipeline/hash.js';
 import { memoryLimiterSettings } from '../pipeline/memory-limiter.js';
 import { createRedactionProcessor } from '../pipeline/redaction.js';
 import { createResourceProcessor } from '../pipeline/resource.js';
+import { createTransformProcessor, TransformConfigError } from '../pipeline/transform.js';
+import { insteadOf } from './components/alternatives.js';
 import * as S from './components/schemas.js';
+import { transformSchema } from './components/transform.js';
 import { hasEnvRef, isSingleRef, substituteEnv } from './env.js';
 import { ConfigError, type ConfigIssue, pathToString } from './errors.js';
 import { buildReceiverSettings } from './receiver-settings.js';
@@ -30,6 +34,7 @@ const PROCESSORS: Record<string, z.ZodType> = {
   resource: S.resourceSchema,
   redaction: S.redactionSchema,
   filter: S.filterSchema,
+  transform: transformSchema,
   batch: S.batchSchema,
   memory_limiter: S.memoryLimiterSchema,
 };
@@ -85,8 +90,9 @@ class Ctx {
     const off = best?.range?.[0] ?? 0;
     return this.lc.linePos(off);
   }
-  add(path: Path, message: string, preferKey = false) {
+  add(path: Path, message: string, preferKey = false, offsetInScalar?: number) {
     const p = this.pos(path, preferKey);
+    if (offsetInScalar !== undefined) p.col += this.scalarOffset(path, offsetInScalar);
     this.issues.push({
       file: this.file,
       line: p.line,
@@ -94,6 +100,24 @@ class Ctx {
       path: pathToString(path),
       message,
     });
+  }
+  /** columns from a scalar's start to character `offset` of its value (single-line scalars only) */
+  scalarOffset(path: Path, offset: number): number {
+    let cur: unknown = this.doc.contents;
+    for (const seg of path) {
+      if (isMap(cur)) cur = cur.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg))?.value;
+      else if (isSeq(cur) && typeof seg === 'number') cur = cur.items[seg];
+      else return 0;
+    }
+    if (!isScalar(cur) || typeof cur.value !== 'string' || cur.value.includes('\n')) return 0;
+    const src = cur.source ?? cur.value;
+    if (cur.type === 'PLAIN' && src === cur.value) return offset;
+    if (
+      (cur.type === 'QUOTE_SINGLE' && !cur.value.includes("'")) ||
+      (cur.type === 'QUOTE_DOUBLE' && !/["\\]/.test(cur.value))
+    )
+      return offset + 1;
+    return 0;
   }
   /** validates with zod, mapping issues to positions; returns undefined on failure */
   parse<T>(schema: z.ZodType<T>, value: unknown, path: Path): T | undefined {
@@ -103,10 +127,18 @@ class Ctx {
       const p = [...path, ...(iss.path as Path)];
       if (iss.code === 'unrecognized_keys')
         for (const k of iss.keys) this.add([...p, k], `unknown key ${JSON.stringify(k)}`, true);
-      else this.add(p, iss.message);
+      else {
+        const off = (iss as { params?: { ottlOffset?: number } }).params?.ottlOffset;
+        this.add(p, iss.message, false, off);
+      }
     }
     return undefined;
   }
+}
+
+/** issues in file order (they are collected section by section) */
+function byPosition(issues: ConfigIssue[]): ConfigIssue[] {
+  return [...issues].sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
 function typeOf(id: string): string {
@@ -192,7 +224,7 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
   for (const [sec, id] of foreign)
     ctx.add(
       [sec as string, id as string],
-      `${sec === 'exporters' ? 'exporter' : 'receiver'} "${typeOf(id as string)}" is not supported by Sieve (Sieve runs otlp receiver → processors → kafka exporter); if this is an OpenTelemetry Collector config, run it with otelcol-contrib, not sieve`,
+      `${sec === 'exporters' ? 'exporter' : 'receiver'} "${typeOf(id as string)}" is not supported by Sieve (Sieve runs otlp receiver → processors → kafka exporter); if this is an OpenTelemetry Collector config, run it with otelcol-contrib, not sieve${insteadOf(sec === 'exporters' ? 'exporter' : 'receiver', typeOf(id as string))}`,
       true,
     );
 
@@ -212,7 +244,11 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
   const parsedExt = new Map<string, z.infer<typeof S.apiKeyAuthSchema>>();
   for (const [id, v] of Object.entries(extensions)) {
     if (!(typeOf(id) in EXTENSIONS)) {
-      ctx.add(['extensions', id], `extension "${typeOf(id)}" is not supported by Sieve (supported: apikeyauth)`, true);
+      ctx.add(
+        ['extensions', id],
+        `extension "${typeOf(id)}" is not supported by Sieve (supported: apikeyauth)${insteadOf('extension', typeOf(id))}`,
+        true,
+      );
       continue;
     }
     const r = ctx.parse(S.apiKeyAuthSchema, v, ['extensions', id]);
@@ -224,13 +260,21 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
     if (!schema) {
       ctx.add(
         ['processors', id],
-        `unknown processor type "${typeOf(id)}" (supported: ${Object.keys(PROCESSORS).join(', ')})`,
+        `unknown processor type "${typeOf(id)}" (supported: ${Object.keys(PROCESSORS).join(', ')})${insteadOf('processor', typeOf(id))}`,
         true,
       );
       continue;
     }
     const r = ctx.parse(schema, v, ['processors', id]);
     if (r !== undefined) parsedProc.set(id, r);
+    // a processor with config errors is never built: say now if its hashing will also lack a key
+    else if (!opts.exportersOnly && needsHashKey(typeOf(id), v)) {
+      try {
+        resolveHashKey(v as HashSettings, env);
+      } catch (err) {
+        if (err instanceof HashKeyError) ctx.add(hashKeyPath(id, v), hashKeyHelp(err, v), true);
+      }
+    }
   }
 
   // service
@@ -347,7 +391,10 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
           }
         }
       } catch (err) {
-        ctx.add(['processors', id], (err as Error).message, true);
+        if (err instanceof HashKeyError) ctx.add(hashKeyPath(id, cfg), hashKeyHelp(err, cfg), true);
+        else if (err instanceof TransformConfigError)
+          for (const i of err.issues) ctx.add(['processors', id, ...i.path], i.message, false, i.offset);
+        else ctx.add(['processors', id], (err as Error).message, true);
         built.set(id, { id });
       }
     });
@@ -365,7 +412,7 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
       exporter,
     }) as never;
   }
-  if (ctx.issues.length) return { issues: ctx.issues };
+  if (ctx.issues.length) return { issues: byPosition(ctx.issues) };
   return {
     issues: [],
     config: {
@@ -374,6 +421,35 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
       pipelines: out,
     },
   };
+}
+
+/** Whether a processor's raw config asks for keyed hashing (checked even when the config has errors). */
+function needsHashKey(type: string, raw: unknown): boolean {
+  if (raw == null || typeof raw !== 'object') return false;
+  const c = raw as { hash_function?: unknown; actions?: unknown; attributes?: unknown };
+  if (c.hash_function !== undefined && c.hash_function !== 'hmac_sha256') return false;
+  const hashes = (list: unknown) =>
+    Array.isArray(list) && list.some((a) => (a as { action?: unknown })?.action === 'hash');
+  if (type === 'attributes') return hashes(c.actions);
+  if (type === 'resource') return hashes(c.attributes);
+  if (type === 'transform') return JSON.stringify(raw).includes('SHA256');
+  return false;
+}
+
+/** The key of the first hashing action of a processor (where a missing hash key is reported). */
+function hashKeyPath(id: string, cfg: unknown): Path {
+  const c = (cfg ?? {}) as { actions?: { action?: string }[]; attributes?: { action?: string }[] };
+  for (const list of ['actions', 'attributes'] as const) {
+    const i = (c[list] ?? []).findIndex((a) => a?.action === 'hash');
+    if (i >= 0) return ['processors', id, list, i, 'action'];
+  }
+  return ['processors', id];
+}
+
+function hashKeyHelp(err: HashKeyError, cfg: unknown): string {
+  if (!err.message.includes('needs a key')) return err.message; // e.g. an unreadable key file
+  const envName = (cfg as { hash_key_env?: string } | undefined)?.hash_key_env ?? 'SIEVE_HASH_KEY';
+  return `hashing needs a key (the pipeline's HMAC key) and none is set: set env ${envName}=<secret> or SIEVE_HASH_KEY_FILE=<file>, or hash_key_env: <VAR> / hash_key_file: <path> under this processor (sieve all --dev and npm run up generate a local key); hash_function: sha256 hashes without a key, as the Collector does, but emails and ids can then be recovered by dictionary. Sieve never falls back to clear text`;
 }
 
 function makeProcessor(id: string, cfg: unknown, env: NodeJS.ProcessEnv, explain?: ExplainSink): Processor {
@@ -386,6 +462,8 @@ function makeProcessor(id: string, cfg: unknown, env: NodeJS.ProcessEnv, explain
       return createRedactionProcessor(id, cfg as never, env, explain);
     case 'filter':
       return createFilterProcessor(id, cfg as never);
+    case 'transform':
+      return createTransformProcessor(id, cfg as never, env);
     default:
       throw new Error(`unknown processor ${id}`);
   }

@@ -16,6 +16,15 @@ export interface Processor {
   metrics?(request: RequestBySignal['metrics']): RequestBySignal['metrics'];
 }
 
+/**
+ * Thrown by a processor that refuses the whole request (e.g. a transform statement failing under
+ * `error_mode: propagate`). The receiver answers with a non-retryable 400 carrying the message;
+ * nothing of the request is exported.
+ */
+export class PipelineRefusal extends Error {
+  override name = 'PipelineRefusal';
+}
+
 export interface ProcessResult<S extends Signal> {
   request: RequestBySignal[S];
   /** items (spans / log records / metric data points) removed by filters */

@@ -1,15 +1,19 @@
 /**
- * Collector `filter` processor: OTTL conditions (subset, see ./ottl.ts) under traces.span,
+ * Collector `filter` processor: OTTL conditions (./ottl/, the parser the transform processor uses) under traces.span,
  * traces.spanevent, logs.log_record, metrics.metric, metrics.datapoint, and the legacy
  * include/exclude forms under spans, logs, metrics. Matching items are dropped and counted;
  * containers left empty are pruned.
  */
 import { getStringAttribute } from '../otlp/anyvalue.js';
 import { metricDataPointCount } from '../otlp/codec.js';
-import type { KeyValue, Metric, RequestBySignal } from '../otlp/model.js';
-import type { Processor } from './api.js';
+import type { Metric, RequestBySignal } from '../otlp/model.js';
+import { PipelineRefusal, type Processor } from './api.js';
 import { compileMatch, type MatchAttributeConfig, type MatchPropertiesConfig, type MatchTarget } from './match.js';
-import { type Condition, type OttlContext, parseCondition } from './ottl.js';
+import { compileCondition } from './ottl/compile.js';
+import type { AnyDataPoint, ContextName, TransformContext } from './ottl/contexts.js';
+import { OttlRuntimeError } from './ottl/values.js';
+
+type Condition = (c: TransformContext) => boolean;
 
 interface LegacyLogMatch {
   match_type?: 'strict' | 'regexp';
@@ -47,16 +51,30 @@ export interface CountingProcessor extends Processor {
   lastDropped: number;
 }
 
-function any(conds: Condition[]): Condition | undefined {
+/** The conditions OR-ed; a failing condition counts as no match, or refuses the request under propagate. */
+function any(conds: Condition[], id: string, mode: FilterConfig['error_mode']): Condition | undefined {
   if (conds.length === 0) return undefined;
-  return (c) => conds.some((f) => f(c));
+  return (c) => {
+    for (const f of conds) {
+      try {
+        if (f(c)) return true;
+      } catch (err) {
+        if (!(err instanceof OttlRuntimeError)) throw err;
+        if (mode === 'propagate')
+          throw new PipelineRefusal(
+            `processor ${id}: failed to eval condition: ${err.message} (error_mode: propagate)`,
+          );
+      }
+    }
+    return false;
+  };
 }
 
-/** Compiles OTTL conditions; errors name the condition index (`traces.span[1]: …`). */
-export function compileConditions(list: string[] | undefined, where: string): Condition[] {
+/** Compiles OTTL conditions for a context; errors name the condition index (`traces.span[1]: …`). */
+export function compileConditions(list: string[] | undefined, where: string, ctx: ContextName): Condition[] {
   return (list ?? []).map((src, i) => {
     try {
-      return parseCondition(src);
+      return compileCondition(src, ctx);
     } catch (err) {
       throw new Error(`${where}[${i}]: ${(err as Error).message} in ${JSON.stringify(src)}`);
     }
@@ -82,25 +100,20 @@ function legacyMetric(m: LegacyMetricMatch | undefined) {
   });
 }
 
-function metricType(m: Metric): number {
-  if (m.gauge) return 1;
-  if (m.sum) return 2;
-  if (m.histogram) return 3;
-  if (m.exponentialHistogram) return 4;
-  if (m.summary) return 5;
-  return 0;
-}
-
-function dataPointHolder(m: Metric): { dataPoints?: { attributes?: KeyValue[] | null }[] | null } | undefined | null {
-  return m.gauge ?? m.sum ?? m.histogram ?? m.exponentialHistogram ?? m.summary;
+function dataPointHolder(m: Metric): { dataPoints?: AnyDataPoint[] | null } | undefined | null {
+  return (m.gauge ?? m.sum ?? m.histogram ?? m.exponentialHistogram ?? m.summary) as
+    | { dataPoints?: AnyDataPoint[] | null }
+    | undefined;
 }
 
 export function createFilterProcessor(id: string, cfg: FilterConfig): CountingProcessor {
-  const span = any(compileConditions(cfg.traces?.span, 'traces.span'));
-  const spanEvent = any(compileConditions(cfg.traces?.spanevent, 'traces.spanevent'));
-  const logRecord = any(compileConditions(cfg.logs?.log_record, 'logs.log_record'));
-  const metricCond = any(compileConditions(cfg.metrics?.metric, 'metrics.metric'));
-  const dpCond = any(compileConditions(cfg.metrics?.datapoint, 'metrics.datapoint'));
+  // the Collector's filter processor defaults to propagate
+  const mode = cfg.error_mode ?? 'propagate';
+  const span = any(compileConditions(cfg.traces?.span, 'traces.span', 'span'), id, mode);
+  const spanEvent = any(compileConditions(cfg.traces?.spanevent, 'traces.spanevent', 'spanevent'), id, mode);
+  const logRecord = any(compileConditions(cfg.logs?.log_record, 'logs.log_record', 'log'), id, mode);
+  const metricCond = any(compileConditions(cfg.metrics?.metric, 'metrics.metric', 'metric'), id, mode);
+  const dpCond = any(compileConditions(cfg.metrics?.datapoint, 'metrics.datapoint', 'datapoint'), id, mode);
   const spanInc = compileMatch(cfg.spans?.include);
   const spanExc = compileMatch(cfg.spans?.exclude);
   const logInc = legacyLog(cfg.logs?.include);
@@ -116,8 +129,9 @@ export function createFilterProcessor(id: string, cfg: FilterConfig): CountingPr
       for (const rs of req.resourceSpans ?? []) {
         const resAttrs = rs.resource?.attributes;
         const serviceName = getStringAttribute(resAttrs, 'service.name');
+        const c: TransformContext = { rc: rs };
         for (const ss of rs.scopeSpans ?? []) {
-          const scopeName = ss.scope?.name;
+          c.sc = ss;
           const before = ss.spans?.length ?? 0;
           ss.spans = (ss.spans ?? []).filter((s) => {
             const t: MatchTarget = {
@@ -128,26 +142,13 @@ export function createFilterProcessor(id: string, cfg: FilterConfig): CountingPr
             };
             if (spanInc && !spanInc(t)) return false;
             if (spanExc?.(t)) return false;
-            const c: OttlContext = {
-              name: s.name,
-              kind: s.kind,
-              statusCode: s.status?.code,
-              statusMessage: s.status?.message,
-              attributes: s.attributes,
-              resourceAttributes: resAttrs,
-              scopeName,
-            };
+            c.span = s;
             if (span?.(c)) return false;
             if (spanEvent && s.events)
-              s.events = s.events.filter(
-                (e) =>
-                  !spanEvent({
-                    name: e.name,
-                    attributes: e.attributes,
-                    resourceAttributes: resAttrs,
-                    scopeName,
-                  }),
-              );
+              s.events = s.events.filter((e) => {
+                c.event = e;
+                return !spanEvent(c);
+              });
             return true;
           });
           dropped += before - ss.spans.length;
@@ -163,8 +164,9 @@ export function createFilterProcessor(id: string, cfg: FilterConfig): CountingPr
       for (const rl of req.resourceLogs ?? []) {
         const resAttrs = rl.resource?.attributes;
         const serviceName = getStringAttribute(resAttrs, 'service.name');
+        const c: TransformContext = { rc: rl };
         for (const sl of rl.scopeLogs ?? []) {
-          const scopeName = sl.scope?.name;
+          c.sc = sl;
           const before = sl.logRecords?.length ?? 0;
           sl.logRecords = (sl.logRecords ?? []).filter((lr) => {
             const t: MatchTarget = {
@@ -176,15 +178,9 @@ export function createFilterProcessor(id: string, cfg: FilterConfig): CountingPr
             };
             if (logInc && !logInc(t)) return false;
             if (logExc?.(t)) return false;
-            return !logRecord?.({
-              severityNumber: lr.severityNumber,
-              severityText: lr.severityText,
-              body: lr.body,
-              attributes: lr.attributes,
-              resourceAttributes: resAttrs,
-              scopeName,
-              eventName: lr.eventName,
-            });
+            if (!logRecord) return true;
+            c.log = lr;
+            return !logRecord(c);
           });
           dropped += before - sl.logRecords.length;
         }
@@ -199,29 +195,27 @@ export function createFilterProcessor(id: string, cfg: FilterConfig): CountingPr
       for (const rm of req.resourceMetrics ?? []) {
         const resAttrs = rm.resource?.attributes;
         const serviceName = getStringAttribute(resAttrs, 'service.name');
+        const c: TransformContext = { rc: rm };
         for (const sm of rm.scopeMetrics ?? []) {
-          const scopeName = sm.scope?.name;
+          c.sc = sm;
           sm.metrics = (sm.metrics ?? []).filter((m) => {
             const t: MatchTarget = {
               serviceName,
               metricName: m.name,
               resourceAttributes: resAttrs,
             };
-            const base: OttlContext = {
-              name: m.name,
-              metricName: m.name,
-              metricType: metricType(m),
-              resourceAttributes: resAttrs,
-              scopeName,
-            };
-            if ((metInc && !metInc(t)) || metExc?.(t) || metricCond?.(base)) {
+            c.metric = m;
+            if ((metInc && !metInc(t)) || metExc?.(t) || metricCond?.(c)) {
               dropped += metricDataPointCount(m);
               return false;
             }
             const holder = dataPointHolder(m);
             if (dpCond && holder?.dataPoints) {
               const before = holder.dataPoints.length;
-              holder.dataPoints = holder.dataPoints.filter((dp) => !dpCond({ ...base, attributes: dp.attributes }));
+              holder.dataPoints = holder.dataPoints.filter((dp) => {
+                c.dp = dp;
+                return !dpCond(c);
+              });
               dropped += before - holder.dataPoints.length;
               if (holder.dataPoints.length === 0) return false;
             }

@@ -27,7 +27,13 @@ import {
 } from '../otlp/codec.js';
 import type { RequestBySignal, Signal } from '../otlp/model.js';
 import { type ScannedTraces, scanTraces } from '../otlp/raw-traces.js';
-import type { MemoryLimiterSettings, OtlpReceiverSettings, SieveConfig, SignalPipeline } from '../pipeline/api.js';
+import {
+  type MemoryLimiterSettings,
+  type OtlpReceiverSettings,
+  PipelineRefusal,
+  type SieveConfig,
+  type SignalPipeline,
+} from '../pipeline/api.js';
 import { memoryRefusal } from '../pipeline/memory-limiter.js';
 import {
   type Authenticator,
@@ -218,7 +224,15 @@ export function createIngestCore(opts: IngestOptions): IngestCore {
     const total = countItems(signal, request);
     const partial = validateAndPrune(signal, request);
     if (principal !== undefined) stampTenant(signal, request, principal.tenant);
-    const result = pipeline.process(request);
+    let result: ReturnType<typeof pipeline.process>;
+    try {
+      result = pipeline.process(request);
+    } catch (err) {
+      // a processor refused the request (e.g. transform with error_mode: propagate): 400 /
+      // INVALID_ARGUMENT, nothing exported
+      if (err instanceof PipelineRefusal) return { decodeError: err.message };
+      throw err;
+    }
     const acked = exporter.export(signal, result.request, pipeline.exporter, pipeline.batch);
     return { total, partial, dropped: result.droppedItems, acked };
   }

@@ -1,7 +1,9 @@
 /** zod schemas of every component Sieve accepts, keyed by component type. Unknown keys are errors. */
 import { z } from 'zod';
 import { DETECTOR_NAMES } from '../../pipeline/detectors.js';
-import { parseCondition } from '../../pipeline/ottl.js';
+import { compileCondition } from '../../pipeline/ottl/compile.js';
+import type { ContextName } from '../../pipeline/ottl/contexts.js';
+import { OttlSyntaxError } from '../../pipeline/ottl/parser.js';
 import { clientCertListSchema, otlpGrpcSchema, tlsServerSchema } from './receiver.js';
 
 const regex = z.string().superRefine((s, ctx) => {
@@ -14,16 +16,20 @@ const regex = z.string().superRefine((s, ctx) => {
     });
   }
 });
-const ottl = z.string().superRefine((s, ctx) => {
-  try {
-    parseCondition(s);
-  } catch (err) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `unsupported OTTL condition: ${(err as Error).message}`,
-    });
-  }
-});
+/** An OTTL condition of the filter processor, compiled for its context (errors carry the column). */
+const ottl = (context: ContextName) =>
+  z.string().superRefine((s, ctx) => {
+    try {
+      compileCondition(s, context);
+    } catch (err) {
+      const offset = err instanceof OttlSyntaxError ? err.offset : undefined;
+      ctx.addIssue({
+        code: 'custom',
+        message: `unsupported OTTL condition: ${(err as Error).message}${offset !== undefined ? ` at column ${offset + 1}` : ''} (${context} context)`,
+        ...(offset !== undefined ? { params: { ottlOffset: offset } } : {}),
+      });
+    }
+  });
 const duration = z.union([
   z.number(),
   z.string().regex(/^(0|(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+)$/, 'invalid duration (use e.g. 200ms, 5s)'),
@@ -132,8 +138,8 @@ export const filterSchema = z.strictObject({
   error_mode: z.enum(['ignore', 'propagate', 'silent']).optional(),
   traces: z
     .strictObject({
-      span: z.array(ottl).optional(),
-      spanevent: z.array(ottl).optional(),
+      span: z.array(ottl('span')).optional(),
+      spanevent: z.array(ottl('spanevent')).optional(),
     })
     .optional(),
   spans: z
@@ -144,15 +150,15 @@ export const filterSchema = z.strictObject({
     .optional(),
   logs: z
     .strictObject({
-      log_record: z.array(ottl).optional(),
+      log_record: z.array(ottl('log')).optional(),
       include: legacyLog.optional(),
       exclude: legacyLog.optional(),
     })
     .optional(),
   metrics: z
     .strictObject({
-      metric: z.array(ottl).optional(),
-      datapoint: z.array(ottl).optional(),
+      metric: z.array(ottl('metric')).optional(),
+      datapoint: z.array(ottl('datapoint')).optional(),
       include: legacyMetric.optional(),
       exclude: legacyMetric.optional(),
     })
