@@ -313,6 +313,7 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
       id: firstRecv[0],
       receiver: firstRecv[1],
       extensions: parsedExt,
+      definedExtensions: new Set(Object.keys(extensions)),
       serviceExtensions: svcExt,
       baseDir,
       env,

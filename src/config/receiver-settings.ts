@@ -22,6 +22,8 @@ export interface ReceiverSettingsInput {
   id: string;
   receiver: z.infer<typeof S.otlpReceiverSchema>;
   extensions: Map<string, z.infer<typeof S.apiKeyAuthSchema>>;
+  /** ids written under `extensions:`, valid or not (an invalid one has its own errors already) */
+  definedExtensions: ReadonlySet<string>;
   serviceExtensions: readonly unknown[];
   baseDir: string;
   env: NodeJS.ProcessEnv;
@@ -96,8 +98,10 @@ export function buildReceiverSettings(input: ReceiverSettingsInput): OtlpReceive
   const authPath: Path = [...base, httpAuth !== undefined ? 'http' : 'grpc', 'auth', 'authenticator'];
   if (authId !== undefined) {
     const ext = input.extensions.get(authId);
-    if (!ext) add(authPath, `authenticator ${JSON.stringify(authId)} is not defined under extensions`);
-    else if (!input.serviceExtensions.includes(authId))
+    if (!ext) {
+      if (!input.definedExtensions.has(authId))
+        add(authPath, `authenticator ${JSON.stringify(authId)} is not defined under extensions`);
+    } else if (!input.serviceExtensions.includes(authId))
       add(authPath, `authenticator ${JSON.stringify(authId)} must be listed in service.extensions`);
     else if (!input.exportersOnly) {
       const auth = buildAuth(ext, input.baseDir, input.env, (msg, sub) => add(['extensions', authId, ...sub], msg));
