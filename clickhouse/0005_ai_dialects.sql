@@ -225,16 +225,14 @@ WHERE Minute >= toStartOfMinute({from:DateTime})
 -- AI usage per minute from whichever an agent sends: spans (llm_1m) or metrics (metrics_1m_v).
 -- No double counting: a (tenant, service, hour) that has spans with tokens or cost takes its usage
 -- from spans only; its AI metrics are ignored (OpenLLMetry, for one, sends both).
+-- Rows are partial sums (the rollup's parts are not merged here): read it with sum() … GROUP BY, as
+-- every panel does. Re-grouping llm_1m by all nine keys inside the view cost ~0.5 s over 30 days.
 CREATE VIEW IF NOT EXISTS {{database}}.llm_usage_1m_v {{on_cluster}} AS
 SELECT Minute, TenantId, Environment, ServiceName, Provider, Model, Operation, ToolName, AgentName,
-    sum(Calls) AS Calls, sum(Errors) AS Errors,
-    sum(InputTokens) AS InputTokens, sum(OutputTokens) AS OutputTokens,
-    sum(CacheReadTokens) AS CacheReadTokens, sum(CacheCreationTokens) AS CacheCreationTokens,
-    sum(ReasoningTokens) AS ReasoningTokens, sum(CostUsd) AS CostUsd,
+    Calls, Errors, InputTokens, OutputTokens, CacheReadTokens, CacheCreationTokens, ReasoningTokens, CostUsd,
     'spans' AS Source
 FROM {{database}}.llm_1m
 WHERE Minute >= toStartOfMinute({from:DateTime}) AND Minute <= {to:DateTime}
-GROUP BY Minute, TenantId, Environment, ServiceName, Provider, Model, Operation, ToolName, AgentName
 UNION ALL
 SELECT Minute, TenantId, Environment, ServiceName, Provider, Model, Operation, '' AS ToolName, '' AS AgentName,
     toUInt64(greatest(sumIf(Count, GenAiMetric = 'duration'), sumIf(Count, GenAiMetric = 'tokens' AND TokenType = 'input'))) AS Calls,
