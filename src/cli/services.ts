@@ -5,6 +5,7 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import pino from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { parse as parseYaml } from 'yaml';
@@ -18,6 +19,7 @@ import { buildLoaderOpsServer } from '../loader/ops.js';
 import { loadPricing } from '../loader/pricing.js';
 import type { SieveConfig } from '../pipeline/api.js';
 import { buildOpsServer, buildReceiver } from '../receiver/server.js';
+import { checkKafkaAtStart, kafkaSecurityOf, loaderTopicsOf } from './kafka-access.js';
 import { onStopRequest, startLoaderThread } from './loader-thread.js';
 import { defaultReceiverWorkers, reportReadiness, runReceiverPrimary, workerRegistry } from './receiver-cluster.js';
 
@@ -33,7 +35,6 @@ export interface ServiceOptions {
 const RECEIVER_OPS_PORT = Number(process.env.SIEVE_RECEIVER_OPS_PORT ?? 13133);
 const LOADER_OPS_PORT = Number(process.env.SIEVE_LOADER_OPS_PORT ?? 13134);
 const OPS_HOST = process.env.SIEVE_OPS_HOST ?? '0.0.0.0';
-const DEFAULT_TOPICS = { traces: 'otlp_spans', logs: 'otlp_logs', metrics: 'otlp_metrics' } as const;
 
 /** Retention and cluster options for migrations: SIEVE_RAW_TTL_DAYS, SIEVE_ROLLUP_TTL_DAYS, CLICKHOUSE_CLUSTER. */
 function schemaOptionsFromEnv(): { rawTtlDays?: number; rollupTtlDays?: number; cluster?: string } {
@@ -96,6 +97,8 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
       : withApiKeysFromEnv(loadSieveConfig(configPath));
   const inWorker = cluster.isWorker;
   if (!inWorker) logger.info({ config: configPath }, 'config loaded');
+  // once per process: not again in `sieve all`'s loader thread or the receiver's workers
+  if (!inWorker && isMainThread) for (const warning of config.warnings ?? []) logger.warn(warning);
   const workers = command === 'receiver' ? (opts.workers ?? defaultReceiverWorkers()) : 1;
   if (workers > 1 && cluster.isPrimary) {
     return runReceiverPrimary({
@@ -126,10 +129,12 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
     const onHup = () => watcher.reload();
     process.on('SIGHUP', onHup);
     const brokers = brokersOf(config);
-    await ensureTopics(brokers, topicsOf(config)).catch((err: Error) =>
+    const security = kafkaSecurityOf(config);
+    await checkKafkaAtStart(config, brokers, logger);
+    await ensureTopics(brokers, topicsOf(config), 3, security).catch((err: Error) =>
       logger.warn({ err: err.message }, 'could not ensure Kafka topics yet; requests get 503 until Kafka is reachable'),
     );
-    const exporter = new KafkaExporter({ brokers, clientId: 'sieve-receiver', logger, registry });
+    const exporter = new KafkaExporter({ brokers, clientId: 'sieve-receiver', logger, registry, security });
     await exporter.start();
     const app = await buildReceiver({
       settings: config.receiver,
@@ -189,6 +194,7 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
   if (command === 'loader') {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
+    await checkKafkaAtStart(config, brokersOf(config), logger);
     const { database, url } = clickhouseConfigFromEnv();
     const client = createClickHouseClient();
     const applied = await migrate({
@@ -201,13 +207,12 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
     });
     logger.info({ database, applied: applied.applied }, 'clickhouse schema up to date');
     const pricingFile = resolve(process.env.SIEVE_PRICING ?? 'collector-config/pricing.yaml');
-    const topics: Record<string, 'traces' | 'logs' | 'metrics'> = {};
-    for (const signal of ['traces', 'logs', 'metrics'] as const) {
-      topics[config.pipelines[signal]?.exporter.topic ?? DEFAULT_TOPICS[signal]] = signal;
-    }
+    const { topics, topicFormats } = loaderTopicsOf(config);
     const loader = await startLoader({
       brokers: brokersOf(config),
       topics,
+      topicFormats,
+      security: kafkaSecurityOf(config),
       groupId: process.env.SIEVE_LOADER_GROUP ?? 'sieve-loader',
       client,
       database,

@@ -26,7 +26,9 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { type Consumer, type EachBatchPayload, Kafka, type KafkaMessage, logLevel, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { KafkaClientSecurity } from '../kafka/security.js';
 import { decodeProtobuf } from '../otlp/codec.js';
+import { kafkaValueAsProtobuf, type TopicFormat } from '../otlp/kafka-value.js';
 import type { Signal } from '../otlp/model.js';
 import { logRows } from './logs-rows.js';
 import { metricRows } from './metrics-rows.js';
@@ -39,6 +41,10 @@ export interface LoaderOptions {
   brokers: string[];
   /** topic → signal, e.g. { otlp_spans: 'traces' }. */
   topics: Record<string, Signal>;
+  /** per topic: its encoding and, for a topic several signals share (otlp_json), those signals; default: the topic's signal, encoding detected per message */
+  topicFormats?: Record<string, TopicFormat>;
+  /** TLS / SASL (src/kafka/security.ts); absent: plaintext */
+  security?: KafkaClientSecurity;
   groupId: string;
   client: ClickHouseClient;
   database: string;
@@ -139,6 +145,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     clientId: `sieve-loader-${opts.groupId}`,
     brokers: opts.brokers,
     logLevel: logLevel.NOTHING,
+    ...opts.security,
   });
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: true });
   const consumer: Consumer = kafka.consumer({
@@ -445,7 +452,11 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
       bytes += msg.value?.length ?? 0;
       let rows: RowsByTable;
       try {
-        rows = messageToRows(signal, msg.value ?? Buffer.alloc(0), opts.pricing, onUnknown);
+        const v = kafkaValueAsProtobuf(
+          opts.topicFormats?.[topic] ?? { signals: [signal], encoding: 'auto' },
+          msg.value ?? Buffer.alloc(0),
+        );
+        rows = messageToRows(v.signal, v.protobuf, opts.pricing, onUnknown);
       } catch (err) {
         await sendToDlq(topic, partition, msg, 'undecodable', String((err as Error).message ?? err));
         continue;
