@@ -126,15 +126,38 @@ export interface KafkaAccessCheck {
 }
 
 /**
- * Connects once (no retries) and asks for the cluster metadata. A configuration the broker refuses
- * comes back as `fatal`; an unreachable broker as `reason` (the caller's reconnect logic applies).
- * A TLS client talking to a plaintext port, or SASL expected but not configured, shows up as a
- * connection closed during the handshake: reported with a hint, not as fatal.
+ * Connects (no kafkajs retries) and asks for the cluster metadata. A configuration the broker
+ * refuses comes back as `fatal`; an unreachable broker as `reason` (the caller's reconnect logic
+ * applies). A listener that closes every connection during the handshake speaks another protocol
+ * (TLS vs plaintext, SASL or not): after three such closes, that is fatal too, with a hint.
  */
 export async function checkKafkaAccess(
   brokers: string[],
   security: KafkaSecuritySettings | undefined,
   timeoutMs = 10_000,
+): Promise<KafkaAccessCheck> {
+  let check: KafkaAccessCheck = { ok: false };
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    check = await connectOnce(brokers, security, timeoutMs);
+    if (check.ok || check.fatal || !/Closed connection/i.test(check.reason ?? '')) return check;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const have = [
+    security?.tls ? `${security.tls.configKey} set` : 'no tls',
+    security?.sasl ? `${security.sasl.configKey} set` : 'no auth.sasl',
+  ];
+  return {
+    ok: false,
+    fatal: new KafkaAccessError(
+      `Kafka at ${brokers.join(',')} closes the connection during the handshake (${have.join(', ')}): the listener expects another security protocol — for SASL_SSL set both tls and auth.sasl, for SSL only tls, for SASL_PLAINTEXT only auth.sasl, for PLAINTEXT neither`,
+    ),
+  };
+}
+
+async function connectOnce(
+  brokers: string[],
+  security: KafkaSecuritySettings | undefined,
+  timeoutMs: number,
 ): Promise<KafkaAccessCheck> {
   const kafka = new Kafka({
     brokers,
