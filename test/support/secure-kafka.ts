@@ -197,7 +197,7 @@ background.threads=2
   );
   const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
   const log4j = [
-    '-Dlog4j2.configurationFile=' + join(ROOT, 'deploy', 'local', 'kafka', 'log4j2.yaml'),
+    `-Dlog4j2.configurationFile=${join(ROOT, 'deploy', 'local', 'kafka', 'log4j2.yaml')}`,
     `-Dkafka.logs.dir=${join(dir, 'logs')}`,
   ];
   const clusterId = `A${randomBytes(15).toString('base64url').slice(0, 21)}`;
