@@ -9,8 +9,6 @@ import type { TopicFormat } from '../otlp/kafka-value.js';
 import type { Signal } from '../otlp/model.js';
 import type { KafkaExporterSettings, SieveConfig } from '../pipeline/api.js';
 
-const DEFAULT_TOPICS: Record<Signal, string> = { traces: 'otlp_spans', logs: 'otlp_logs', metrics: 'otlp_metrics' };
-
 function firstExporter(config: SieveConfig): KafkaExporterSettings | undefined {
   return Object.values(config.pipelines).find((p) => p !== undefined)?.exporter;
 }
@@ -31,7 +29,12 @@ export async function checkKafkaAtStart(config: SieveConfig, brokers: string[], 
   if (!check.ok) logger.warn({ brokers, reason: check.reason }, 'kafka not reachable at start; will keep trying');
 }
 
-/** The loader's topics: each signal's topic (defaults for signals without a pipeline), and per topic its format. */
+/**
+ * The loader's topics: those of the configured pipelines (a topic no pipeline writes may not exist,
+ * and subscribing to a missing topic fails), and per topic its format: the signals written to it
+ * and 'auto' encoding — detected per message, so a topic switching encoding (or written by
+ * Collectors in both) still loads.
+ */
 export function loaderTopicsOf(config: SieveConfig): {
   topics: Record<string, Signal>;
   topicFormats: Record<string, TopicFormat>;
@@ -40,11 +43,10 @@ export function loaderTopicsOf(config: SieveConfig): {
   const formats: Record<string, { signals: Signal[]; encoding: TopicFormat['encoding'] }> = {};
   for (const signal of ['traces', 'logs', 'metrics'] as const) {
     const exporter = config.pipelines[signal]?.exporter;
-    const topic = exporter?.topic ?? DEFAULT_TOPICS[signal];
-    topics[topic] ??= signal;
-    const f = (formats[topic] ??= { signals: [], encoding: 'auto' });
+    if (exporter === undefined) continue;
+    topics[exporter.topic] ??= signal;
+    const f = (formats[exporter.topic] ??= { signals: [], encoding: 'auto' });
     f.signals.push(signal);
   }
-  // encodings are detected per message: a topic switching encoding (or written by Collectors in both) still loads
   return { topics, topicFormats: formats };
 }

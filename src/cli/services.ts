@@ -10,7 +10,7 @@ import pino from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { clickhouseConfigFromEnv, createClickHouseClient } from '../clickhouse/client.js';
+import { clickhouseConfigFromEnv, createClickHouseClient, describeClickHouseError } from '../clickhouse/client.js';
 import { migrate } from '../clickhouse/migrate.js';
 import { ConfigHolder, loadSieveConfig, watchConfig } from '../config/index.js';
 import { ensureTopics, KafkaExporter } from '../kafka/exporter.js';
@@ -195,15 +195,16 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
     await checkKafkaAtStart(config, brokersOf(config), logger);
-    const { database, url } = clickhouseConfigFromEnv();
-    const client = createClickHouseClient();
+    const chConfig = clickhouseConfigFromEnv();
+    const { database } = chConfig;
+    const client = createClickHouseClient(chConfig);
     const applied = await migrate({
       client,
       database,
       ...schemaOptionsFromEnv(),
       log: (msg) => logger.info({ database }, msg),
     }).catch((err: Error) => {
-      throw new Error(`loader: migrating ClickHouse at ${url} (database ${database}) failed: ${err.message}`);
+      throw new Error(`loader: migrating (database ${database}) failed: ${describeClickHouseError(err, chConfig)}`);
     });
     logger.info({ database, applied: applied.applied }, 'clickhouse schema up to date');
     const pricingFile = resolve(process.env.SIEVE_PRICING ?? 'collector-config/pricing.yaml');
@@ -265,14 +266,17 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
 
 export async function runMigrate(): Promise<number> {
   const logger = pino({ base: { service: 'sieve-migrate' } });
-  const { database } = clickhouseConfigFromEnv();
-  const client = createClickHouseClient();
+  const chConfig = clickhouseConfigFromEnv();
+  const { database } = chConfig;
+  const client = createClickHouseClient(chConfig);
   try {
     const result = await migrate({
       client,
       database,
       ...schemaOptionsFromEnv(),
       log: (msg) => logger.info({ database }, msg),
+    }).catch((err: unknown) => {
+      throw new Error(`migrating (database ${database}) failed: ${describeClickHouseError(err, chConfig)}`);
     });
     logger.info(
       { database, applied: result.applied },
