@@ -17,7 +17,14 @@ import { createFilterProcessor } from '../pipeline/filter.js';
 import { memoryLimiterSettings } from '../pipeline/memory-limiter.js';
 import { createRedactionProcessor } from '../pipeline/redaction.js';
 import { createResourceProcessor } from '../pipeline/resource.js';
-import { encodingOf, kafkaSecurity, type Report, retrySettings, sendingQueueRule } from './components/kafka.js';
+import {
+  encodingOf,
+  kafkaSecurity,
+  kafkaSecurityFromEnv,
+  type Report,
+  retrySettings,
+  sendingQueueRule,
+} from './components/kafka.js';
 import * as S from './components/schemas.js';
 import { hasEnvRef, isSingleRef, substituteEnv } from './env.js';
 import { ConfigError, type ConfigIssue, formatIssue, pathToString } from './errors.js';
@@ -417,7 +424,10 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
       };
       sendingQueueRule(e.sending_queue, [...base, 'sending_queue'], report);
       const retry = retrySettings(e.retry_on_failure, [...base, 'retry_on_failure'], report);
-      const security = kafkaSecurity(e, base, baseDir, report);
+      const security =
+        e.tls !== undefined || e.auth !== undefined
+          ? kafkaSecurity(e, base, baseDir, report)
+          : kafkaSecurityFromEnv(env, base, report);
       extras = { ...(retry ? { retry } : {}), ...(security ? { security } : {}) };
       exporterExtras.set(id, extras);
     }

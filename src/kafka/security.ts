@@ -100,8 +100,12 @@ export function classifyKafkaError(
   }
   const cert = errs.find((e) => e.code !== undefined && CERT_CODES.has(e.code));
   if (cert !== undefined || /certificate|self[- ]signed|altname/i.test(text)) {
+    // configKey is a YAML path (exporters.kafka.tls) or, for the env defaults, KAFKA_TLS_CA_FILE
+    const fromEnv = s?.tls?.configKey.startsWith('KAFKA_') ?? false;
     const where = s?.tls
-      ? `${s.tls.configKey}${s.tls.ca === undefined ? ' (no ca_file: only the system CAs are trusted)' : '.ca_file'}`
+      ? s.tls.ca === undefined
+        ? `${s.tls.configKey} (not set: only the system CAs are trusted)`
+        : `${s.tls.configKey}${fromEnv ? '' : '.ca_file'}`
       : 'tls';
     return new KafkaAccessError(
       `Kafka at ${brokers.join(',')}: the broker's TLS certificate is not trusted by ${where}: ${cert?.message ?? 'certificate verification failed'} (${cert?.code ?? 'TLS'})`,

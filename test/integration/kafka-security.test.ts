@@ -201,4 +201,41 @@ describe('Kafka SASL_SSL with SCRAM-SHA-512', { timeout: 600_000 }, () => {
       });
     }
   }
+
+  test('the compose way: a config without tls/auth, security from KAFKA_TLS_CA_FILE and KAFKA_SASL_* (password file)', async () => {
+    const config = writeConfig('env', '');
+    const secureEnv = {
+      ...env(),
+      KAFKA_TLS_CA_FILE: kafka.caFile,
+      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+      KAFKA_SASL_USERNAME: kafka.user.username,
+      KAFKA_SASL_PASSWORD_FILE: join(dir, 'kafka-password'),
+      SIEVE_LOADER_GROUP: `sasl_env_${id}`,
+    };
+    const loader = await startSieve({ command: 'loader', configPath: config, env: secureEnv });
+    try {
+      await waitFor(
+        'the loader ready',
+        async () => (await fetch(`http://127.0.0.1:${loader.ports.loaderOps}/readyz`)).status === 200,
+        loader,
+      );
+    } finally {
+      await stopSieve(loader);
+    }
+    assert.ok(!loader.log().includes(kafka.user.password));
+
+    const wrong = await exitOf(
+      await startSieve({
+        command: 'loader',
+        configPath: config,
+        env: { ...secureEnv, KAFKA_SASL_PASSWORD_FILE: join(dir, 'wrong-password') },
+      }),
+    );
+    assert.notEqual(wrong.code, 0);
+    assert.match(
+      wrong.log,
+      /refused the credentials of KAFKA_SASL_MECHANISM \/ KAFKA_SASL_USERNAME \/ KAFKA_SASL_PASSWORD_FILE/,
+    );
+    assert.ok(!wrong.log.includes(kafka.user.password) && !wrong.log.includes('not-the-password'));
+  });
 });

@@ -244,3 +244,55 @@ export function kafkaSecurity(
   }
   return out.tls === undefined && out.sasl === undefined ? undefined : out;
 }
+
+/**
+ * Deployment defaults for an exporter without `tls` / `auth` (like KAFKA_BROKERS for `brokers`), so
+ * one pipeline file runs against a plaintext broker in development and SASL_SSL in production:
+ * KAFKA_TLS_CA_FILE, KAFKA_TLS_CERT_FILE + KAFKA_TLS_KEY_FILE (any of them turns TLS on);
+ * KAFKA_SASL_MECHANISM (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512), KAFKA_SASL_USERNAME and
+ * KAFKA_SASL_PASSWORD_FILE or KAFKA_SASL_PASSWORD. Problems name the variable.
+ */
+export function kafkaSecurityFromEnv(
+  env: NodeJS.ProcessEnv,
+  base: Path,
+  report: Report,
+): KafkaSecuritySettings | undefined {
+  const out: KafkaSecuritySettings = {};
+  const file = (name: string): string | undefined => {
+    const path = env[name];
+    if (!path) return undefined;
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (err) {
+      report.error(base, `${name}=${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      return undefined;
+    }
+  };
+  const [ca, cert, key] = [file('KAFKA_TLS_CA_FILE'), file('KAFKA_TLS_CERT_FILE'), file('KAFKA_TLS_KEY_FILE')];
+  if ((env.KAFKA_TLS_CERT_FILE ? 1 : 0) + (env.KAFKA_TLS_KEY_FILE ? 1 : 0) === 1)
+    report.error(base, 'a client certificate needs both KAFKA_TLS_CERT_FILE and KAFKA_TLS_KEY_FILE');
+  if (env.KAFKA_TLS_CA_FILE || env.KAFKA_TLS_CERT_FILE || env.KAFKA_TLS_KEY_FILE)
+    out.tls = { ca, cert, key, insecureSkipVerify: false, configKey: 'KAFKA_TLS_CA_FILE' };
+  const mechanism = env.KAFKA_SASL_MECHANISM;
+  if (mechanism) {
+    if (SASL[mechanism] === undefined)
+      report.error(base, `KAFKA_SASL_MECHANISM=${mechanism}: Sieve supports PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512`);
+    if (env.KAFKA_SASL_PASSWORD && env.KAFKA_SASL_PASSWORD_FILE)
+      report.error(base, 'set KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE, not both');
+    const password = env.KAFKA_SASL_PASSWORD_FILE
+      ? file('KAFKA_SASL_PASSWORD_FILE')?.replace(/\r?\n$/, '')
+      : env.KAFKA_SASL_PASSWORD;
+    if (!env.KAFKA_SASL_USERNAME || password === undefined)
+      report.error(
+        base,
+        'KAFKA_SASL_MECHANISM needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD_FILE (or KAFKA_SASL_PASSWORD)',
+      );
+    out.sasl = {
+      mechanism: SASL[mechanism] ?? 'plain',
+      username: env.KAFKA_SASL_USERNAME ?? '',
+      password: password ?? '',
+      configKey: 'KAFKA_SASL_MECHANISM / KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD_FILE',
+    };
+  }
+  return out.tls === undefined && out.sasl === undefined ? undefined : out;
+}

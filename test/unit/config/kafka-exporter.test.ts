@@ -240,3 +240,38 @@ test('sieve validate prints warnings and still exits 0', async () => {
   assert.equal(await runValidate([file], new PassThrough(), e), 0);
   assert.match(err, /^warning: .*warn\.yaml:10:\d+: exporters\.kafka\.sending_queue: sending_queue is ignored/m);
 });
+
+test('deployment defaults from KAFKA_TLS_* / KAFKA_SASL_* when the exporter has no tls or auth', () => {
+  writeFileSync(join(dir, 'env-ca.pem'), 'ENV CA');
+  writeFileSync(join(dir, 'env-password'), 'pw-from-file\n');
+  const e = {
+    ...env,
+    KAFKA_TLS_CA_FILE: join(dir, 'env-ca.pem'),
+    KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+    KAFKA_SASL_USERNAME: 'sieve',
+    KAFKA_SASL_PASSWORD_FILE: join(dir, 'env-password'),
+  };
+  const r = load(config(''), e);
+  assert.deepEqual(r.issues, []);
+  const sec = r.config?.pipelines.traces?.exporter.security;
+  assert.deepEqual(
+    [sec?.tls?.ca, sec?.tls?.insecureSkipVerify, sec?.sasl?.mechanism, sec?.sasl?.password],
+    ['ENV CA', false, 'scram-sha-512', 'pw-from-file'],
+  );
+  // the config's own keys win over the environment
+  const own = load(config('auth:\n  sasl: { mechanism: PLAIN, username: u, password: p }\ntls: {}'), e);
+  assert.deepEqual(own.config?.pipelines.traces?.exporter.security?.sasl?.username, 'u');
+  // nothing set: plaintext
+  assert.equal(load(config('')).config?.pipelines.traces?.exporter.security, undefined);
+  // mistakes name the variable, never the password
+  const bad = load(config(''), {
+    ...env,
+    KAFKA_SASL_MECHANISM: 'GSSAPI',
+    KAFKA_SASL_PASSWORD: 'pw-in-env',
+    KAFKA_TLS_CA_FILE: join(dir, 'nope.pem'),
+  }).issues.map((i) => i.message);
+  assert.ok(bad.some((m) => /KAFKA_TLS_CA_FILE=.*nope\.pem: cannot read the file \(ENOENT\)/.test(m)));
+  assert.ok(bad.some((m) => /KAFKA_SASL_MECHANISM=GSSAPI/.test(m)));
+  assert.ok(bad.some((m) => /needs KAFKA_SASL_USERNAME/.test(m)));
+  assert.ok(!bad.join('\n').includes('pw-in-env'));
+});
