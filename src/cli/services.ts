@@ -196,7 +196,7 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
     collectDefaultMetrics({ register: registry });
     await checkKafkaAtStart(config, brokersOf(config), logger);
     const chConfig = clickhouseConfigFromEnv();
-    const { database } = chConfig;
+    const { database, url } = chConfig;
     const client = createClickHouseClient(chConfig);
     const applied = await migrate({
       client,
@@ -204,7 +204,9 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
       ...schemaOptionsFromEnv(),
       log: (msg) => logger.info({ database }, msg),
     }).catch((err: Error) => {
-      throw new Error(`loader: migrating (database ${database}) failed: ${describeClickHouseError(err, chConfig)}`);
+      throw new Error(
+        `loader: migrating ClickHouse at ${url} (database ${database}) failed: ${describeClickHouseError(err, chConfig)}`,
+      );
     });
     logger.info({ database, applied: applied.applied }, 'clickhouse schema up to date');
     const pricingFile = resolve(process.env.SIEVE_PRICING ?? 'collector-config/pricing.yaml');
@@ -276,7 +278,9 @@ export async function runMigrate(): Promise<number> {
       ...schemaOptionsFromEnv(),
       log: (msg) => logger.info({ database }, msg),
     }).catch((err: unknown) => {
-      throw new Error(`migrating (database ${database}) failed: ${describeClickHouseError(err, chConfig)}`);
+      throw new Error(
+        `migrating ClickHouse at ${chConfig.url} (database ${database}) failed: ${describeClickHouseError(err, chConfig)}`,
+      );
     });
     logger.info(
       { database, applied: result.applied },

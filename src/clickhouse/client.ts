@@ -87,21 +87,21 @@ const UNTRUSTED_CERT = new Set([
 ]);
 
 /**
- * The error of a ClickHouse request, said in terms of the settings to check (which CLICKHOUSE_*
- * variable) when it is a TLS or authentication problem; other errors keep their message.
+ * Why a ClickHouse request failed, said in terms of the settings to check (which CLICKHOUSE_*
+ * variable) when it is a TLS or authentication problem; other errors keep their message. Callers
+ * say which server (`ClickHouse at <url> … failed: <this>`).
  */
 export function describeClickHouseError(err: unknown, cfg: ClickHouseEnvConfig): string {
   const e = err as { code?: string | number; message?: string };
   const code = String(e.code ?? '');
   const msg = e.message ?? String(err);
-  const at = `ClickHouse at ${cfg.url}`;
   if (UNTRUSTED_CERT.has(code))
-    return `${at}: the server's certificate is not trusted by ${cfg.tls ? 'CLICKHOUSE_CA_FILE' : 'the system CAs (set CLICKHOUSE_CA_FILE to its CA)'}: ${msg} (${code})`;
+    return `the server's certificate is not trusted by ${cfg.tls ? 'CLICKHOUSE_CA_FILE' : 'the system CAs (set CLICKHOUSE_CA_FILE to its CA)'}: ${msg} (${code})`;
   if (/CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|HANDSHAKE_FAILURE/.test(code))
-    return `${at} refused the TLS handshake: it requires a client certificate it trusts (CLICKHOUSE_CERT_FILE and CLICKHOUSE_KEY_FILE${cfg.tls?.cert ? ' are set: is the certificate from the CA the server expects?' : ' are not set'}) (${code})`;
+    return `the server refused the TLS handshake: it requires a client certificate it trusts (CLICKHOUSE_CERT_FILE and CLICKHOUSE_KEY_FILE${cfg.tls?.cert ? ' are set: is the certificate from the CA the server expects?' : ' are not set'}) (${code})`;
   if (code === '516' || code === '194' || /Authentication failed/i.test(msg))
-    return `${at} refused user ${JSON.stringify(cfg.username)}: check CLICKHOUSE_USER and CLICKHOUSE_PASSWORD / CLICKHOUSE_PASSWORD_FILE`;
+    return `the server refused user ${JSON.stringify(cfg.username)}: check CLICKHOUSE_USER and CLICKHOUSE_PASSWORD / CLICKHOUSE_PASSWORD_FILE`;
   if (/wrong version number|EPROTO/.test(`${code} ${msg}`) && cfg.url.startsWith('https://'))
-    return `${at}: no TLS answer (is this an http:// port?): ${msg}`;
-  return `${at}: ${msg}`;
+    return `no TLS answer (is this an http:// port?): ${msg}`;
+  return msg;
 }
