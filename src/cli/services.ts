@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { isMainThread } from 'node:worker_threads';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { clickhouseConfigFromEnv, createClickHouseClient } from '../clickhouse/client.js';
+import { clickhouseConfigFromEnv, createClickHouseClient, describeClickHouseError } from '../clickhouse/client.js';
 import { migrate } from '../clickhouse/migrate.js';
 import { ConfigHolder, loadSieveConfig, watchConfig } from '../config/index.js';
 import { readKeysFile } from '../config/keys-file.js';
@@ -21,6 +21,7 @@ import type { SieveConfig } from '../pipeline/api.js';
 import { buildOpsServer, buildReceiver, createGrpcReceiver, createIngestCore } from '../receiver/server.js';
 import { receiverEndpoints, renderBanner } from './banner.js';
 import { type DevHashKey, ensureDevHashKey } from './dev-key.js';
+import { checkKafkaAtStart, kafkaSecurityOf, loaderTopicsOf } from './kafka-access.js';
 import { onStopRequest, startLoaderThread } from './loader-thread.js';
 import { createLogger, logFormat } from './log.js';
 import {
@@ -44,7 +45,6 @@ const RECEIVER_OPS_PORT = Number(process.env.SIEVE_RECEIVER_OPS_PORT ?? 13133);
 const LOADER_OPS_PORT = Number(process.env.SIEVE_LOADER_OPS_PORT ?? 13134);
 const OPS_HOST = process.env.SIEVE_OPS_HOST ?? '0.0.0.0';
 const opsUrl = (port: number) => `http://${OPS_HOST === '0.0.0.0' ? '127.0.0.1' : OPS_HOST}:${port}`;
-const DEFAULT_TOPICS = { traces: 'otlp_spans', logs: 'otlp_logs', metrics: 'otlp_metrics' } as const;
 
 /** Retention and cluster options for migrations: SIEVE_RAW_TTL_DAYS, SIEVE_ROLLUP_TTL_DAYS, CLICKHOUSE_CLUSTER. */
 function schemaOptionsFromEnv(): { rawTtlDays?: number; rollupTtlDays?: number; cluster?: string } {
@@ -116,6 +116,8 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
       : withTlsFromEnv(withApiKeysFromEnv(loadSieveConfig(configPath)), process.env);
   const inWorker = cluster.isWorker;
   if (!inWorker) logger.info({ config: configPath }, 'config loaded');
+  // once per process: not again in `sieve all`'s loader thread or the receiver's workers
+  if (!inWorker && isMainThread) for (const warning of config.warnings ?? []) logger.warn(warning);
   const workers = command === 'receiver' ? (opts.workers ?? defaultReceiverWorkers()) : 1;
   const pretty = logFormat() === 'pretty' && isMainThread && !inWorker;
   const banner = (extra: { endpoints: boolean; clickhouse: boolean }) => {
@@ -172,10 +174,12 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
     const onHup = () => watcher.reload();
     process.on('SIGHUP', onHup);
     const brokers = brokersOf(config);
-    await ensureTopics(brokers, topicsOf(config)).catch((err: Error) =>
+    const security = kafkaSecurityOf(config);
+    await checkKafkaAtStart(config, brokers, logger);
+    await ensureTopics(brokers, topicsOf(config), 3, security).catch((err: Error) =>
       logger.warn({ err: err.message }, 'could not ensure Kafka topics yet; requests get 503 until Kafka is reachable'),
     );
-    const exporter = new KafkaExporter({ brokers, clientId: 'sieve-receiver', logger, registry });
+    const exporter = new KafkaExporter({ brokers, clientId: 'sieve-receiver', logger, registry, security });
     await exporter.start();
     // one ingest core (auth, memory limiter, keys file reloads) for both protocols
     const core = createIngestCore({
@@ -253,25 +257,28 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
   if (command === 'loader') {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
-    const { database, url } = clickhouseConfigFromEnv();
-    const client = createClickHouseClient();
+    await checkKafkaAtStart(config, brokersOf(config), logger);
+    const chConfig = clickhouseConfigFromEnv();
+    const { database, url } = chConfig;
+    const client = createClickHouseClient(chConfig);
     const applied = await migrate({
       client,
       database,
       ...schemaOptionsFromEnv(),
       log: (msg) => logger.info({ database }, msg),
     }).catch((err: Error) => {
-      throw new Error(`loader: migrating ClickHouse at ${url} (database ${database}) failed: ${err.message}`);
+      throw new Error(
+        `loader: migrating ClickHouse at ${url} (database ${database}) failed: ${describeClickHouseError(err, chConfig)}`,
+      );
     });
     logger.info({ database, applied: applied.applied }, 'clickhouse schema up to date');
     const pricingFile = resolve(process.env.SIEVE_PRICING ?? 'collector-config/pricing.yaml');
-    const topics: Record<string, 'traces' | 'logs' | 'metrics'> = {};
-    for (const signal of ['traces', 'logs', 'metrics'] as const) {
-      topics[config.pipelines[signal]?.exporter.topic ?? DEFAULT_TOPICS[signal]] = signal;
-    }
+    const { topics, topicFormats } = loaderTopicsOf(config);
     const loader = await startLoader({
       brokers: brokersOf(config),
       topics,
+      topicFormats,
+      security: kafkaSecurityOf(config),
       groupId: process.env.SIEVE_LOADER_GROUP ?? 'sieve-loader',
       client,
       database,
@@ -326,14 +333,19 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
 
 export async function runMigrate(): Promise<number> {
   const logger = createLogger({ base: { service: 'sieve-migrate' } });
-  const { database } = clickhouseConfigFromEnv();
-  const client = createClickHouseClient();
+  const chConfig = clickhouseConfigFromEnv();
+  const { database } = chConfig;
+  const client = createClickHouseClient(chConfig);
   try {
     const result = await migrate({
       client,
       database,
       ...schemaOptionsFromEnv(),
       log: (msg) => logger.info({ database }, msg),
+    }).catch((err: unknown) => {
+      throw new Error(
+        `migrating ClickHouse at ${chConfig.url} (database ${database}) failed: ${describeClickHouseError(err, chConfig)}`,
+      );
     });
     logger.info(
       { database, applied: result.applied },

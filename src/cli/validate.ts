@@ -26,6 +26,7 @@ export async function runValidate(
           .map((x) => `${x?.id}: ${x?.processorIds.join(' → ') || '(no processors)'}`)
           .join('; ')})\n`,
       );
+      for (const w of r.config?.warnings ?? []) err.write(`warning: ${w}\n`);
     } else {
       code = 1;
       for (const i of r.errors) err.write(`${formatIssue(i)}\n`);

@@ -21,10 +21,18 @@ import { createRedactionProcessor } from '../pipeline/redaction.js';
 import { createResourceProcessor } from '../pipeline/resource.js';
 import { createTransformProcessor, TransformConfigError } from '../pipeline/transform.js';
 import { insteadOf } from './components/alternatives.js';
+import {
+  encodingOf,
+  kafkaSecurity,
+  kafkaSecurityFromEnv,
+  type Report,
+  retrySettings,
+  sendingQueueRule,
+} from './components/kafka.js';
 import * as S from './components/schemas.js';
 import { transformSchema } from './components/transform.js';
 import { hasEnvRef, isSingleRef, substituteEnv } from './env.js';
-import { ConfigError, type ConfigIssue, pathToString } from './errors.js';
+import { ConfigError, type ConfigIssue, formatIssue, pathToString } from './errors.js';
 import { buildReceiverSettings } from './receiver-settings.js';
 
 type Path = (string | number)[];
@@ -62,6 +70,8 @@ export interface LoadOptions {
 
 class Ctx {
   issues: ConfigIssue[] = [];
+  /** accepted keys Sieve treats differently from the Collector */
+  warnings: ConfigIssue[] = [];
   constructor(
     readonly file: string,
     readonly doc: ReturnType<typeof parseDocument>,
@@ -90,10 +100,10 @@ class Ctx {
     const off = best?.range?.[0] ?? 0;
     return this.lc.linePos(off);
   }
-  add(path: Path, message: string, preferKey = false, offsetInScalar?: number) {
+  add(path: Path, message: string, preferKey = false, offsetInScalar?: number, to: ConfigIssue[] = this.issues) {
     const p = this.pos(path, preferKey);
     if (offsetInScalar !== undefined) p.col += this.scalarOffset(path, offsetInScalar);
-    this.issues.push({
+    to.push({
       file: this.file,
       line: p.line,
       column: p.col,
@@ -160,6 +170,7 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
     uniqueKeys: true,
   });
   const ctx = new Ctx(file, doc, lc);
+  const exporterExtras = new Map<string, Pick<KafkaExporterSettings, 'retry' | 'security'>>();
   if (doc.errors.length) {
     for (const e of doc.errors) {
       const p = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
@@ -177,7 +188,14 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
     Scalar(_k, node) {
       if (typeof node.value !== 'string' || !hasEnvRef(node.value)) return;
       const raw = node.value;
-      const sub = substituteEnv(raw, env);
+      let sub: string;
+      try {
+        sub = substituteEnv(raw, env, dirname(resolve(file)));
+      } catch (err) {
+        const p = lc.linePos(node.range?.[0] ?? 0);
+        ctx.issues.push({ file, line: p.line, column: p.col, path: '', message: (err as Error).message });
+        return;
+      }
       if (isSingleRef(raw) && (node.type === 'PLAIN' || node.type == null)) {
         try {
           const typed: unknown = parseYaml(sub);
@@ -403,6 +421,7 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
     const exp = expId ? parsedExp.get(expId) : undefined;
     if (!exp || !expId) continue;
     const exporter = kafkaSettings(expId, exp, signal, env);
+    Object.assign(exporter, kafkaExporterExtras(expId, exp));
     out[signal] = buildSignalPipeline({
       signal,
       id: pid,
@@ -413,6 +432,7 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
       exporter,
     }) as never;
   }
+  checkSharedTopics(out, ctx);
   if (ctx.issues.length) return { issues: byPosition(ctx.issues) };
   return {
     issues: [],
@@ -420,8 +440,52 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
       source: resolve(file),
       receiver: receiverSettings,
       pipelines: out,
+      ...(ctx.warnings.length > 0 ? { warnings: ctx.warnings.map(formatIssue) } : {}),
     },
   };
+
+  /** retry_on_failure, sending_queue, tls and auth of one kafka exporter, judged once (however many pipelines use it). */
+  function kafkaExporterExtras(id: string, e: z.infer<typeof S.kafkaExporterSchema>) {
+    let extras = exporterExtras.get(id);
+    if (extras === undefined) {
+      const base = ['exporters', id];
+      const report: Report = {
+        error: (path, message) => ctx.add(path, message),
+        warn: (path, message) => ctx.add(path, message, false, undefined, ctx.warnings),
+      };
+      sendingQueueRule(e.sending_queue, [...base, 'sending_queue'], report);
+      const retry = retrySettings(e.retry_on_failure, [...base, 'retry_on_failure'], report);
+      const security =
+        e.tls !== undefined || e.auth !== undefined
+          ? kafkaSecurity(e, base, baseDir, report)
+          : kafkaSecurityFromEnv(env, base, report);
+      extras = { ...(retry ? { retry } : {}), ...(security ? { security } : {}) };
+      exporterExtras.set(id, extras);
+    }
+    return extras;
+  }
+}
+
+/**
+ * Signals written to one topic can be told apart only in otlp_json (its top-level key names the
+ * signal): two signals sharing a topic in otlp_proto could not be loaded, so that is refused here.
+ */
+function checkSharedTopics(pipelines: SieveConfig['pipelines'], ctx: Ctx): void {
+  const byTopic = new Map<string, { signal: Signal; exporter: KafkaExporterSettings }[]>();
+  for (const p of Object.values(pipelines)) {
+    if (p === undefined) continue;
+    const list = byTopic.get(p.exporter.topic) ?? [];
+    list.push({ signal: p.signal, exporter: p.exporter });
+    byTopic.set(p.exporter.topic, list);
+  }
+  for (const [topic, list] of byTopic) {
+    if (list.length < 2 || list.every((x) => x.exporter.encoding === 'otlp_json')) continue;
+    const first = list[0] as { exporter: KafkaExporterSettings };
+    ctx.add(
+      ['exporters', first.exporter.id, 'topic'],
+      `${list.map((x) => x.signal).join(' and ')} share topic ${JSON.stringify(topic)} in otlp_proto, where the loader cannot tell them apart: give each signal its own topic (traces: {topic: …}) or use encoding: otlp_json`,
+    );
+  }
 }
 
 /** Whether a processor's raw config asks for keyed hashing (checked even when the config has errors). */
@@ -483,7 +547,7 @@ function kafkaSettings(
     brokers,
     clientId: e.client_id ?? 'sieve',
     topic: e[signal]?.topic ?? e.topic ?? SIGNAL_TOPIC[signal],
-    encoding: 'otlp_proto',
+    encoding: encodingOf(e[signal]?.encoding, e.encoding),
     partitionTracesById: e.partition_traces_by_id ?? false,
     compression: e.producer?.compression ?? 'gzip',
     maxMessageBytes: e.producer?.max_message_bytes ?? 1_000_000,

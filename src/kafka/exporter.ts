@@ -1,7 +1,7 @@
 /**
  * Kafka exporter: writes OTLP requests to Kafka as the OpenTelemetry Collector's kafka exporter
- * does (encoding otlp_proto: each message value is one Export*ServiceRequest), with the Collector
- * batch processor's semantics in front of it.
+ * does (each message value is one Export*ServiceRequest, in otlp_proto or otlp_json: encoding.ts),
+ * with the Collector batch processor's semantics in front of it.
  *
  * - `export()` resolves only once Kafka acknowledged every message holding the request's data
  *   (idempotent producer, acks = all in-sync replicas); it rejects with `KafkaUnavailableError`
@@ -17,10 +17,13 @@
 import { type Admin, CompressionTypes, Kafka, type LogEntry, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type pino from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { countItems, encodeProtobuf } from '../otlp/codec.js';
+import { countItems } from '../otlp/codec.js';
 import type { RequestBySignal, Signal } from '../otlp/model.js';
-import { encodeRawTraces, type RawTraces, rawSpanCount } from '../otlp/raw-traces.js';
+import { type RawTraces, rawSpanCount } from '../otlp/raw-traces.js';
 import type { BatchSettings, KafkaExporterSettings } from '../pipeline/api.js';
+import { concatValues, encodeRawTracesValue, encodeValue, type KafkaEncoding } from './encoding.js';
+import { withRetry } from './retry.js';
+import type { KafkaClientSecurity } from './security.js';
 import { groupSpansByTraceId, splitByItems, splitSpanTree } from './split.js';
 
 /** Kafka could not take the data now; the client should retry (503 + Retry-After). */
@@ -46,6 +49,8 @@ export interface KafkaExporterOptions {
   registry: Registry;
   /** how often the readiness probe runs while not ready (default 1000 ms) */
   probeIntervalMs?: number;
+  /** TLS / SASL (src/kafka/security.ts); absent: plaintext */
+  security?: KafkaClientSecurity;
 }
 
 interface Waiter {
@@ -59,6 +64,9 @@ interface Entry extends Piece {
 
 interface Pending {
   topic: string;
+  signal: Signal;
+  encoding: KafkaEncoding;
+  retry: KafkaExporterSettings['retry'];
   compression: KafkaExporterSettings['compression'];
   acks: KafkaExporterSettings['requiredAcks'];
   sendTimeoutMs: number;
@@ -105,21 +113,23 @@ interface PieceSource<R> {
   encode(request: R): Uint8Array;
 }
 
-function modelPieces<S extends Signal>(signal: S): PieceSource<RequestBySignal[S]> {
+function modelPieces<S extends Signal>(signal: S, encoding: KafkaEncoding): PieceSource<RequestBySignal[S]> {
   return {
     count: (r) => countItems(signal, r),
     split: (r, max) => splitByItems(signal, r, max),
     groupByTraceId: (r) => groupSpansByTraceId(r as RequestBySignal['traces']) as Map<string, RequestBySignal[S]>,
-    encode: (r) => encodeProtobuf(signal, r),
+    encode: (r) => encodeValue(signal, r, encoding),
   };
 }
 
-const RAW_TRACE_PIECES: PieceSource<RawTraces> = {
-  count: rawSpanCount,
-  split: (r, max) => (rawSpanCount(r) <= max ? [r] : splitSpanTree(r, max)),
-  groupByTraceId: groupSpansByTraceId,
-  encode: encodeRawTraces,
-};
+function rawTracePieces(encoding: KafkaEncoding): PieceSource<RawTraces> {
+  return {
+    count: rawSpanCount,
+    split: (r, max) => (rawSpanCount(r) <= max ? [r] : splitSpanTree(r, max)),
+    groupByTraceId: groupSpansByTraceId,
+    encode: (r) => encodeRawTracesValue(r, encoding),
+  };
+}
 
 /** Encodes `req`, halving it until each piece is ≤ maxBytes. */
 function encodeFitting<R>(source: PieceSource<R>, req: R, maxBytes: number, key: string | null, out: Piece[]): void {
@@ -149,6 +159,8 @@ export class KafkaExporter {
   private connected = false;
   private ready = false;
   private stopped = false;
+  /** set when stop() begins: retries end */
+  private stopping = false;
   private probeTimer: NodeJS.Timeout | null = null;
   private probing = false;
 
@@ -163,6 +175,7 @@ export class KafkaExporter {
       retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
       logLevel: logLevel.WARN,
       logCreator: kafkaLogCreator(this.logger),
+      ...opts.security,
     });
     this.producer = this.kafka.producer({
       // murmur2 like the Java client and the Collector (explicit, so kafkajs does not warn about its v2 default)
@@ -265,19 +278,19 @@ export class KafkaExporter {
     settings: KafkaExporterSettings,
     batch?: BatchSettings,
   ): Promise<void> {
-    return this.enqueue(modelPieces(signal), request, signal === 'traces', settings, batch);
+    return this.enqueue(modelPieces(signal, settings.encoding), request, signal, settings, batch);
   }
 
   /** Exports traces kept encoded (a pipeline without transforming processors); same contract as `export`. */
   exportRawTraces(traces: RawTraces, settings: KafkaExporterSettings, batch?: BatchSettings): Promise<void> {
-    return this.enqueue(RAW_TRACE_PIECES, traces, true, settings, batch);
+    return this.enqueue(rawTracePieces(settings.encoding), traces, 'traces', settings, batch);
   }
 
   // not async: the request is encoded synchronously and only the encoded bytes are kept until the ack
   private enqueue<R>(
     source: PieceSource<R>,
     request: R,
-    isTraces: boolean,
+    signal: Signal,
     settings: KafkaExporterSettings,
     batch?: BatchSettings,
   ): Promise<void> {
@@ -294,7 +307,7 @@ export class KafkaExporter {
         for (const part of maxItems > 0 ? source.split(req, maxItems) : [req])
           encodeFitting(source, part, maxBytes, key, pieces);
       };
-      if (isTraces && settings.partitionTracesById) {
+      if (signal === 'traces' && settings.partitionTracesById) {
         for (const [traceId, req] of source.groupByTraceId(request)) addPieces(traceId, req);
       } else {
         addPieces(null, request);
@@ -303,11 +316,15 @@ export class KafkaExporter {
       return Promise.reject(err);
     }
 
-    const pendingKey = `${settings.topic}\u0000${settings.compression}\u0000${settings.requiredAcks}\u0000${maxBytes}\u0000${maxItems}`;
+    // signals sharing a topic (otlp_json) are never merged into one message
+    const pendingKey = `${settings.topic}\u0000${signal}\u0000${settings.encoding}\u0000${settings.compression}\u0000${settings.requiredAcks}\u0000${maxBytes}\u0000${maxItems}`;
     let p = this.pending.get(pendingKey);
     if (p === undefined) {
       p = {
         topic: settings.topic,
+        signal,
+        encoding: settings.encoding,
+        retry: settings.retry,
         compression: settings.compression,
         acks: settings.requiredAcks,
         sendTimeoutMs: settings.timeoutMs > 0 ? settings.timeoutMs : DEFAULT_SEND_TIMEOUT_MS,
@@ -363,8 +380,7 @@ export class KafkaExporter {
       let bytes = 0;
       let items = 0;
       const close = () => {
-        if (parts.length > 0)
-          messages.push({ key, value: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, bytes) });
+        if (parts.length > 0) messages.push({ key, value: concatValues(p.signal, p.encoding, parts, bytes) });
         parts = [];
         bytes = 0;
         items = 0;
@@ -383,27 +399,42 @@ export class KafkaExporter {
       close();
     }
     const started = process.hrtime.bigint();
-    let timer: NodeJS.Timeout | undefined;
+    const attempt = async () => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const produce = this.producer.sendBatch({
+          topicMessages: [
+            {
+              topic: p.topic,
+              messages: messages.map((m) => (m.key === null ? { value: m.value } : { key: m.key, value: m.value })),
+            },
+          ],
+          acks: p.acks,
+          timeout: p.sendTimeoutMs,
+          compression: p.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+        });
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new KafkaUnavailableError(`kafka did not acknowledge within ${p.sendTimeoutMs} ms`)),
+            p.sendTimeoutMs,
+          );
+        });
+        produce.catch(() => undefined); // a late failure after the timeout must not be unhandled
+        await Promise.race([produce, timeout]);
+      } finally {
+        if (timer !== undefined) clearTimeout(timer);
+      }
+    };
     try {
-      const produce = this.producer.sendBatch({
-        topicMessages: [
-          {
-            topic: p.topic,
-            messages: messages.map((m) => (m.key === null ? { value: m.value } : { key: m.key, value: m.value })),
-          },
-        ],
-        acks: p.acks,
-        timeout: p.sendTimeoutMs,
-        compression: p.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+      // retry_on_failure (retry.ts): retried while the client's request waits; new requests get 503 meanwhile
+      await withRetry(p.retry, attempt, {
+        stopped: () => this.stopping,
+        failed: (err, retryInMs) => {
+          if (retryInMs === undefined) return;
+          this.logger.warn({ err, topic: p.topic, retryInMs }, 'kafka produce failed; retrying');
+          this.setReady(false, 'produce failed');
+        },
       });
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new KafkaUnavailableError(`kafka did not acknowledge within ${p.sendTimeoutMs} ms`)),
-          p.sendTimeoutMs,
-        );
-      });
-      produce.catch(() => undefined); // a late failure after the timeout must not be unhandled
-      await Promise.race([produce, timeout]);
       this.produceDuration.observe({ topic: p.topic, outcome: 'ok' }, Number(process.hrtime.bigint() - started) / 1e9);
       this.messagesTotal.inc({ topic: p.topic }, messages.length);
       for (const e of entries) e.waiter.resolve();
@@ -421,13 +452,12 @@ export class KafkaExporter {
               cause: err,
             });
       for (const en of entries) en.waiter.reject(e);
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
     }
   }
 
   /** Sends everything pending, waits for the acknowledgements, then disconnects. */
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const key of [...this.pending.keys()]) this.flush(key);
     await Promise.allSettled([...this.inflightSends]);
     this.stopped = true;
@@ -438,12 +468,18 @@ export class KafkaExporter {
 }
 
 /** Creates the topics that do not exist yet (the local broker has auto-creation off). */
-export async function ensureTopics(brokers: string[], topics: string[], partitions = 3): Promise<void> {
+export async function ensureTopics(
+  brokers: string[],
+  topics: string[],
+  partitions = 3,
+  security?: KafkaClientSecurity,
+): Promise<void> {
   const kafka = new Kafka({
     brokers,
     clientId: 'sieve-ensure-topics',
     logLevel: logLevel.NOTHING,
     retry: { retries: 3 },
+    ...security,
   });
   const admin = kafka.admin();
   await admin.connect();

@@ -26,7 +26,9 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { type Consumer, type EachBatchPayload, Kafka, type KafkaMessage, logLevel, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { KafkaClientSecurity } from '../kafka/security.js';
 import { decodeProtobuf } from '../otlp/codec.js';
+import { kafkaValueAsProtobuf, type TopicFormat } from '../otlp/kafka-value.js';
 import type { Signal } from '../otlp/model.js';
 import type { CompiledDialects, GenAiHooks } from './genai.js';
 import { logRows } from './logs-rows.js';
@@ -40,6 +42,10 @@ export interface LoaderOptions {
   brokers: string[];
   /** topic → signal, e.g. { otlp_spans: 'traces' }. */
   topics: Record<string, Signal>;
+  /** per topic: its encoding and, for a topic several signals share (otlp_json), those signals; default: the topic's signal, encoding detected per message */
+  topicFormats?: Record<string, TopicFormat>;
+  /** TLS / SASL (src/kafka/security.ts); absent: plaintext */
+  security?: KafkaClientSecurity;
   groupId: string;
   client: ClickHouseClient;
   database: string;
@@ -148,6 +154,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     clientId: `sieve-loader-${opts.groupId}`,
     brokers: opts.brokers,
     logLevel: logLevel.NOTHING,
+    ...opts.security,
   });
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: true });
   const consumer: Consumer = kafka.consumer({
@@ -454,7 +461,11 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
       bytes += msg.value?.length ?? 0;
       let rows: RowsByTable;
       try {
-        rows = messageToRows(signal, msg.value ?? Buffer.alloc(0), genai);
+        const v = kafkaValueAsProtobuf(
+          opts.topicFormats?.[topic] ?? { signals: [signal], encoding: 'auto' },
+          msg.value ?? Buffer.alloc(0),
+        );
+        rows = messageToRows(v.signal, v.protobuf, genai);
       } catch (err) {
         await sendToDlq(topic, partition, msg, 'undecodable', String((err as Error).message ?? err));
         continue;

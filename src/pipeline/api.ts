@@ -5,6 +5,7 @@
  * the receiver runs each request of a signal through `SignalPipeline.process`, then hands the
  * result to the Kafka exporter (src/kafka) with the pipeline's batch and exporter settings.
  */
+import type { KafkaEncoding } from '../otlp/kafka-value.js';
 import type { RequestBySignal, Signal } from '../otlp/model.js';
 
 /** One configured transform (attributes/pii, redaction, filter/x …). Mutates in place or returns a new request. */
@@ -51,13 +52,50 @@ export interface KafkaExporterSettings {
   brokers: string[];
   clientId: string;
   topic: string;
-  encoding: 'otlp_proto';
+  encoding: KafkaEncoding;
   partitionTracesById: boolean;
   compression: 'none' | 'gzip';
   maxMessageBytes: number;
   /** -1 = all in-sync replicas */
   requiredAcks: -1 | 1 | 0;
+  /** per produce attempt (the Collector's `timeout`) */
   timeoutMs: number;
+  /** `retry_on_failure`; absent: one attempt, then 503 (the client retries) */
+  retry?: KafkaRetrySettings;
+  /** `tls`, `auth.sasl`; absent: plaintext */
+  security?: KafkaSecuritySettings;
+}
+
+/** The exporterhelper's `retry_on_failure`, applied while the client's request waits (src/kafka/retry.ts). */
+export interface KafkaRetrySettings {
+  enabled: boolean;
+  initialIntervalMs: number;
+  randomizationFactor: number;
+  multiplier: number;
+  maxIntervalMs: number;
+  maxElapsedMs: number;
+}
+
+/** Kafka client security from the Collector's `tls` and `auth.sasl` keys (PEM contents already read). */
+export interface KafkaSecuritySettings {
+  tls?: {
+    ca?: string | undefined;
+    cert?: string | undefined;
+    key?: string | undefined;
+    insecureSkipVerify: boolean;
+    serverName?: string | undefined;
+    minVersion?: '1.0' | '1.1' | '1.2' | '1.3' | undefined;
+    maxVersion?: '1.0' | '1.1' | '1.2' | '1.3' | undefined;
+    /** where it was configured, for error messages, e.g. `exporters.kafka.tls` */
+    configKey: string;
+  };
+  sasl?: {
+    mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+    username: string;
+    /** never logged */
+    password: string;
+    configKey: string;
+  };
 }
 
 export interface SignalPipeline<S extends Signal> {
@@ -158,4 +196,6 @@ export interface SieveConfig {
   source: string;
   receiver: OtlpReceiverSettings;
   pipelines: { [S in Signal]?: SignalPipeline<S> };
+  /** accepted keys Sieve treats differently from the Collector, formatted `file:line:column: key: message` */
+  warnings?: string[];
 }

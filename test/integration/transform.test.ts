@@ -27,7 +27,10 @@ const topic = `sieve_tx_${id}_events`;
 const KEY = `transform-it-${id}`;
 const logger = pino({ level: 'silent' });
 
-/** The example config on this test's broker and topic; gRPC and `encoding: json` come with other branches. */
+/**
+ * The example config on this test's broker and topic, HTTP only and otlp_proto (read back with the
+ * protobuf codec here; collector-dropin.test.ts runs it unchanged over gRPC and HTTP in otlp_json).
+ */
 function config(): SieveConfig {
   const text = readFileSync('collector-config/examples/agent-events.yaml', 'utf8')
     .replace(/^\s+grpc:\n/m, '')

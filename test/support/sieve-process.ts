@@ -26,7 +26,7 @@ export interface SieveProcess {
 
 /** `sieve <command> --dev --config <file> [args]` on free loopback ports (`dev: false` drops --dev). */
 export async function startSieve(opts: {
-  command: 'all' | 'receiver';
+  command: 'all' | 'receiver' | 'loader';
   configPath: string;
   dev?: boolean;
   args?: string[];

@@ -4,6 +4,13 @@ import { DETECTOR_NAMES } from '../../pipeline/detectors.js';
 import { compileCondition } from '../../pipeline/ottl/compile.js';
 import type { ContextName } from '../../pipeline/ottl/contexts.js';
 import { OttlSyntaxError } from '../../pipeline/ottl/parser.js';
+import {
+  kafkaAuthSchema,
+  kafkaEncodingSchema,
+  kafkaTlsSchema,
+  retryOnFailureSchema,
+  sendingQueueSchema,
+} from './kafka.js';
 import { clientCertListSchema, otlpGrpcSchema, tlsServerSchema } from './receiver.js';
 
 const regex = z.string().superRefine((s, ctx) => {
@@ -215,30 +222,24 @@ export const otlpReceiverSchema = z.strictObject({
 const signalTopic = z
   .strictObject({
     topic: z.string().min(1).optional(),
-    encoding: z
-      .literal('otlp_proto', {
-        message: 'only encoding otlp_proto is supported by Sieve',
-      })
-      .optional(),
+    encoding: kafkaEncodingSchema.optional(),
   })
   .optional();
 export const kafkaExporterSchema = z.strictObject({
   brokers: z.union([z.array(z.string()).min(1), z.string().min(1)]).optional(),
   client_id: z.string().optional(),
   topic: z.string().min(1).optional(),
-  encoding: z
-    .literal('otlp_proto', {
-      message: 'only encoding otlp_proto is supported by Sieve',
-    })
-    .optional(),
+  encoding: kafkaEncodingSchema.optional(),
   traces: signalTopic,
   logs: signalTopic,
   metrics: signalTopic,
   partition_traces_by_id: z.boolean().optional(),
   protocol_version: z.string().optional(),
   timeout: duration.optional(),
-  retry_on_failure: z.unknown().optional(),
-  sending_queue: z.unknown().optional(),
+  retry_on_failure: retryOnFailureSchema.optional(),
+  sending_queue: sendingQueueSchema.optional(),
+  tls: kafkaTlsSchema.optional(),
+  auth: kafkaAuthSchema.optional(),
   producer: z
     .strictObject({
       max_message_bytes: z.number().int().positive().optional(),

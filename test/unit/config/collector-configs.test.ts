@@ -18,25 +18,16 @@ const EXAMPLE = 'collector-config/examples/agent-events.yaml';
 const exampleText = readFileSync(EXAMPLE, 'utf8');
 const env = { SIEVE_HASH_KEY: 'example-key' };
 
-/**
- * Keys other branches make valid (for the lead's merge): `protocols.grpc` comes with the gRPC
- * receiver (receiver-grpc-tls), `encoding: json` with otlp_json on Kafka (kafka-interop). Once both
- * are merged these issues disappear and the filter below keeps nothing out.
- */
-const PENDING_ON_OTHER_BRANCHES = ['exporters.kafka.encoding'];
-
-test('the example agent config validates (apart from keys other branches add)', () => {
+test('the example agent config validates: gRPC and HTTP, otlp_json on one topic, retry_on_failure', () => {
   const r = loadConfigText(exampleText, EXAMPLE, { env });
-  assert.deepEqual(
-    r.issues.filter((i) => !PENDING_ON_OTHER_BRANCHES.includes(i.path)),
-    [],
-  );
+  assert.deepEqual(r.issues, []);
+  assert.equal(r.config?.receiver.grpc?.port, 4317);
+  assert.equal(r.config?.pipelines.traces?.exporter.encoding, 'otlp_json');
+  assert.equal(r.config?.pipelines.metrics?.exporter.topic, 'agent_events_v1');
 });
 
 test('the example agent config: transform names unnamed spans, attributes hashes user_id and deletes user_email', () => {
-  // until the other branches are merged, run it without the keys they add
-  const text = exampleText.replace(/^\s+grpc:\n/m, '').replace(/^\s+encoding: json\n/m, '');
-  const r = loadConfigText(text, EXAMPLE, { env });
+  const r = loadConfigText(exampleText, EXAMPLE, { env });
   assert.deepEqual(r.issues, []);
   const pipeline = r.config?.pipelines.traces;
   assert.ok(pipeline);

@@ -86,8 +86,9 @@ test('errors name file:line:column and key', () => {
   const ottl = issues(base.replace('  batch:', '  batch:\n  filter:\n    traces:\n      span: ["name ~~ 1"]'));
   assert.equal(ottl[0]?.path, 'processors.filter.traces.span[0]');
 
-  const enc = issues(base.replace('  kafka:', '  kafka:\n    encoding: otlp_json'));
-  assert.match(enc[0]?.message ?? '', /otlp_proto/);
+  const enc = issues(base.replace('  kafka:', '  kafka:\n    encoding: avro'));
+  assert.equal(enc[0]?.path, 'exporters.kafka.encoding');
+  assert.match(enc[0]?.message ?? '', /otlp_proto and otlp_json/);
   const debug = issues(base.replace('  kafka:', '  kafka:\n  debug:'));
   assert.match(debug[0]?.message ?? '', /not supported by Sieve/);
 

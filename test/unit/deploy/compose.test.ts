@@ -15,9 +15,11 @@ interface Service {
   command?: string[];
   restart?: string;
   secrets?: string[];
+  entrypoint?: string[];
 }
 const compose = parse(readFileSync(resolve(deploy, 'docker-compose.yml'), 'utf8')) as {
   services: Record<string, Service>;
+  secrets: Record<string, { file: string }>;
 };
 
 test('compose has the expected services', () => {
@@ -51,8 +53,13 @@ test('each Sieve service gets what it needs, and the loader no PII key', () => {
   for (const k of ['KAFKA_BROKERS', 'SIEVE_CONFIG', 'CLICKHOUSE_URL', 'CLICKHOUSE_DATABASE', 'CLICKHOUSE_USER'])
     assert.ok(loader.environment?.[k], `loader ${k}`);
   assert.equal(loader.environment?.SIEVE_HASH_KEY_FILE, undefined);
-  assert.equal(loader.secrets, undefined);
-  assert.ok(compose.services.grafana?.environment?.GRAFANA_CLICKHOUSE_PASSWORD);
+  assert.ok(!loader.secrets?.includes('sieve_hash_key') && !loader.secrets?.includes('sieve_api_keys'));
+  // Grafana's datasource password: from its secret, set in the environment by its entrypoint
+  assert.ok(compose.services.grafana?.secrets?.includes('grafana_clickhouse_password'));
+  assert.match(
+    String(compose.services.grafana?.entrypoint),
+    /GRAFANA_CLICKHOUSE_PASSWORD=.*grafana_clickhouse_password/,
+  );
 });
 
 test('Prometheus scrapes both Sieve services on their ops ports', () => {
@@ -88,4 +95,45 @@ test('receiver: OTLP/gRPC 4317 exposed; OTLP TLS certificate and key as secrets'
   assert.equal(receiver.environment?.SIEVE_OTLP_TLS_KEY_FILE, '/run/secrets/otlp_tls_key');
   for (const s of ['otlp_tls_cert', 'otlp_tls_key']) assert.ok(receiver.secrets?.includes(s), s);
   assert.match(readFileSync(resolve(deploy, 'Dockerfile'), 'utf8'), /EXPOSE .*\b4317\b/);
+});
+
+test('secure setup: Kafka over SASL_SSL only, ClickHouse over HTTPS for the loader', () => {
+  const kafka = compose.services.kafka ?? {};
+  assert.equal(kafka.ports, undefined, 'no Kafka port published (its only client listener is SASL_SSL)');
+  assert.deepEqual(kafka.entrypoint, ['/bin/bash', '/opt/sieve/secure-kafka.sh']);
+  assert.ok(kafka.volumes?.includes('./kafka/secure-kafka.sh:/opt/sieve/secure-kafka.sh:ro'));
+  for (const name of ['sieve-receiver', 'sieve-loader']) {
+    const env = compose.services[name]?.environment ?? {};
+    assert.equal(env.KAFKA_BROKERS, 'kafka:9094', name);
+    assert.equal(env.KAFKA_SASL_MECHANISM, 'SCRAM-SHA-512', name);
+    assert.equal(env.KAFKA_TLS_CA_FILE, '/run/secrets/ca.pem', name);
+    assert.equal(env.KAFKA_SASL_PASSWORD_FILE, '/run/secrets/kafka_sieve_password', name);
+  }
+  const loader = compose.services['sieve-loader']?.environment ?? {};
+  assert.match(String(loader.CLICKHOUSE_URL), /^https:\/\/clickhouse:8443$/);
+  assert.equal(loader.CLICKHOUSE_CA_FILE, '/run/secrets/ca.pem');
+  assert.equal(loader.CLICKHOUSE_PASSWORD_FILE, '/run/secrets/clickhouse_writer_password');
+  assert.deepEqual(compose.services.clickhouse?.ports, ['127.0.0.1:8443:8443']);
+  assert.ok(compose.services.clickhouse?.volumes?.some((v) => v.startsWith('./clickhouse/tls.xml:')));
+});
+
+test('no secret in the compose file: passwords only as files, every file a service reads is a secret it mounts', () => {
+  for (const [name, svc] of Object.entries(compose.services)) {
+    for (const [key, value] of Object.entries(svc.environment ?? {})) {
+      if (/PASSWORD|SECRET|_KEY$/.test(key)) assert.match(key, /_FILE$/, `${name}: ${key} must come from a file`);
+      const m = /^\/run\/secrets\/(.+)$/.exec(String(value));
+      if (m) {
+        assert.ok(svc.secrets?.includes(m[1] as string), `${name}: ${key} reads secret ${m[1]} it does not mount`);
+      }
+    }
+    for (const secret of svc.secrets ?? []) assert.ok(compose.secrets[secret], `${name}: secret ${secret} not defined`);
+    assert.ok(!/\$\{\w*PASSWORD/.test(JSON.stringify(svc)), `${name}: a password from the host environment`);
+  }
+  // every secret file is one deploy/make-secrets.sh creates
+  const script = readFileSync(resolve(deploy, 'make-secrets.sh'), 'utf8');
+  for (const [name, { file }] of Object.entries(compose.secrets)) {
+    assert.match(file, /^\.\/secrets\//, name);
+    const base = file.slice('./secrets/'.length);
+    assert.ok(script.includes(base), `${base} is not made by deploy/make-secrets.sh`);
+  }
 });
