@@ -1,6 +1,6 @@
 /**
  * `--dev` hashing key: started by hand (not through `npm run up`), `sieve all --dev` and
- * `sieve receiver --dev` would stop at "hash_function hmac_sha256 needs a key". In dev mode only,
+ * `sieve receiver --dev` would stop at "hashing needs a key". In dev mode only,
  * when neither SIEVE_HASH_KEY nor SIEVE_HASH_KEY_FILE is set, a random key is generated once into
  * <SIEVE_DATA_DIR>/hash.key (default ./.data, as `npm run up` does) and SIEVE_HASH_KEY_FILE points
  * at it, so hashes stay stable across restarts. Outside dev mode nothing changes: no key, no start.
