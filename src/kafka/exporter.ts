@@ -153,6 +153,8 @@ export class KafkaExporter {
   private readonly logger: pino.Logger;
   private readonly pending = new Map<string, Pending>();
   private readonly inflightSends = new Set<Promise<void>>();
+  /** topics the cluster has shown to exist (checked once before their first produce) */
+  private readonly knownTopics = new Set<string>();
   private readonly produceDuration: Histogram<'topic' | 'outcome'>;
   private readonly messagesTotal: Counter<'topic'>;
   private readonly probeIntervalMs: number;
@@ -248,6 +250,25 @@ export class KafkaExporter {
       clearInterval(this.probeTimer);
       this.probeTimer = null;
     }
+  }
+
+  /**
+   * Fails (retryable) while a topic does not exist, before any batch of it reaches the producer: the
+   * idempotent producer retries a send without end (see its retry setting), so a batch for a missing
+   * topic would keep retrying in the background after its request was answered 503.
+   */
+  private async checkTopic(topic: string): Promise<void> {
+    if (this.knownTopics.has(topic)) return;
+    try {
+      await this.admin.connect();
+      await this.admin.fetchTopicMetadata({ topics: [topic] });
+    } catch (err) {
+      throw new KafkaUnavailableError(
+        `kafka topic ${JSON.stringify(topic)} is not available: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    }
+    this.knownTopics.add(topic);
   }
 
   private async probe(): Promise<void> {
@@ -401,6 +422,7 @@ export class KafkaExporter {
     const started = process.hrtime.bigint();
     const attempt = async () => {
       let timer: NodeJS.Timeout | undefined;
+      await this.checkTopic(p.topic);
       try {
         const produce = this.producer.sendBatch({
           topicMessages: [
