@@ -1,0 +1,74 @@
+import type { KafkaMessage } from 'kafkajs';
+import type { Signal } from '../otlp/model.js';
+import { type InsertFormat, messageToRows, type RowContext, type RowsByTable } from './rows.js';
+
+/** One table's rows of a job, one chunk per message: `owner[i]` is the index (in the job's messages) of chunk i. */
+export interface TableChunks {
+  insert: InsertFormat;
+  chunks: Buffer[];
+  rows: number[];
+  owner: number[];
+}
+
+/** One fetched partition batch, turned into rows and waiting to be inserted. */
+export interface InsertJob {
+  topic: string;
+  partition: number;
+  first: string;
+  last: string;
+  highWatermark: string;
+  tables: Map<string, TableChunks>;
+  /** the batch's messages, kept for the DLQ should ClickHouse refuse some of their rows */
+  messages: KafkaMessage[];
+  /** message bytes (for the queue bound) */
+  bytes: number;
+  /** the consumer group generation the batch was fetched in */
+  generation: number;
+}
+
+export interface JobSource {
+  signal: Signal;
+  topic: string;
+  partition: number;
+  highWatermark: string;
+  generation: number;
+}
+
+/** Turns messages into one insert job; a message that cannot become rows is handed to `undecodable`. */
+export async function buildJob(
+  src: JobSource,
+  messages: KafkaMessage[],
+  ctx: RowContext,
+  undecodable: (msg: KafkaMessage, error: string) => Promise<void>,
+): Promise<InsertJob> {
+  const tables = new Map<string, TableChunks>();
+  let bytes = 0;
+  for (const [i, msg] of messages.entries()) {
+    bytes += msg.value?.length ?? 0;
+    let rows: RowsByTable;
+    try {
+      rows = messageToRows(src.signal, msg.value ?? Buffer.alloc(0), ctx);
+    } catch (err) {
+      await undecodable(msg, String((err as Error).message ?? err));
+      continue;
+    }
+    for (const [table, r] of rows) {
+      let tc = tables.get(table);
+      if (!tc) tables.set(table, (tc = { insert: r.insert, chunks: [], rows: [], owner: [] }));
+      tc.chunks.push(r.data);
+      tc.rows.push(r.rows);
+      tc.owner.push(i);
+    }
+  }
+  return {
+    topic: src.topic,
+    partition: src.partition,
+    first: messages[0]!.offset,
+    last: messages[messages.length - 1]!.offset,
+    highWatermark: src.highWatermark,
+    tables,
+    messages,
+    bytes,
+    generation: src.generation,
+  };
+}
