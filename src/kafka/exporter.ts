@@ -22,6 +22,7 @@ import type { RequestBySignal, Signal } from '../otlp/model.js';
 import { encodeRawTraces, type RawTraces, rawSpanCount } from '../otlp/raw-traces.js';
 import type { BatchSettings, KafkaExporterSettings } from '../pipeline/api.js';
 import { groupSpansByTraceId, splitByItems, splitSpanTree } from './split.js';
+import './kafkajs-idle-fix.js';
 
 /** Kafka could not take the data now; the client should retry (503 + Retry-After). */
 export class KafkaUnavailableError extends Error {

@@ -26,6 +26,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { type Consumer, type EachBatchPayload, Kafka, logLevel, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import '../kafka/kafkajs-idle-fix.js';
 import type { Signal } from '../otlp/model.js';
 import { DeadLetters } from './dlq.js';
 import { Inserter } from './insert.js';

@@ -17,7 +17,7 @@ import { otlpRoot, validateProtobuf } from '../otlp/codec.js';
 import type { AnyValue, KeyValue } from '../otlp/model.js';
 import { compileCodec } from '../otlp/wire.js';
 import { resourceFields } from './common.js';
-import { extractGenAi } from './genai.js';
+import { extractGenAi, type GenAiFields, type UnknownModelHook } from './genai.js';
 import { GENAI_COLUMNS } from './genai-columns.js';
 import { type Column, RowBinaryWriter, valueWriter } from './row-binary.js';
 import { nanosToDateTime64 } from './time.js';
@@ -201,6 +201,8 @@ let keyEnd = new Int32Array(64);
 /** bounds of the KeyValue's AnyValue (-1: no value field) */
 let valStart = new Int32Array(64);
 let valEnd = new Int32Array(64);
+/** start of the string when the AnyValue is exactly one string_value (the common case), else -1 */
+let strStart = new Int32Array(64);
 let keyHash = new Int32Array(64);
 // open-addressing set of the keys seen in the current list (slots stamped with the list's number)
 let slotList = new Int32Array(256);
@@ -217,6 +219,7 @@ function growAttrs(): void {
   keyEnd = grow(keyEnd);
   valStart = grow(valStart);
   valEnd = grow(valEnd);
+  strStart = grow(strStart);
   keyHash = grow(keyHash);
   slotList = new Int32Array(keyStart.length * 4);
   slotEntry = new Int32Array(keyStart.length * 4);
@@ -291,9 +294,19 @@ function collectAttributes(start: number, end: number, tag: number): void {
     keyEnd[attrCount] = ke;
     valStart[attrCount] = vs;
     valEnd[attrCount] = ve;
+    strStart[attrCount] = onlyStringValue(vs, ve);
+    p = kvEnd;
     keyHash[attrCount] = h;
     attrCount++;
   }
+}
+
+/** Where the string starts when AnyValue b[vs, ve) is exactly one string_value field, else -1. */
+function onlyStringValue(vs: number, ve: number): number {
+  if (vs < 0 || ve - vs < 2 || b[vs] !== 0x0a) return -1;
+  p = vs + 1;
+  const n = varint();
+  return p + n === ve ? p : -1;
 }
 
 /** The collected list as a Map(String, String) value. */
@@ -301,7 +314,9 @@ function writeAttributeMap(out: RowBinaryWriter): void {
   out.varint(attrCount);
   for (let i = 0; i < attrCount; i++) {
     out.stringBytes(b, keyStart[i]!, keyEnd[i]!);
-    writeValueText(out, valStart[i]!, valEnd[i]!);
+    const ss = strStart[i]!;
+    if (ss >= 0) out.stringBytes(b, ss, valEnd[i]!);
+    else writeValueText(out, valStart[i]!, valEnd[i]!);
   }
 }
 
@@ -390,6 +405,7 @@ class WireKeyValue implements KeyValue {
     private readonly end: number,
   ) {}
   get value(): AnyValue | undefined {
+    valueRead = true;
     return this.start < 0 ? undefined : decodeAnyValue(this.src, this.start, this.end);
   }
 }
@@ -418,6 +434,74 @@ function keyString(i: number): string {
   keyCacheLen[slot] = n;
   keyCacheStr[slot] = str;
   return str;
+}
+
+// ---- GenAI columns, remembered per attribute key set ----
+// Most spans are not GenAI spans, and spans of one instrumentation share their attribute keys.
+// extractGenAi reads attribute values only through KeyValue.value of keys that are present: when a
+// call read no value (and reported no unknown model), its result depends on nothing but the absence
+// of the keys it looks for, so every span with the same keys (and the same pricing) gets that result
+// without the call. Spans whose call read a value are always computed.
+interface GenAiMemo {
+  hash: number;
+  /** the key set: each key as length + bytes */
+  keys: Buffer;
+  pricing: TraceMapOptions['pricing'];
+  fields: GenAiFields;
+}
+const GENAI_MEMO_SLOTS = 1024;
+const genAiMemo: (GenAiMemo | undefined)[] = new Array(GENAI_MEMO_SLOTS);
+let valueRead = false;
+let unknownModelReported = false;
+const reportUnknownModel: UnknownModelHook = (provider, model) => {
+  unknownModelReported = true;
+  options.onUnknownModel?.(provider, model);
+};
+
+function keySetHash(): number {
+  let h = attrCount;
+  for (let i = 0; i < attrCount; i++) h = Math.imul(h ^ keyHash[i]!, 0x9e3779b1) ^ (h >>> 15);
+  return h;
+}
+
+function isKeySet(keys: Buffer): boolean {
+  let at = 0;
+  for (let i = 0; i < attrCount; i++) {
+    const s = keyStart[i]!;
+    const n = keyEnd[i]! - s;
+    if (at >= keys.length || keys[at] !== (n & 0xff) || keys[at + 1] !== n >> 8) return false;
+    at += 2;
+    for (let j = 0; j < n; j++) if (keys[at + j] !== b[s + j]) return false;
+    at += n;
+  }
+  return at === keys.length;
+}
+
+function keySetBytes(): Buffer | undefined {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < attrCount; i++) {
+    const n = keyEnd[i]! - keyStart[i]!;
+    if (n > 0xffff) return undefined;
+    parts.push(Buffer.from([n & 0xff, n >> 8]), b.subarray(keyStart[i]!, keyEnd[i]!));
+  }
+  return Buffer.concat(parts);
+}
+
+/** The GenAI fields of the span whose attributes are the collected list. */
+function spanGenAi(): GenAiFields {
+  const h = keySetHash();
+  const slot = h & (GENAI_MEMO_SLOTS - 1);
+  const memo = genAiMemo[slot];
+  if (memo !== undefined && memo.hash === h && memo.pricing === options.pricing && isKeySet(memo.keys))
+    return memo.fields;
+  valueRead = false;
+  unknownModelReported = false;
+  const fields = extractGenAi(collectedKeyValues(), options.pricing, reportUnknownModel);
+  if (!valueRead && !unknownModelReported) {
+    const keys = keySetBytes();
+    if (keys !== undefined) genAiMemo[slot] = { hash: h, keys, pricing: options.pricing, fields };
+  }
+  return fields;
 }
 
 function collectedKeyValues(): KeyValue[] {
@@ -663,7 +747,7 @@ function span(start: number, end: number, res: ResourceColumns, scope: Buffer): 
   if (hasAttributes) collectAttributes(start, end, 0x4a);
   else attrCount = 0;
   writeAttributeMap(w);
-  const spanAttributes = collectedKeyValues();
+  const genAi = spanGenAi();
   // Duration: end - start when end is later, else 0 (unsigned 64-bit)
   const sLo = startAt < 0 ? 0 : u32(startAt);
   const sHi = startAt < 0 ? 0 : u32(startAt + 4);
@@ -682,7 +766,6 @@ function span(start: number, end: number, res: ResourceColumns, scope: Buffer): 
   writeEvents();
   writeLinks();
   w.raw(res.tail);
-  const genAi = extractGenAi(spanAttributes, options.pricing, options.onUnknownModel);
   for (const c of GENAI_WRITERS) c.write(w, c.value(genAi));
 }
 
