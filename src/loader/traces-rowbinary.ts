@@ -14,6 +14,7 @@
  */
 import { anyValueToString } from '../otlp/anyvalue.js';
 import { otlpRoot, validateProtobuf } from '../otlp/codec.js';
+import { LongClass } from '../otlp/ids.js';
 import type { AnyValue, KeyValue } from '../otlp/model.js';
 import { compileCodec } from '../otlp/wire.js';
 import { resourceFields } from './common.js';
@@ -156,6 +157,7 @@ const u32 = (at: number): number =>
 // ---- writers ----
 const w = new RowBinaryWriter();
 const small = new RowBinaryWriter(4096);
+const resourceMap = new RowBinaryWriter(4096);
 
 const HEX = Buffer.from('0123456789abcdef');
 /** Lowercase hex of b[start, end) as a String column. */
@@ -201,8 +203,6 @@ let keyEnd = new Int32Array(64);
 /** bounds of the KeyValue's AnyValue (-1: no value field) */
 let valStart = new Int32Array(64);
 let valEnd = new Int32Array(64);
-/** start of the string when the AnyValue is exactly one string_value (the common case), else -1 */
-let strStart = new Int32Array(64);
 let keyHash = new Int32Array(64);
 // open-addressing set of the keys seen in the current list (slots stamped with the list's number)
 let slotList = new Int32Array(256);
@@ -219,7 +219,6 @@ function growAttrs(): void {
   keyEnd = grow(keyEnd);
   valStart = grow(valStart);
   valEnd = grow(valEnd);
-  strStart = grow(strStart);
   keyHash = grow(keyHash);
   slotList = new Int32Array(keyStart.length * 4);
   slotEntry = new Int32Array(keyStart.length * 4);
@@ -241,10 +240,15 @@ function sameKey(i: number, ks: number, ke: number): boolean {
   return true;
 }
 
-/** Collects the KeyValues with field tag `tag` in b[start, end) into the attribute list. */
-function collectAttributes(start: number, end: number, tag: number): void {
+/**
+ * Collects the KeyValues with field tag `tag` in b[start, end) into the attribute list (first of
+ * duplicate keys kept) and writes them to `out` as a Map(String, String) value.
+ */
+function attributeMap(start: number, end: number, tag: number, out: RowBinaryWriter): void {
   attrCount = 0;
   listNo++;
+  out.ensure(1);
+  const countAt = out.pos++; // one byte for the count; widened below in the rare case of 128+ entries
   p = start;
   while (p < end) {
     const t = tag32();
@@ -294,11 +298,28 @@ function collectAttributes(start: number, end: number, tag: number): void {
     keyEnd[attrCount] = ke;
     valStart[attrCount] = vs;
     valEnd[attrCount] = ve;
-    strStart[attrCount] = onlyStringValue(vs, ve);
-    p = kvEnd;
     keyHash[attrCount] = h;
     attrCount++;
+    out.stringBytes(b, ks, ke);
+    const ss = onlyStringValue(vs, ve);
+    if (ss >= 0) out.stringBytes(b, ss, ve);
+    else writeValueText(out, vs, ve);
+    p = kvEnd;
   }
+  if (attrCount < 0x80) {
+    out.buf[countAt] = attrCount;
+    return;
+  }
+  // widen the count: move the entries right by the extra bytes of its LEB128
+  let extra = 0;
+  for (let n = attrCount; n > 0x7f; n = Math.floor(n / 128)) extra++;
+  out.ensure(extra);
+  out.buf.copyWithin(countAt + 1 + extra, countAt + 1, out.pos);
+  let at = countAt;
+  let n = attrCount;
+  for (; n > 0x7f; n = Math.floor(n / 128)) out.buf[at++] = (n & 0x7f) | 0x80;
+  out.buf[at] = n;
+  out.pos += extra;
 }
 
 /** Where the string starts when AnyValue b[vs, ve) is exactly one string_value field, else -1. */
@@ -307,17 +328,6 @@ function onlyStringValue(vs: number, ve: number): number {
   p = vs + 1;
   const n = varint();
   return p + n === ve ? p : -1;
-}
-
-/** The collected list as a Map(String, String) value. */
-function writeAttributeMap(out: RowBinaryWriter): void {
-  out.varint(attrCount);
-  for (let i = 0; i < attrCount; i++) {
-    out.stringBytes(b, keyStart[i]!, keyEnd[i]!);
-    const ss = strStart[i]!;
-    if (ss >= 0) out.stringBytes(b, ss, valEnd[i]!);
-    else writeValueText(out, valStart[i]!, valEnd[i]!);
-  }
 }
 
 /** An AnyValue's text as anyValueToString gives it (the last oneof member present wins, as decoding does). */
@@ -397,17 +407,46 @@ function writeValueText(out: RowBinaryWriter, start: number, end: number): void 
 }
 
 // ---- KeyValues for extractGenAi and resourceFields: keys as strings, values decoded when read ----
+/** A KeyValue of the message being encoded (pooled: valid only during extractGenAi / resourceFields). */
 class WireKeyValue implements KeyValue {
-  constructor(
-    readonly key: string,
-    private readonly src: Buffer,
-    private readonly start: number,
-    private readonly end: number,
-  ) {}
+  key = '';
+  start = -1;
+  end = -1;
   get value(): AnyValue | undefined {
     valueRead = true;
-    return this.start < 0 ? undefined : decodeAnyValue(this.src, this.start, this.end);
+    return this.start < 0 ? undefined : wireAnyValue(this.start, this.end);
   }
+}
+const keyValuePool: WireKeyValue[] = [];
+const keyValues: KeyValue[] = [];
+
+/** The AnyValue b[start, end) as the decoder builds it: one scalar member directly, anything else decoded. */
+function wireAnyValue(start: number, end: number): AnyValue {
+  p = start;
+  const t = tag32();
+  switch (t) {
+    case 0x0a: {
+      const n = varint();
+      if (p + n === end) return { stringValue: b.toString('utf8', p, end) };
+      break;
+    }
+    case 0x10:
+      varint64();
+      if (p === end) return { boolValue: LO !== 0 || HI !== 0 };
+      break;
+    case 0x18:
+      varint64();
+      if (p === end) {
+        // the decoder's Long, or the same value as a number when it is exact (int64ToNumber/String agree)
+        if (HI < 0x200000 || HI >= 0xffe00000) return { intValue: (HI | 0) * 4294967296 + LO };
+        return { intValue: new LongClass(LO | 0, HI | 0, false) };
+      }
+      break;
+    case 0x21:
+      if (p + 8 === end) return { doubleValue: b.readDoubleLE(p) };
+      break;
+  }
+  return decodeAnyValue(b, start, end);
 }
 
 // direct-mapped cache of key strings (keys repeat across spans)
@@ -416,6 +455,11 @@ const KEY_WIDTH = 48;
 const keyCacheBytes = new Uint8Array(KEY_SLOTS * KEY_WIDTH);
 const keyCacheLen = new Int32Array(KEY_SLOTS).fill(-1);
 const keyCacheStr: string[] = new Array(KEY_SLOTS).fill('');
+
+/** The engine's shared copy of `s` (as for property names), so comparing it with a literal key is cheap. */
+function internalized(s: string): string {
+  return Object.keys({ [s]: 0 })[0] ?? s;
+}
 
 function keyString(i: number): string {
   const s = keyStart[i]!;
@@ -429,7 +473,7 @@ function keyString(i: number): string {
     while (j < n && keyCacheBytes[base + j] === b[s + j]) j++;
     if (j === n) return keyCacheStr[slot]!;
   }
-  const str = b.toString('utf8', s, s + n);
+  const str = internalized(b.toString('utf8', s, s + n));
   for (let j = 0; j < n; j++) keyCacheBytes[base + j] = b[s + j] as number;
   keyCacheLen[slot] = n;
   keyCacheStr[slot] = str;
@@ -504,10 +548,18 @@ function spanGenAi(): GenAiFields {
   return fields;
 }
 
+/** The collected list as KeyValues (the same pooled array and objects every call). */
 function collectedKeyValues(): KeyValue[] {
-  const out: KeyValue[] = new Array(attrCount);
-  for (let i = 0; i < attrCount; i++) out[i] = new WireKeyValue(keyString(i), b, valStart[i]!, valEnd[i]!);
-  return out;
+  while (keyValuePool.length < attrCount) keyValuePool.push(new WireKeyValue());
+  keyValues.length = attrCount;
+  for (let i = 0; i < attrCount; i++) {
+    const kv = keyValuePool[i]!;
+    kv.key = keyString(i);
+    kv.start = valStart[i]!;
+    kv.end = valEnd[i]!;
+    keyValues[i] = kv;
+  }
+  return keyValues;
 }
 
 // ---- the message ----
@@ -573,12 +625,16 @@ function lastField(start: number, end: number, tag: number): typeof FOUND {
 function resourceSpans(start: number, end: number): number {
   // the resource (last occurrence wins, as in decoding) may come after its scopes
   const { start: rs, end: re } = lastField(start, end, 0x0a);
-  if (rs >= 0) collectAttributes(rs, re, 0x0a);
-  else attrCount = 0;
+  resourceMap.pos = 0;
+  if (rs >= 0) attributeMap(rs, re, 0x0a, resourceMap);
+  else {
+    attrCount = 0;
+    resourceMap.uint8(0);
+  }
   const fields = resourceFields(collectedKeyValues());
   small.pos = 0;
   small.string(fields.ServiceName);
-  writeAttributeMap(small);
+  small.raw(resourceMap.buf, 0, resourceMap.pos);
   const res: ResourceColumns = { head: small.take(), tail: Buffer.alloc(0) };
   small.string(fields.TenantId);
   small.string(fields.Environment);
@@ -744,9 +800,11 @@ function span(start: number, end: number, res: ResourceColumns, scope: Buffer): 
   w.raw(KIND_BYTES[kind] ?? (KIND_BYTES[0] as Buffer));
   w.raw(res.head);
   w.raw(scope);
-  if (hasAttributes) collectAttributes(start, end, 0x4a);
-  else attrCount = 0;
-  writeAttributeMap(w);
+  if (hasAttributes) attributeMap(start, end, 0x4a, w);
+  else {
+    attrCount = 0;
+    w.uint8(0);
+  }
   const genAi = spanGenAi();
   // Duration: end - start when end is later, else 0 (unsigned 64-bit)
   const sLo = startAt < 0 ? 0 : u32(startAt);
@@ -813,8 +871,7 @@ function writeEvents(): void {
   for (let i = 0; i < n; i++) writeLastString(eventStart[i]!, eventEnd[i]!, 0x12);
   w.varint(n);
   for (let i = 0; i < n; i++) {
-    collectAttributes(eventStart[i]!, eventEnd[i]!, 0x1a);
-    writeAttributeMap(w);
+    attributeMap(eventStart[i]!, eventEnd[i]!, 0x1a, w);
   }
 }
 
@@ -836,8 +893,7 @@ function writeLinks(): void {
   for (let i = 0; i < n; i++) writeLastString(linkStart[i]!, linkEnd[i]!, 0x1a);
   w.varint(n);
   for (let i = 0; i < n; i++) {
-    collectAttributes(linkStart[i]!, linkEnd[i]!, 0x22);
-    writeAttributeMap(w);
+    attributeMap(linkStart[i]!, linkEnd[i]!, 0x22, w);
   }
 }
 
