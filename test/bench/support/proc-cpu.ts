@@ -35,3 +35,16 @@ export function ownCpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 }
+
+/** CPU milliseconds used so far by process `pid` and its descendants (NaN when it is gone). */
+export function treeCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  let total = processCpuMs(pid);
+  try {
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/))
+      if (child) total += treeCpuMs(Number(child)) || 0;
+  } catch {
+    // exited meanwhile
+  }
+  return total;
+}
