@@ -24,6 +24,8 @@ export interface InsertJob {
   bytes: number;
   /** the consumer group generation the batch was fetched in */
   generation: number;
+  /** the range a previous reader committed (ranges.ts): inserted exactly as it is, never merged */
+  exactRange?: boolean;
 }
 
 export interface JobSource {
@@ -32,6 +34,7 @@ export interface JobSource {
   partition: number;
   highWatermark: string;
   generation: number;
+  exactRange?: boolean;
 }
 
 /** Turns messages into one insert job; a message that cannot become rows is handed to `undecodable`. */
@@ -70,5 +73,32 @@ export async function buildJob(
     messages,
     bytes,
     generation: src.generation,
+    exactRange: src.exactRange,
+  };
+}
+
+/**
+ * One job of `a` followed by `b`, two consecutive batches of the same partition and generation: one
+ * insert (and one deduplication token, for the combined range) instead of two.
+ */
+export function mergeJobs(a: InsertJob, b: InsertJob): InsertJob {
+  const tables = new Map<string, TableChunks>();
+  for (const [t, tc] of a.tables)
+    tables.set(t, { ...tc, chunks: [...tc.chunks], rows: [...tc.rows], owner: [...tc.owner] });
+  const shift = a.messages.length;
+  for (const [t, tc] of b.tables) {
+    let into = tables.get(t);
+    if (!into) tables.set(t, (into = { insert: tc.insert, chunks: [], rows: [], owner: [] }));
+    into.chunks.push(...tc.chunks);
+    into.rows.push(...tc.rows);
+    for (const o of tc.owner) into.owner.push(o + shift);
+  }
+  return {
+    ...a,
+    last: b.last,
+    highWatermark: b.highWatermark,
+    tables,
+    messages: [...a.messages, ...b.messages],
+    bytes: a.bytes + b.bytes,
   };
 }

@@ -144,7 +144,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
   let workerDone: Promise<void> = Promise.resolve();
   const worker = async () => {
     while (!stopping || queue.length > 0) {
-      const job = queue.head();
+      const job = queue.mergeIntoHead(maxBytes);
       if (job === undefined) {
         await queue.changed();
         continue;
@@ -179,7 +179,12 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     if (!signal || batch.messages.length === 0 || stopping) return;
     const gen = generation;
     const open = () => isRunning() && !isStale() && !stopping && gen === generation;
-    const parts = await offsets.alignToCommittedRange(batch.topic, batch.partition, batch.messages, gen);
+    const { parts, exactFirst } = await offsets.alignToCommittedRange(
+      batch.topic,
+      batch.partition,
+      batch.messages,
+      gen,
+    );
     const source = {
       signal,
       topic: batch.topic,
@@ -187,8 +192,8 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
       highWatermark: batch.highWatermark,
       generation: gen,
     };
-    for (const messages of parts) {
-      const job = await buildJob(source, messages, rowContext, (msg, error) =>
+    for (const [i, messages] of parts.entries()) {
+      const job = await buildJob({ ...source, exactRange: i === 0 && exactFirst }, messages, rowContext, (msg, error) =>
         dlq.send(batch.topic, batch.partition, msg, 'undecodable', error),
       );
       // backpressure: wait (heartbeating, so the group keeps us) until the queue has room

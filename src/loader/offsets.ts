@@ -81,14 +81,15 @@ export class PartitionOffsets {
   /**
    * The first batches of a partition in a generation: cut them to the range its previous reader was
    * inserting (committed offset metadata). A fetch that ends inside that range is held back and
-   * completed by the next one, so the range is inserted whole, as before. Returns the parts to queue.
+   * completed by the next one, so the range is inserted whole, as before. Returns the parts to queue;
+   * `exactFirst`: the first part is such a range, to be inserted exactly as it is.
    */
   async alignToCommittedRange(
     topic: string,
     partition: number,
     fetched: KafkaMessage[],
     gen: number,
-  ): Promise<KafkaMessage[][]> {
+  ): Promise<{ parts: KafkaMessage[][]; exactFirst: boolean }> {
     const key = `${topic}:${partition}`;
     let messages = fetched;
     let range: OffsetRange | undefined;
@@ -105,8 +106,8 @@ export class PartitionOffsets {
     const { parts, short } = alignToRange(messages, range);
     if (short && range !== undefined) {
       this.heldForRange.set(key, { generation: gen, range, messages });
-      return [];
+      return { parts: [], exactFirst: false };
     }
-    return parts;
+    return { parts, exactFirst: range !== undefined && messages[0]?.offset === range.first };
   }
 }
