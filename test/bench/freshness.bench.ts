@@ -31,6 +31,8 @@ const SECONDS = Number(process.env.FRESH_SECONDS ?? 30);
 const CLIENTS = Number(process.env.FRESH_CLIENTS ?? 16);
 const DRAIN_MS = 30_000;
 const POLL_MS = 250;
+/** rows the poll looks at: spans that ended this recently (its GROUP BY runs in the engine next to the inserts) */
+const WINDOW_MS = DRAIN_MS;
 
 const clickhouse = createClickHouseClient();
 
@@ -86,7 +88,7 @@ async function run(layout: Layout, offered: number): Promise<void> {
           query: `SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS s, count() AS n FROM ${database}.otel_traces
                   WHERE ServiceName = 'bench' AND Timestamp >= fromUnixTimestamp64Milli(toInt64({from:Int64}))
                   GROUP BY s HAVING n >= ${SPANS_PER_REQUEST}`,
-          query_params: { from: Math.max(fromMs, t - 60_000) - 1000 },
+          query_params: { from: Math.max(fromMs, t - WINDOW_MS) - 1000 },
           format: 'JSONEachRow',
         });
         const seenAt = Date.now();
