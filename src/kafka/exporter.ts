@@ -6,8 +6,11 @@
  * - `export()` resolves only once Kafka acknowledged every message holding the request's data
  *   (idempotent producer, acks = all in-sync replicas); it rejects with `KafkaUnavailableError`
  *   (retryable: the receiver answers 503) when Kafka is down, slow or not yet connected.
- * - Batching: per topic (+ compression), requests are merged until `sendBatchSize` items or
- *   `timeoutMs`; messages hold at most `sendBatchMaxSize` items and `maxMessageBytes` bytes.
+ * - Batching, adaptive: per topic (+ compression), a request is sent at once when no produce
+ *   request of its topic is in flight (nothing to batch with: no wait); while one is, requests are
+ *   merged until it is acknowledged, `sendBatchSize` items or `timeoutMs`, whichever comes first.
+ *   Under load batches grow with Kafka's latency; at low rates nothing waits for a timer.
+ *   Messages hold at most `sendBatchMaxSize` items and `maxMessageBytes` bytes.
  *   Encoded Export*ServiceRequest messages concatenate (repeated field 1), so merging is a
  *   byte concatenation.
  * - `partitionTracesById`: spans are grouped by trace id, key = hex trace id.
@@ -25,6 +28,7 @@ import { concatValues, encodeRawTracesValue, encodeValue, type KafkaEncoding } f
 import { withRetry } from './retry.js';
 import type { KafkaClientSecurity } from './security.js';
 import { groupSpansByTraceId, splitByItems, splitSpanTree } from './split.js';
+import './kafkajs-idle-fix.js';
 
 /** Kafka could not take the data now; the client should retry (503 + Retry-After). */
 export class KafkaUnavailableError extends Error {
@@ -75,6 +79,8 @@ interface Pending {
   entries: Entry[];
   items: number;
   timer: NodeJS.Timeout | null;
+  /** produce requests of this batch key not yet acknowledged */
+  inflight: number;
 }
 
 const DEFAULT_SEND_TIMEOUT_MS = 5000;
@@ -354,6 +360,7 @@ export class KafkaExporter {
         entries: [],
         items: 0,
         timer: null,
+        inflight: 0,
       };
       this.pending.set(pendingKey, p);
     }
@@ -365,9 +372,10 @@ export class KafkaExporter {
         }),
     );
     const sendBatchSize = batch?.sendBatchSize ?? 0;
-    if (batch === undefined || batch.timeoutMs <= 0 || p.items >= sendBatchSize) {
+    if (batch === undefined || batch.timeoutMs <= 0 || p.items >= sendBatchSize || p.inflight === 0) {
       this.flush(pendingKey);
     } else if (p.timer === null) {
+      // a send is in flight: batch with what arrives until it is acknowledged (see send) or the timeout
       p.timer = setTimeout(() => this.flush(pendingKey), batch.timeoutMs);
     }
     return Promise.all(done).then(() => undefined);
@@ -383,7 +391,13 @@ export class KafkaExporter {
     const entries = p.entries;
     p.entries = [];
     p.items = 0;
-    const send = this.send(p, entries).finally(() => this.inflightSends.delete(send));
+    p.inflight++;
+    const send = this.send(p, entries).finally(() => {
+      this.inflightSends.delete(send);
+      p.inflight--;
+      // what arrived while this send was in flight goes now, as one batch
+      if (p.inflight === 0) this.flush(pendingKey);
+    });
     this.inflightSends.add(send);
   }
 
@@ -481,7 +495,8 @@ export class KafkaExporter {
   async stop(): Promise<void> {
     this.stopping = true;
     for (const key of [...this.pending.keys()]) this.flush(key);
-    await Promise.allSettled([...this.inflightSends]);
+    // a send that completes flushes what arrived meanwhile: wait for those too
+    while (this.inflightSends.size > 0) await Promise.allSettled([...this.inflightSends]);
     this.stopped = true;
     if (this.probeTimer !== null) clearInterval(this.probeTimer);
     this.probeTimer = null;

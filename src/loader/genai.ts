@@ -8,7 +8,7 @@ import { type GenAiFields, type GenAiHooks, resolveList, resolveSpan } from './g
 import type { PricingTable } from './pricing.js';
 
 export type { CompiledDialects } from './genai/dialects.js';
-export type { GenAiFields, GenAiHooks } from './genai/resolve.js';
+export type { GenAiFields, GenAiHooks, ListResolution } from './genai/resolve.js';
 export { GENAI_SPAN_COLUMNS, PLAIN_SPAN, resolveList, resolveSpan } from './genai/resolve.js';
 
 let presets: CompiledDialects | undefined;

@@ -1,12 +1,17 @@
 /**
- * End to end freshness: `sieve all --dev` (receiver → Kafka → loader → ClickHouse) as a child process
- * with the default PII pipeline on unique topics and a unique database. A separate load process offers
- * FRESH_OFFERED spans/s (default 20,000) for FRESH_SECONDS (default 30) in 512-span requests whose spans
- * end at the moment they are sent. Every 250 ms this process asks ClickHouse which requests have all
- * 512 rows queryable; freshness = first time a request is complete − its spans' end time.
- * Prints accepted spans/s, freshness p50/p90/p99/max and any accepted request that never arrived.
+ * End to end freshness, in both deployment layouts, with the default PII pipeline on unique topics and
+ * a unique database per run:
+ *   split: `sieve receiver --dev` (one worker per core) and `sieve loader` as two processes;
+ *   all:   `sieve all --dev` (receiver + loader thread in one process).
+ * A separate load process offers FRESH_OFFERED spans/s (default: 10,000 then 20,000) for FRESH_SECONDS
+ * (default 30) in 512-span requests whose spans end at the moment they are sent. Every 250 ms this
+ * process asks ClickHouse which requests have all 512 rows queryable; freshness = first time a request
+ * is complete − its spans' end time. Prints per run: accepted spans/s, freshness p50/p90/p99/max, the
+ * loader's largest consumer lag (its /metrics, sampled every second), and the CPU cores used over the
+ * load by the receiver, the loader (in `all`: the one process) and the ClickHouse engine.
  *
  *   node --import tsx test/bench/freshness.bench.ts      (or: npm run bench -- freshness)
+ *   FRESH_LAYOUTS=split|all|split,all  FRESH_OFFERED=20000  FRESH_SECONDS=30  FRESH_CLIENTS=16
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,20 +19,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
 import { deleteTopics, presetWithTopics } from '../support/kafka-harness.js';
-import { startSieveAll } from '../support/sieve-process.js';
+import { type SieveProcess, startSieve, stopSieve } from '../support/sieve-process.js';
 import { runLoadInChildProcess, SPANS_PER_REQUEST } from './support/otlp-load.js';
+import { clickhousePid, processCpuMs, treeCpuMs } from './support/proc-cpu.js';
 
-const OFFERED = Number(process.env.FRESH_OFFERED ?? 20_000);
+type Layout = 'split' | 'all';
+const OFFERED = (process.env.FRESH_OFFERED ?? '10000,20000').split(',').map(Number);
+const LAYOUTS = (process.env.FRESH_LAYOUTS ?? 'split,all').split(',') as Layout[];
+for (const l of LAYOUTS) if (l !== 'split' && l !== 'all') throw new Error(`FRESH_LAYOUTS: unknown layout ${l}`);
 const SECONDS = Number(process.env.FRESH_SECONDS ?? 30);
 const CLIENTS = Number(process.env.FRESH_CLIENTS ?? 16);
 const DRAIN_MS = 30_000;
 const POLL_MS = 250;
+/** rows the poll looks at: spans that ended this recently (its GROUP BY runs in the engine next to the inserts) */
+const WINDOW_MS = DRAIN_MS;
 
-const id = randomBytes(4).toString('hex');
-const database = `fresh_${id}`;
-const prefix = `fresh_${id}`;
-const topics = ['otlp_spans', 'otlp_logs', 'otlp_metrics'].map((t) => `${prefix}_${t}`);
-const dir = mkdtempSync(join(tmpdir(), 'sieve-fresh-'));
 const clickhouse = createClickHouseClient();
 
 async function until(what: string, probe: () => Promise<boolean>, ms: number): Promise<void> {
@@ -38,80 +44,150 @@ async function until(what: string, probe: () => Promise<boolean>, ms: number): P
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+const ready = (port: number) =>
+  until(
+    `sieve readiness on :${port}`,
+    async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200,
+    120_000,
+  );
 
-writeFileSync(join(dir, 'sieve.yaml'), presetWithTopics('sieve.yaml', prefix));
-writeFileSync(join(dir, 'hash.key'), randomBytes(32).toString('hex'));
-const {
-  child: sieve,
-  ports,
-  log: sieveLog,
-} = await startSieveAll({
-  configPath: join(dir, 'sieve.yaml'),
-  hashKeyFile: join(dir, 'hash.key'),
-  loaderGroup: `fresh-${id}`,
-  database,
-  env: { LOG_LEVEL: 'warn' },
-});
+/** The loader's consumer lag (messages) on `topic`, summed over partitions. */
+async function loaderLag(port: number, topic: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let lag = 0;
+  for (const line of text.split('\n'))
+    if (line.startsWith('sieve_loader_consumer_lag{') && line.includes(`topic="${topic}"`))
+      lag += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
+  return lag;
+}
 
-/** start ns (one per request) → wall-clock ms when all its rows were first seen */
-const completeAt = new Map<string, number>();
-let polling = true;
-async function poll(fromMs: number): Promise<void> {
-  while (polling) {
-    const t = Date.now();
-    const rs = await clickhouse.query({
-      query: `SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS s, count() AS n FROM ${database}.otel_traces
-              WHERE ServiceName = 'bench' AND Timestamp >= fromUnixTimestamp64Milli(toInt64({from:Int64}))
-              GROUP BY s HAVING n >= ${SPANS_PER_REQUEST}`,
-      query_params: { from: Math.max(fromMs, t - 60_000) - 1000 },
-      format: 'JSONEachRow',
-    });
-    const seenAt = Date.now();
-    for (const r of (await rs.json()) as { s: string }[]) if (!completeAt.has(r.s)) completeAt.set(r.s, seenAt);
-    await new Promise((r) => setTimeout(r, Math.max(0, POLL_MS - (Date.now() - t))));
+async function run(layout: Layout, offered: number): Promise<void> {
+  const id = randomBytes(4).toString('hex');
+  const database = `fresh_${id}`;
+  const prefix = `fresh_${id}`;
+  const topics = ['otlp_spans', 'otlp_logs', 'otlp_metrics'].map((t) => `${prefix}_${t}`);
+  const dir = mkdtempSync(join(tmpdir(), 'sieve-fresh-'));
+  writeFileSync(join(dir, 'sieve.yaml'), presetWithTopics('sieve.yaml', prefix));
+  writeFileSync(join(dir, 'hash.key'), randomBytes(32).toString('hex'));
+  const configPath = join(dir, 'sieve.yaml');
+  const env = {
+    LOG_LEVEL: 'warn',
+    SIEVE_HASH_KEY_FILE: join(dir, 'hash.key'),
+    SIEVE_LOADER_GROUP: `fresh-${id}`,
+    CLICKHOUSE_DATABASE: database,
+  };
+  const procs: SieveProcess[] = [];
+  /** start ns (one per request) → wall-clock ms when all its rows were first seen */
+  const completeAt = new Map<string, number>();
+  let polling = true;
+  const poll = async (fromMs: number): Promise<void> => {
+    while (polling) {
+      const t = Date.now();
+      try {
+        const rs = await clickhouse.query({
+          query: `SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS s, count() AS n FROM ${database}.otel_traces
+                  WHERE ServiceName = 'bench' AND Timestamp >= fromUnixTimestamp64Milli(toInt64({from:Int64}))
+                  GROUP BY s HAVING n >= ${SPANS_PER_REQUEST}`,
+          query_params: { from: Math.max(fromMs, t - WINDOW_MS) - 1000 },
+          format: 'JSONEachRow',
+        });
+        const seenAt = Date.now();
+        for (const r of (await rs.json()) as { s: string }[]) if (!completeAt.has(r.s)) completeAt.set(r.s, seenAt);
+      } catch {
+        // the table appears with the loader's migration
+      }
+      await new Promise((r) => setTimeout(r, Math.max(0, POLL_MS - (Date.now() - t))));
+    }
+  };
+  try {
+    let receiver: SieveProcess;
+    let loader: SieveProcess;
+    if (layout === 'all') {
+      receiver = loader = await startSieve({ command: 'all', configPath, env });
+      procs.push(receiver);
+    } else {
+      // the receiver creates the topics the loader subscribes to
+      receiver = await startSieve({ command: 'receiver', configPath, env });
+      procs.push(receiver);
+      await ready(receiver.ports.receiverOps);
+      loader = await startSieve({ command: 'loader', configPath, env });
+      procs.push(loader);
+    }
+    await ready(receiver.ports.receiverOps);
+    await ready(loader.ports.loaderOps);
+
+    let maxLag = 0;
+    let sampling = true;
+    const lagSampler = (async () => {
+      while (sampling) {
+        maxLag = Math.max(maxLag, await loaderLag(loader.ports.loaderOps, topics[0]!).catch(() => 0));
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    })();
+    const enginePid = clickhousePid();
+    const cpu0 = {
+      receiver: treeCpuMs(receiver.child.pid),
+      loader: layout === 'split' ? treeCpuMs(loader.child.pid) : 0,
+      engine: processCpuMs(enginePid),
+    };
+    const startedMs = Date.now();
+    const poller = poll(startedMs);
+    const load = await runLoadInChildProcess(
+      `http://127.0.0.1:${receiver.ports.otlp}/v1/traces`,
+      CLIENTS,
+      SECONDS,
+      offered,
+      true,
+    );
+    const loadSecs = (Date.now() - startedMs) / 1000;
+    const cores = (ms: number) => (ms / 1000 / loadSecs).toFixed(2);
+    const cpu = {
+      receiver: cores(treeCpuMs(receiver.child.pid) - cpu0.receiver),
+      loader: layout === 'split' ? cores(treeCpuMs(loader.child.pid) - cpu0.loader) : '',
+      engine: cores(processCpuMs(enginePid) - cpu0.engine),
+    };
+    const accepted = (load.sent ?? []).filter((r) => r.status === 200);
+    await until(
+      'every accepted request in ClickHouse',
+      async () => accepted.every((r) => completeAt.has(r.startNs)),
+      DRAIN_MS,
+    ).catch(() => undefined);
+    polling = false;
+    sampling = false;
+    await poller;
+    await lagSampler;
+
+    const fresh = accepted
+      .filter((r) => completeAt.has(r.startNs))
+      .map((r) => ((completeAt.get(r.startNs) as number) - r.endMs) / 1000)
+      .sort((a, b) => a - b);
+    const q = (p: number) => fresh[Math.min(fresh.length - 1, Math.floor(p * fresh.length))] ?? Number.NaN;
+    const missing = accepted.length - fresh.length;
+    const cpuText =
+      layout === 'split'
+        ? `receiver ${cpu.receiver}, loader ${cpu.loader}, engine ${cpu.engine}`
+        : `sieve all ${cpu.receiver}, engine ${cpu.engine}`;
+    console.log(
+      `freshness[${layout}]: offered ${offered.toLocaleString('en-US')} spans/s for ${SECONDS}s, accepted ${Math.round(load.accepted / load.seconds).toLocaleString('en-US')} spans/s ` +
+        `(${accepted.length} requests, ${load.refused} refused: ${JSON.stringify(load.statuses)}); span end → row queryable: p50 ${q(0.5).toFixed(2)} s, ` +
+        `p90 ${q(0.9).toFixed(2)} s, p99 ${q(0.99).toFixed(2)} s, max ${q(1).toFixed(2)} s (±${POLL_MS} ms polling); ` +
+        `loader lag max ${maxLag} messages; CPU cores: ${cpuText}` +
+        (missing > 0 ? `; ${missing} accepted requests NOT in ClickHouse after ${DRAIN_MS / 1000}s` : ''),
+    );
+  } catch (err) {
+    console.error(
+      `freshness bench [${layout}] failed: ${String(err)}\n--- sieve output ---\n${procs.map((p) => p.log()).join('\n')}`,
+    );
+    process.exitCode = 1;
+  } finally {
+    polling = false;
+    // receiver first (it feeds Kafka), then the loader
+    for (const p of procs) await stopSieve(p);
+    await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => undefined);
+    await deleteTopics([...topics, ...topics.map((t) => `${t}.dlq`)]);
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
-try {
-  for (const port of [ports.receiverOps, ports.loaderOps])
-    await until(
-      `sieve readiness on :${port}`,
-      async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200,
-      90_000,
-    );
-  const startedMs = Date.now();
-  const poller = poll(startedMs);
-  const load = await runLoadInChildProcess(`http://127.0.0.1:${ports.otlp}/v1/traces`, CLIENTS, SECONDS, OFFERED, true);
-  const accepted = (load.sent ?? []).filter((r) => r.status === 200);
-  await until(
-    'every accepted request in ClickHouse',
-    async () => accepted.every((r) => completeAt.has(r.startNs)),
-    DRAIN_MS,
-  ).catch(() => undefined);
-  polling = false;
-  await poller;
-
-  const fresh = accepted
-    .filter((r) => completeAt.has(r.startNs))
-    .map((r) => ((completeAt.get(r.startNs) as number) - r.endMs) / 1000)
-    .sort((a, b) => a - b);
-  const q = (p: number) => fresh[Math.min(fresh.length - 1, Math.floor(p * fresh.length))] ?? Number.NaN;
-  const missing = accepted.length - fresh.length;
-  console.log(
-    `freshness: offered ${OFFERED.toLocaleString('en-US')} spans/s for ${SECONDS}s, accepted ${Math.round(load.accepted / load.seconds).toLocaleString('en-US')} spans/s ` +
-      `(${accepted.length} requests, ${load.refused} refused: ${JSON.stringify(load.statuses)}); span end → row queryable: p50 ${q(0.5).toFixed(2)} s, ` +
-      `p90 ${q(0.9).toFixed(2)} s, p99 ${q(0.99).toFixed(2)} s, max ${q(1).toFixed(2)} s (±${POLL_MS} ms polling)` +
-      (missing > 0 ? `; ${missing} accepted requests NOT in ClickHouse after ${DRAIN_MS / 1000}s` : ''),
-  );
-} catch (err) {
-  console.error(`freshness bench failed: ${String(err)}\n--- sieve output ---\n${sieveLog()}`);
-  process.exitCode = 1;
-} finally {
-  polling = false;
-  sieve.kill('SIGTERM');
-  await new Promise((r) => sieve.once('exit', r));
-  await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => undefined);
-  await clickhouse.close();
-  await deleteTopics([...topics, ...topics.map((t) => `${t}.dlq`)]);
-  rmSync(dir, { recursive: true, force: true });
-}
+for (const layout of LAYOUTS) for (const offered of OFFERED) await run(layout, offered);
+await clickhouse.close();

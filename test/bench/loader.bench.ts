@@ -1,5 +1,7 @@
 // Loader throughput: pre-produce SPANS spans (512-span messages, 20 attributes) to a fresh topic, then
-// time the loader consuming them into ClickHouse. Run: node --import tsx test/bench/loader.bench.ts
+// time the loader consuming them into ClickHouse. Prints spans/s and CPU per 1,000 spans of this process
+// (the loader; the 250 ms row-count poll is included) and of the local ClickHouse engine over the same
+// window. Run: node --import tsx test/bench/loader.bench.ts
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
@@ -10,6 +12,7 @@ import { startLoader } from '../../src/loader/loader.js';
 import { intValue, stringValue } from '../../src/otlp/anyvalue.js';
 import { encodeProtobuf } from '../../src/otlp/codec.js';
 import type { ExportTraceServiceRequest, KeyValue } from '../../src/otlp/model.js';
+import { clickhousePid, ownCpuMs, processCpuMs } from './support/proc-cpu.js';
 
 const SPANS = Number(process.env.SPANS ?? 300_000);
 const PER = 512;
@@ -74,7 +77,10 @@ await producer.disconnect();
 const total = nMsgs * PER;
 console.error(`produced ${total} spans in ${nMsgs} messages`);
 
+const enginePid = clickhousePid();
 const t0 = performance.now();
+const cpu0 = ownCpuMs();
+const engineCpu0 = processCpuMs(enginePid);
 const loader = await startLoader({
   brokers,
   topics: { [topic]: 'traces' },
@@ -98,8 +104,20 @@ while (n < total) {
   if (performance.now() - t0 > 300_000) break;
 }
 const secs = (performance.now() - t0) / 1000;
+const loaderCpuMs = ownCpuMs() - cpu0;
+const engineCpuMs = processCpuMs(enginePid) - engineCpu0;
+const per1k = (ms: number) => Number(((ms / Math.max(1, n)) * 1000).toFixed(1));
 console.log(
-  JSON.stringify({ bench: 'loader', spans: n, seconds: Number(secs.toFixed(2)), spansPerSec: Math.round(n / secs) }),
+  JSON.stringify({
+    bench: 'loader',
+    spans: n,
+    seconds: Number(secs.toFixed(2)),
+    spansPerSec: Math.round(n / secs),
+    cpuMsPer1kSpans: per1k(loaderCpuMs),
+    engineCpuMsPer1kSpans: per1k(engineCpuMs),
+    loaderCores: Number((loaderCpuMs / 1000 / secs).toFixed(2)),
+    engineCores: Number((engineCpuMs / 1000 / secs).toFixed(2)),
+  }),
 );
 await loader.stop();
 await client.command({ query: `DROP DATABASE IF EXISTS ${db}` });

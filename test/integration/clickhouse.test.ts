@@ -338,6 +338,67 @@ describe('ClickHouse (chDB adapter) through @clickhouse/client', () => {
     }
   });
 
+  test('RowBinary bodies reach the engine byte for byte (every byte value, 24 MB streamed in one insert)', async () => {
+    await client.command({
+      query:
+        'CREATE TABLE rb (id UInt32, s String, m Map(String, String), t DateTime64(9)) ENGINE = MergeTree ORDER BY id',
+    });
+    const { createHash } = await import('node:crypto');
+    const { Readable } = await import('node:stream');
+    const uleb = (n: number): number[] => {
+      const out: number[] = [];
+      while (n > 0x7f) {
+        out.push((n & 0x7f) | 0x80);
+        n = Math.floor(n / 128);
+      }
+      out.push(n);
+      return out;
+    };
+    const N = 40_000;
+    const expected = new Map<number, string>();
+    const chunks: Buffer[] = [];
+    let rows: Buffer[] = [];
+    for (let id = 0; id < N; id++) {
+      // row 0 starts with newline/space/NUL bytes, others random bytes of every value, up to 1 KB
+      const s = id === 0 ? Buffer.from([0x0a, 0x20, 0x0d, 0x00, 0x09]) : randomBytes((id * 7919) % 1100);
+      expected.set(id, createHash('md5').update(s).digest('hex'));
+      const id32 = Buffer.alloc(4);
+      id32.writeUInt32LE(id);
+      const t = Buffer.alloc(8);
+      t.writeBigInt64LE(1_700_000_000_000_000_000n + BigInt(id));
+      rows.push(
+        id32,
+        Buffer.from(uleb(s.length)),
+        s,
+        Buffer.from([1, 1]),
+        Buffer.from('k'),
+        Buffer.from(uleb(s.length)),
+        s,
+        t,
+      );
+      if (rows.length >= 8 * 200) {
+        chunks.push(Buffer.concat(rows));
+        rows = [];
+      }
+    }
+    chunks.push(Buffer.concat(rows));
+    const bytes = chunks.reduce((n, c) => n + c.length, 0);
+    assert.ok(bytes > 20_000_000, `${bytes} bytes`);
+    await client
+      .exec({ query: 'INSERT INTO rb (id, s, m, t) FORMAT RowBinary', values: Readable.from(chunks) })
+      .then((r) => r.stream.resume());
+    const got = await rowsOf<{ id: number; h: string; hm: string; t: string }>(
+      client,
+      "SELECT id, lower(hex(MD5(s))) AS h, lower(hex(MD5(m['k']))) AS hm, toString(toUnixTimestamp64Nano(t)) AS t FROM rb ORDER BY id",
+    );
+    assert.equal(got.length, N);
+    for (const r of got) {
+      assert.equal(r.h, expected.get(r.id), `row ${r.id}`);
+      assert.equal(r.hm, expected.get(r.id), `row ${r.id} map value`);
+      assert.equal(r.t, String(1_700_000_000_000_000_000n + BigInt(r.id)));
+    }
+  });
+
   test('20 concurrent queries and inserts all succeed', async () => {
     await client.command({ query: 'CREATE TABLE conc (id UInt32) ENGINE = MergeTree ORDER BY id' });
     const jobs: Promise<unknown>[] = [];

@@ -16,7 +16,8 @@ import { createClickHouseClient } from '../../src/clickhouse/client.js';
 import { migrate } from '../../src/clickhouse/migrate.js';
 import { loadConfigText } from '../../src/config/load.js';
 import { KafkaExporter } from '../../src/kafka/exporter.js';
-import { messageToRows, startLoader } from '../../src/loader/loader.js';
+import { startLoader } from '../../src/loader/loader.js';
+import { messageToRows } from '../../src/loader/rows.js';
 import { countItems, decodeProtobuf } from '../../src/otlp/codec.js';
 import type { TopicFormat } from '../../src/otlp/kafka-value.js';
 import type { RequestBySignal, Signal } from '../../src/otlp/model.js';
@@ -311,7 +312,6 @@ function expectedRows(messages: [Signal, Buffer[]][]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [signal, values] of messages)
     for (const value of values)
-      for (const [table, lines] of messageToRows(signal, value))
-        out[table] = (out[table] ?? 0) + lines.length;
+      for (const [table, r] of messageToRows(signal, value)) out[table] = (out[table] ?? 0) + r.rows;
   return out;
 }

@@ -1,5 +1,6 @@
 // Sieve as a child process on free loopback ports (`sieve all` for the e2e test and the freshness
-// benchmark, `sieve receiver --workers N` for the cluster test and the receiver benchmark).
+// benchmark, `sieve receiver --workers N` for the cluster test and the receiver benchmark, `sieve
+// loader` next to a receiver for the freshness benchmark).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';

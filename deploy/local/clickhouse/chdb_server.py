@@ -8,7 +8,8 @@ Serves the subset of https://clickhouse.com/docs/interfaces/http that
   GET /?query=..., POST /     -> SQL in the `query` URL parameter and/or the body
                                  (multipart/form-data with `query` + `param_*` parts too)
   INSERT ... FORMAT <fmt>     -> the query and its data (body) run as one chDB query,
-                                 any input format chDB knows
+                                 any input format chDB knows (binary formats such as
+                                 RowBinary read the body from a temporary file: FROM INFILE)
   URL params                  -> database, default_format, query_id, session_id,
                                  param_<name> (query parameters), everything else
                                  is a ClickHouse setting applied to that query only
@@ -28,6 +29,7 @@ import os
 import re
 import signal
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -119,6 +121,10 @@ def content_type_for(fmt: str) -> str:
     return "text/plain; charset=UTF-8"
 
 
+def is_binary_format(fmt: str) -> bool:
+    return content_type_for(fmt) == "application/octet-stream"
+
+
 def sql_quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
@@ -129,6 +135,8 @@ class Engine:
     def __init__(self, path: str):
         os.makedirs(path, exist_ok=True)
         self.lock = threading.Lock()
+        self.tmp_dir = os.path.normpath(path) + "-inserts"  # binary insert bodies, for their INSERT only
+        os.makedirs(self.tmp_dir, exist_ok=True)
         self.sess = chdb_session.Session(path)
         self.current_db: str | None = None
         self.setting_defaults: dict[str, str] = {}
@@ -212,10 +220,30 @@ class Engine:
         # failing materialized view keeps the base rows and loses the view's) — silent data
         # loss where clickhouse-server answers an error. One query with the data inline
         # raises like the server does, at ~2-3x the adapter's parse cost.
+        if is_binary_format(fmt):
+            return self._insert_from_file(database, settings, prefix, fmt, data)
+
         def fn(sess):
             res = sess.query(prefix.encode("utf-8") + b" FORMAT " + fmt.encode("ascii") + b"\n" + data, "TSV")
             return InsertResult(res.rows_written(), res.bytes_written())
         return self.run(database, settings, fn)
+
+    def _insert_from_file(self, database, settings, prefix, fmt, data: bytes):
+        # Binary data inline in the query text is misread by chdb-core 26.9 (a 16 MB RowBinary
+        # body fails with CANNOT_READ_ALL_DATA rows before its end, while every byte is there).
+        # The same INSERT reading the body from a file gets every byte, and fails (constraint,
+        # materialized view, bad data) exactly as the inline query does.
+        fd, path = tempfile.mkstemp(prefix="insert-", suffix=".bin", dir=self.tmp_dir)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+
+            def fn(sess):
+                res = sess.query(f"{prefix} FROM INFILE {sql_quote(path)} FORMAT {fmt}", "TSV")
+                return InsertResult(res.rows_written(), res.bytes_written())
+            return self.run(database, settings, fn)
+        finally:
+            os.unlink(path)
 
 
 class InsertResult:

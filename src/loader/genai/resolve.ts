@@ -152,9 +152,14 @@ function resolveInto(
   if (attrs == null || attrs.length === 0) return out;
   let pending: { ref: AliasRef; value: AnyValue | string }[] | undefined;
   let watchedValues: Map<string, string> | undefined;
+  // of a key written twice (invalid OTLP), the first is read, as the attribute maps store it
+  let seen: string[] | undefined;
   for (let i = 0; i < attrs.length; i++) {
     const kv = attrs[i] as KeyValue;
     const refs = d.byKey.get(kv.key);
+    if (refs === undefined && !(d.watched.size > 0 && d.watched.has(kv.key))) continue;
+    if (seen?.includes(kv.key)) continue;
+    (seen ??= []).push(kv.key);
     if (d.watched.size > 0 && d.watched.has(kv.key))
       (watchedValues ??= new Map()).set(kv.key, stringOf(kv.value ?? {}));
     if (refs === undefined) continue;

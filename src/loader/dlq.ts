@@ -1,0 +1,55 @@
+import type { KafkaMessage, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { LoaderMetrics } from './metrics.js';
+import { type Backoff, retryWithBackoff } from './retry.js';
+
+export type DlqReason = 'undecodable' | 'refused';
+
+/** Dead letters: a message goes to `<topic>.dlq` as it was, with why and where it came from in headers. */
+export class DeadLetters {
+  constructor(
+    private readonly producer: Producer,
+    private readonly metrics: LoaderMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  async send(topic: string, partition: number, msg: KafkaMessage, reason: DlqReason, error: string, table?: string) {
+    await this.producer.send({
+      topic: `${topic}.dlq`,
+      messages: [
+        {
+          key: msg.key,
+          value: msg.value,
+          headers: {
+            error,
+            reason,
+            ...(table ? { 'refused.table': table } : {}),
+            'original.topic': topic,
+            'original.partition': String(partition),
+            'original.offset': msg.offset,
+          },
+        },
+      ],
+    });
+    this.metrics.dlq.inc({ topic, reason });
+    this.logger.warn({ topic, partition, offset: msg.offset, reason, table, err: error }, 'message sent to the DLQ');
+  }
+
+  /** For refusals found by the insert worker: retried until sent (or stopping), since its offset is committed next. */
+  sendWithRetry(
+    topic: string,
+    partition: number,
+    msg: KafkaMessage,
+    table: string,
+    error: string,
+    backoff: Backoff,
+    stopping: () => boolean,
+  ): Promise<void> {
+    return retryWithBackoff(
+      () => this.send(topic, partition, msg, 'refused', error, table),
+      backoff,
+      stopping,
+      (err, retryInMs) => this.logger.warn({ err: String(err), topic, retryInMs }, 'DLQ send failed; retrying'),
+    );
+  }
+}

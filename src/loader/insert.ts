@@ -1,0 +1,134 @@
+/**
+ * Inserts a job's rows into ClickHouse: one INSERT per table carrying the deduplication token of its
+ * offset range; retried with backoff while ClickHouse is down, slow or missing the table (the rows
+ * are fine, the server is not); split along message boundaries when ClickHouse refuses the rows
+ * themselves (refusals.ts), down to the single messages that go to the DLQ.
+ */
+import { Readable } from 'node:stream';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { KafkaMessage } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { InsertJob, TableChunks } from './job.js';
+import type { LoaderMetrics } from './metrics.js';
+import { isRefusedData, splitAtMessageBoundary } from './refusals.js';
+import { type Backoff, sleep } from './retry.js';
+import { type InsertFormat, insertStatement } from './rows.js';
+import { checkTableColumns, SchemaMismatchError } from './table-schema.js';
+
+/** A message whose rows ClickHouse refused, and why. */
+export interface Refusal {
+  message: KafkaMessage;
+  table: string;
+  error: string;
+}
+
+export interface InserterOptions {
+  client: ClickHouseClient;
+  database: string;
+  logger: Logger;
+  metrics: LoaderMetrics;
+  backoff: Backoff;
+  /** true once the loader stops: a failing insert is abandoned (its batch stays uncommitted) */
+  stopping: () => boolean;
+}
+
+export class Inserter {
+  /** false while inserts fail for ClickHouse's reasons (the loader's /readyz) */
+  healthy = true;
+  /** RowBinary tables whose columns were checked against the encoder's */
+  private readonly checked = new Set<string>();
+
+  constructor(private readonly o: InserterOptions) {}
+
+  /** Inserts every table of a job; returns the messages whose rows ClickHouse refused. */
+  async insertJob(job: InsertJob): Promise<Refusal[]> {
+    const refusals: Refusal[] = [];
+    for (const [table, tc] of job.tables) await this.insertChunks(job, table, tc, 0, tc.chunks.length, refusals);
+    return refusals;
+  }
+
+  /** Compares a RowBinary table's columns with its encoder's now (throws SchemaMismatchError on a difference). */
+  async checkColumns(insert: InsertFormat): Promise<void> {
+    if (insert.format !== 'RowBinary' || this.checked.has(insert.table)) return;
+    await checkTableColumns(this.o.client, this.o.database, insert.table, insert.columns);
+    this.checked.add(insert.table);
+  }
+
+  /**
+   * Inserts chunks [start, end) of one table. When ClickHouse refuses the rows, splits along message
+   * boundaries and recurses, down to single messages, which are recorded as refused.
+   */
+  private async insertChunks(
+    job: InsertJob,
+    table: string,
+    tc: TableChunks,
+    start: number,
+    end: number,
+    refusals: Refusal[],
+  ): Promise<void> {
+    const whole = start === 0 && end === tc.chunks.length;
+    // the whole job keeps the batch's range as its token, so a re-read batch deduplicates the same way
+    const first = whole ? job.first : job.messages[tc.owner[start]!]!.offset;
+    const last = whole ? job.last : job.messages[tc.owner[end - 1]!]!.offset;
+    try {
+      let rows = 0;
+      for (let i = start; i < end; i++) rows += tc.rows[i]!;
+      await this.insertWithRetry(
+        tc.insert,
+        whole ? tc.chunks : tc.chunks.slice(start, end),
+        rows,
+        `${job.topic}-${job.partition}-${first}-${last}-${table}`,
+      );
+    } catch (err) {
+      if (!isRefusedData(err)) throw err;
+      const mid = splitAtMessageBoundary(tc.owner, start, end);
+      if (mid === undefined) {
+        refusals.push({ message: job.messages[tc.owner[start]!]!, table, error: err.message });
+        return;
+      }
+      await this.insertChunks(job, table, tc, start, mid, refusals);
+      await this.insertChunks(job, table, tc, mid, end, refusals);
+    }
+  }
+
+  /** Retries until the insert succeeds, stop() is called, or ClickHouse refuses the rows (thrown). */
+  private async insertWithRetry(insert: InsertFormat, chunks: Buffer[], rows: number, token: string): Promise<void> {
+    const { client, database, logger, metrics: m } = this.o;
+    const table = insert.table;
+    let delay = this.o.backoff.initialMs;
+    for (;;) {
+      const t0 = process.hrtime.bigint();
+      try {
+        await this.checkColumns(insert);
+        await client
+          .exec({
+            query: insertStatement(database, insert),
+            values: Readable.from(chunks),
+            clickhouse_settings: {
+              insert_deduplication_token: token,
+              deduplicate_blocks_in_dependent_materialized_views: 1,
+              async_insert: 0,
+            },
+          })
+          .then((r) => r.stream.resume());
+        m.latency.observe({ table }, Number(process.hrtime.bigint() - t0) / 1e9);
+        m.rows.inc({ table }, rows);
+        this.healthy = true;
+        return;
+      } catch (err) {
+        if (isRefusedData(err)) {
+          this.healthy = true; // the server answered; the rows are the problem
+          throw err;
+        }
+        if (this.o.stopping()) throw err;
+        this.healthy = false;
+        m.retries.inc();
+        if (err instanceof SchemaMismatchError)
+          logger.error({ err: err.message, table, retryInMs: delay }, 'table schema differs from the loader; retrying');
+        else logger.warn({ err: String(err), table, retryInMs: delay }, 'ClickHouse insert failed; retrying');
+        await sleep(delay);
+        delay = Math.min(this.o.backoff.maxMs, delay * 2);
+      }
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import type { KafkaMessage } from 'kafkajs';
+import { kafkaValueAsProtobuf, type TopicFormat } from '../otlp/kafka-value.js';
+import type { Signal } from '../otlp/model.js';
+import { type InsertFormat, messageToRows, type RowContext, type RowsByTable } from './rows.js';
+
+/** One table's rows of a job, one chunk per message: `owner[i]` is the index (in the job's messages) of chunk i. */
+export interface TableChunks {
+  insert: InsertFormat;
+  chunks: Buffer[];
+  rows: number[];
+  owner: number[];
+}
+
+/** One fetched partition batch, turned into rows and waiting to be inserted. */
+export interface InsertJob {
+  topic: string;
+  partition: number;
+  first: string;
+  last: string;
+  highWatermark: string;
+  tables: Map<string, TableChunks>;
+  /** the batch's messages, kept for the DLQ should ClickHouse refuse some of their rows */
+  messages: KafkaMessage[];
+  /** message bytes (for the queue bound) */
+  bytes: number;
+  /** the consumer group generation the batch was fetched in */
+  generation: number;
+  /** the range a previous reader committed (ranges.ts): inserted exactly as it is, never merged */
+  exactRange?: boolean;
+}
+
+export interface JobSource {
+  signal: Signal;
+  /** the topic's encoding and signals (default: `signal`, encoding detected per message) */
+  format?: TopicFormat;
+  topic: string;
+  partition: number;
+  highWatermark: string;
+  generation: number;
+  exactRange?: boolean;
+}
+
+/** Turns messages into one insert job; a message that cannot become rows is handed to `undecodable`. */
+export async function buildJob(
+  src: JobSource,
+  messages: KafkaMessage[],
+  ctx: RowContext,
+  undecodable: (msg: KafkaMessage, error: string) => Promise<void>,
+): Promise<InsertJob> {
+  const tables = new Map<string, TableChunks>();
+  let bytes = 0;
+  for (const [i, msg] of messages.entries()) {
+    bytes += msg.value?.length ?? 0;
+    let rows: RowsByTable;
+    try {
+      // otlp_json or otlp_proto, detected per message; a shared otlp_json topic names each message's signal
+      const v = kafkaValueAsProtobuf(
+        src.format ?? { signals: [src.signal], encoding: 'auto' },
+        msg.value ?? Buffer.alloc(0),
+      );
+      rows = messageToRows(v.signal, v.protobuf, ctx);
+    } catch (err) {
+      await undecodable(msg, String((err as Error).message ?? err));
+      continue;
+    }
+    for (const [table, r] of rows) {
+      let tc = tables.get(table);
+      if (!tc) tables.set(table, (tc = { insert: r.insert, chunks: [], rows: [], owner: [] }));
+      tc.chunks.push(r.data);
+      tc.rows.push(r.rows);
+      tc.owner.push(i);
+    }
+  }
+  return {
+    topic: src.topic,
+    partition: src.partition,
+    first: messages[0]!.offset,
+    last: messages[messages.length - 1]!.offset,
+    highWatermark: src.highWatermark,
+    tables,
+    messages,
+    bytes,
+    generation: src.generation,
+    exactRange: src.exactRange,
+  };
+}
+
+/**
+ * One job of `a` followed by `b`, two consecutive batches of the same partition and generation: one
+ * insert (and one deduplication token, for the combined range) instead of two.
+ */
+export function mergeJobs(a: InsertJob, b: InsertJob): InsertJob {
+  const tables = new Map<string, TableChunks>();
+  for (const [t, tc] of a.tables)
+    tables.set(t, { ...tc, chunks: [...tc.chunks], rows: [...tc.rows], owner: [...tc.owner] });
+  const shift = a.messages.length;
+  for (const [t, tc] of b.tables) {
+    let into = tables.get(t);
+    if (!into) tables.set(t, (into = { insert: tc.insert, chunks: [], rows: [], owner: [] }));
+    into.chunks.push(...tc.chunks);
+    into.rows.push(...tc.rows);
+    for (const o of tc.owner) into.owner.push(o + shift);
+  }
+  return {
+    ...a,
+    last: b.last,
+    highWatermark: b.highWatermark,
+    tables,
+    messages: [...a.messages, ...b.messages],
+    bytes: a.bytes + b.bytes,
+  };
+}

@@ -1,0 +1,930 @@
+/**
+ * otel_traces rows straight from an ExportTraceServiceRequest's protobuf bytes to RowBinary, with no
+ * object per span: the same rows as `traceRows` (traces-rows.ts, the readable reference; a property
+ * test holds them equal), at a fraction of the CPU.
+ *
+ * The message is first validated exactly as decoding would (validateProtobuf: same errors, so a
+ * malformed message still goes to the DLQ as undecodable); the walk below then trusts the wire.
+ * Resource and scope columns are encoded once per resource/scope and copied into each span's row.
+ * Strings are copied as bytes, ids written as hex from their bytes, timestamps copied as Int64 ns.
+ * Attribute maps keep the first of duplicate keys (like attributesToRecord); rare values (bytes,
+ * arrays, maps) go through the decoder and anyValueToString, so their text is the exporter's.
+ * GenAI columns come from `resolveSpan` (genai/resolve.ts) on the span's attributes (KeyValue objects
+ * whose value is decoded only when read) and its resource's, resolved once per resource, and are
+ * written as GENAI_COLUMNS declares.
+ */
+import { anyValueToString } from '../otlp/anyvalue.js';
+import { otlpRoot, validateProtobuf } from '../otlp/codec.js';
+import { LongClass } from '../otlp/ids.js';
+import type { AnyValue, KeyValue } from '../otlp/model.js';
+import { compileCodec } from '../otlp/wire.js';
+import { resourceFields } from './common.js';
+import {
+  defaultDialects,
+  type GenAiFields,
+  type GenAiHooks,
+  type ListResolution,
+  resolveList,
+  resolveSpan,
+} from './genai.js';
+import { GENAI_COLUMNS } from './genai-columns.js';
+import { type Column, RowBinaryWriter, valueWriter } from './row-binary.js';
+import { nanosToDateTime64 } from './time.js';
+import { SPAN_KIND, STATUS_CODE, type TraceMapOptions } from './traces-rows.js';
+
+/** otel_traces columns in the order the encoder writes them (checked against the table at start). */
+export const TRACE_COLUMNS: readonly Column[] = [
+  { name: 'Timestamp', type: 'DateTime64(9)' },
+  { name: 'TraceId', type: 'String' },
+  { name: 'SpanId', type: 'String' },
+  { name: 'ParentSpanId', type: 'String' },
+  { name: 'TraceState', type: 'String' },
+  { name: 'SpanName', type: 'LowCardinality(String)' },
+  { name: 'SpanKind', type: 'LowCardinality(String)' },
+  { name: 'ServiceName', type: 'LowCardinality(String)' },
+  { name: 'ResourceAttributes', type: 'Map(LowCardinality(String), String)' },
+  { name: 'ScopeName', type: 'String' },
+  { name: 'ScopeVersion', type: 'String' },
+  { name: 'SpanAttributes', type: 'Map(LowCardinality(String), String)' },
+  { name: 'Duration', type: 'UInt64' },
+  { name: 'StatusCode', type: 'LowCardinality(String)' },
+  { name: 'StatusMessage', type: 'String' },
+  { name: 'Events.Timestamp', type: 'Array(DateTime64(9))' },
+  { name: 'Events.Name', type: 'Array(LowCardinality(String))' },
+  { name: 'Events.Attributes', type: 'Array(Map(LowCardinality(String), String))' },
+  { name: 'Links.TraceId', type: 'Array(String)' },
+  { name: 'Links.SpanId', type: 'Array(String)' },
+  { name: 'Links.TraceState', type: 'Array(String)' },
+  { name: 'Links.Attributes', type: 'Array(Map(LowCardinality(String), String))' },
+  { name: 'TenantId', type: 'LowCardinality(String)' },
+  { name: 'Environment', type: 'LowCardinality(String)' },
+  ...GENAI_COLUMNS.map(({ name, type }) => ({ name, type })),
+];
+
+const GENAI_WRITERS = GENAI_COLUMNS.map((c) => ({ value: c.value, write: valueWriter(c.type) }));
+
+export interface EncodedRows {
+  /** the rows, back to back */
+  data: Buffer;
+  rows: number;
+}
+
+const anyValueCodec = compileCodec(otlpRoot.lookupType('opentelemetry.proto.common.v1.AnyValue'));
+const decodeAnyValue = (src: Buffer, start: number, end: number): AnyValue =>
+  anyValueCodec.decode(src.subarray(start, end)) as AnyValue;
+
+// ---- reader over the (validated) message: buffer, position, last 64-bit varint as two halves ----
+const NO_BYTES = Buffer.alloc(0);
+let b: Buffer = NO_BYTES;
+let p = 0;
+let LO = 0;
+let HI = 0;
+
+/** A varint of at most 53 bits (lengths). */
+function varint(): number {
+  let x = b[p++] as number;
+  if (x < 0x80) return x;
+  let v = x & 0x7f;
+  let mul = 128;
+  for (;;) {
+    x = b[p++] as number;
+    v += (x & 0x7f) * mul;
+    if (x < 0x80) return v;
+    mul *= 128;
+  }
+}
+
+/** A tag: its low 32 bits, as the decoder reads tags. */
+function tag32(): number {
+  let x = b[p++] as number;
+  if (x < 0x80) return x;
+  let v = x & 0x7f;
+  for (let shift = 7; ; shift += 7) {
+    x = b[p++] as number;
+    if (shift < 32) v |= (x & 0x7f) << shift;
+    if (x < 0x80) return v >>> 0;
+  }
+}
+
+/** A 64-bit varint into LO/HI (unsigned 32-bit halves). */
+function varint64(): void {
+  let lo = 0;
+  let hi = 0;
+  let x = 0;
+  for (let i = 0; i < 4; i++) {
+    x = b[p++] as number;
+    lo |= (x & 0x7f) << (i * 7);
+    if (x < 0x80) {
+      LO = lo >>> 0;
+      HI = 0;
+      return;
+    }
+  }
+  x = b[p++] as number;
+  lo |= (x & 0x7f) << 28;
+  hi = (x & 0x7f) >> 4;
+  for (let i = 0; x >= 0x80 && i < 5; i++) {
+    x = b[p++] as number;
+    hi |= (x & 0x7f) << (i * 7 + 3);
+  }
+  LO = lo >>> 0;
+  HI = hi >>> 0;
+}
+
+function skip(tag: number): void {
+  switch (tag & 7) {
+    case 0:
+      while ((b[p++] as number) >= 0x80);
+      return;
+    case 1:
+      p += 8;
+      return;
+    case 2: {
+      const n = varint();
+      p += n;
+      return;
+    }
+    case 5:
+      p += 4;
+      return;
+    case 3: {
+      const field = tag >>> 3;
+      for (;;) {
+        const t = tag32();
+        if ((t & 7) === 4 && t >>> 3 === field) return;
+        skip(t);
+      }
+    }
+  }
+}
+
+const u32 = (at: number): number =>
+  ((b[at] as number) | ((b[at + 1] as number) << 8) | ((b[at + 2] as number) << 16) | ((b[at + 3] as number) << 24)) >>>
+  0;
+
+// ---- writers ----
+const w = new RowBinaryWriter();
+const small = new RowBinaryWriter(4096);
+const resourceMap = new RowBinaryWriter(4096);
+
+const HEX = Buffer.from('0123456789abcdef');
+/** Lowercase hex of b[start, end) as a String column. */
+function writeHex(start: number, end: number): void {
+  const n = end - start;
+  w.varint(2 * n);
+  w.ensure(2 * n);
+  const out = w.buf;
+  let o = w.pos;
+  for (let i = start; i < end; i++) {
+    const x = b[i] as number;
+    out[o++] = HEX[x >> 4] as number;
+    out[o++] = HEX[x & 15] as number;
+  }
+  w.pos = o;
+}
+
+/** A DateTime64(9) from the fixed64 at `at` (-1: absent, 0); throws like nanosToDateTime64 past 2262. */
+function writeNanos(at: number): void {
+  if (at < 0) {
+    w.u64(0, 0);
+    return;
+  }
+  const lo = u32(at);
+  const hi = u32(at + 4);
+  if (hi > 0x7fffffff) nanosToDateTime64((BigInt(hi) << 32n) | BigInt(lo)); // throws the RangeError
+  w.u64(lo, hi);
+}
+
+const encodedStrings = (names: readonly string[]): Buffer[] =>
+  names.map((s) => {
+    const x = new RowBinaryWriter(64);
+    x.string(s);
+    return x.take();
+  });
+const KIND_BYTES = encodedStrings(SPAN_KIND);
+const STATUS_BYTES = encodedStrings(STATUS_CODE);
+
+// ---- attribute lists: the first of duplicate keys kept, as attributesToRecord does ----
+let attrCount = 0;
+let keyStart = new Int32Array(64);
+let keyEnd = new Int32Array(64);
+/** bounds of the KeyValue's AnyValue (-1: no value field) */
+let valStart = new Int32Array(64);
+let valEnd = new Int32Array(64);
+let keyHash = new Int32Array(64);
+// open-addressing set of the keys seen in the current list (slots stamped with the list's number)
+let slotList = new Int32Array(256);
+let slotEntry = new Int32Array(256);
+let listNo = 0;
+
+function growAttrs(): void {
+  const grow = (a: Int32Array) => {
+    const x = new Int32Array(a.length * 2);
+    x.set(a);
+    return x;
+  };
+  keyStart = grow(keyStart);
+  keyEnd = grow(keyEnd);
+  valStart = grow(valStart);
+  valEnd = grow(valEnd);
+  keyHash = grow(keyHash);
+  slotList = new Int32Array(keyStart.length * 4);
+  slotEntry = new Int32Array(keyStart.length * 4);
+  // re-index the entries kept so far in the larger table
+  listNo++;
+  for (let i = 0; i < attrCount; i++) {
+    const mask = slotList.length - 1;
+    let s = keyHash[i]! & mask;
+    while (slotList[s] === listNo) s = (s + 1) & mask;
+    slotList[s] = listNo;
+    slotEntry[s] = i;
+  }
+}
+
+function sameKey(i: number, ks: number, ke: number): boolean {
+  const s = keyStart[i]!;
+  if (keyEnd[i]! - s !== ke - ks) return false;
+  for (let j = 0; j < ke - ks; j++) if (b[s + j] !== b[ks + j]) return false;
+  return true;
+}
+
+/**
+ * Collects the KeyValues with field tag `tag` in b[start, end) into the attribute list (first of
+ * duplicate keys kept) and writes them to `out` as a Map(String, String) value.
+ */
+function attributeMap(start: number, end: number, tag: number, out: RowBinaryWriter): void {
+  attrCount = 0;
+  listNo++;
+  out.ensure(1);
+  const countAt = out.pos++; // one byte for the count; widened below in the rare case of 128+ entries
+  p = start;
+  while (p < end) {
+    const t = tag32();
+    if (t !== tag) {
+      skip(t);
+      continue;
+    }
+    const n = varint();
+    const kvEnd = p + n;
+    let ks = 0;
+    let ke = 0;
+    let vs = -1;
+    let ve = -1;
+    while (p < kvEnd) {
+      const f = tag32();
+      if (f === 0x0a) {
+        const m = varint();
+        ks = p;
+        ke = p + m;
+        p = ke;
+      } else if (f === 0x12) {
+        const m = varint();
+        vs = p;
+        ve = p + m;
+        p = ve;
+      } else skip(f);
+    }
+    p = kvEnd;
+    let h = ke - ks;
+    for (let i = ks; i < ke; i++) h = Math.imul(h ^ (b[i] as number), 0x01000193);
+    if (attrCount === keyStart.length) growAttrs();
+    const mask = slotList.length - 1;
+    let s = (h ^ (h >>> 15)) & mask;
+    let dup = false;
+    while (slotList[s] === listNo) {
+      const e = slotEntry[s]!;
+      if (keyHash[e] === h && sameKey(e, ks, ke)) {
+        dup = true;
+        break;
+      }
+      s = (s + 1) & mask;
+    }
+    if (dup) continue;
+    slotList[s] = listNo;
+    slotEntry[s] = attrCount;
+    keyStart[attrCount] = ks;
+    keyEnd[attrCount] = ke;
+    valStart[attrCount] = vs;
+    valEnd[attrCount] = ve;
+    keyHash[attrCount] = h;
+    attrCount++;
+    out.stringBytes(b, ks, ke);
+    const ss = onlyStringValue(vs, ve);
+    if (ss >= 0) out.stringBytes(b, ss, ve);
+    else writeValueText(out, vs, ve);
+    p = kvEnd;
+  }
+  if (attrCount < 0x80) {
+    out.buf[countAt] = attrCount;
+    return;
+  }
+  // widen the count: move the entries right by the extra bytes of its LEB128
+  let extra = 0;
+  for (let n = attrCount; n > 0x7f; n = Math.floor(n / 128)) extra++;
+  out.ensure(extra);
+  out.buf.copyWithin(countAt + 1 + extra, countAt + 1, out.pos);
+  let at = countAt;
+  let n = attrCount;
+  for (; n > 0x7f; n = Math.floor(n / 128)) out.buf[at++] = (n & 0x7f) | 0x80;
+  out.buf[at] = n;
+  out.pos += extra;
+}
+
+/** Where the string starts when AnyValue b[vs, ve) is exactly one string_value field, else -1. */
+function onlyStringValue(vs: number, ve: number): number {
+  if (vs < 0 || ve - vs < 2 || b[vs] !== 0x0a) return -1;
+  p = vs + 1;
+  const n = varint();
+  return p + n === ve ? p : -1;
+}
+
+/** An AnyValue's text as anyValueToString gives it (the last oneof member present wins, as decoding does). */
+function writeValueText(out: RowBinaryWriter, start: number, end: number): void {
+  if (start < 0) {
+    out.uint8(0);
+    return;
+  }
+  let kind = 0;
+  let ms = 0;
+  let me = 0;
+  let lo = 0;
+  let hi = 0;
+  p = start;
+  while (p < end) {
+    const t = tag32();
+    switch (t) {
+      case 0x0a: {
+        const n = varint();
+        kind = 1;
+        ms = p;
+        me = p + n;
+        p = me;
+        continue;
+      }
+      case 0x10:
+      case 0x18:
+        varint64();
+        kind = t === 0x10 ? 2 : 3;
+        lo = LO;
+        hi = HI;
+        continue;
+      case 0x21:
+        kind = 4;
+        ms = p;
+        p += 8;
+        continue;
+      case 0x2a:
+      case 0x32:
+      case 0x3a:
+        kind = 5;
+        // not `p += varint()`: that adds the length to p as it was before the length was read
+        p = varint() + p;
+        continue;
+      default:
+        skip(t);
+    }
+  }
+  switch (kind) {
+    case 1:
+      out.stringBytes(b, ms, me);
+      return;
+    case 2:
+      out.string(lo !== 0 || hi !== 0 ? 'true' : 'false');
+      return;
+    case 3:
+      out.string(
+        hi === 0
+          ? String(lo)
+          : hi === 0xffffffff && lo >= 0x80000000
+            ? String(lo | 0)
+            : BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo)).toString(),
+      );
+      return;
+    case 4: {
+      const d = b.readDoubleLE(ms);
+      out.string(Number.isFinite(d) ? String(d) : Number.isNaN(d) ? 'NaN' : d > 0 ? '+Inf' : '-Inf');
+      return;
+    }
+    case 5:
+      out.string(anyValueToString(decodeAnyValue(b, start, end)));
+      return;
+    default:
+      out.uint8(0);
+      return;
+  }
+}
+
+// ---- KeyValues for the GenAI resolution and resourceFields: keys as strings, values decoded when read ----
+/** A KeyValue of the message being encoded (pooled: valid only during resolveSpan / resolveList / resourceFields). */
+class WireKeyValue implements KeyValue {
+  key = '';
+  start = -1;
+  end = -1;
+  get value(): AnyValue | undefined {
+    valueRead = true;
+    return this.start < 0 ? undefined : wireAnyValue(this.start, this.end);
+  }
+}
+const keyValuePool: WireKeyValue[] = [];
+const keyValues: KeyValue[] = [];
+
+/** The AnyValue b[start, end) as the decoder builds it: one scalar member directly, anything else decoded. */
+function wireAnyValue(start: number, end: number): AnyValue {
+  // an empty AnyValue (value field present, no member): nothing to read — reading a tag here would run
+  // past the value, and at the end of the message past the buffer
+  if (start >= end) return {};
+  p = start;
+  const t = tag32();
+  switch (t) {
+    case 0x0a: {
+      const n = varint();
+      if (p + n === end) return { stringValue: b.toString('utf8', p, end) };
+      break;
+    }
+    case 0x10:
+      varint64();
+      if (p === end) return { boolValue: LO !== 0 || HI !== 0 };
+      break;
+    case 0x18:
+      varint64();
+      if (p === end) {
+        // the decoder's Long, or the same value as a number when it is exact (int64ToNumber/String agree)
+        if (HI < 0x200000 || HI >= 0xffe00000) return { intValue: (HI | 0) * 4294967296 + LO };
+        return { intValue: new LongClass(LO | 0, HI | 0, false) };
+      }
+      break;
+    case 0x21:
+      if (p + 8 === end) return { doubleValue: b.readDoubleLE(p) };
+      break;
+  }
+  return decodeAnyValue(b, start, end);
+}
+
+// direct-mapped cache of key strings (keys repeat across spans)
+const KEY_SLOTS = 4096;
+const KEY_WIDTH = 48;
+const keyCacheBytes = new Uint8Array(KEY_SLOTS * KEY_WIDTH);
+const keyCacheLen = new Int32Array(KEY_SLOTS).fill(-1);
+const keyCacheStr: string[] = new Array(KEY_SLOTS).fill('');
+
+/** The engine's shared copy of `s` (as for property names), so comparing it with a literal key is cheap. */
+function internalized(s: string): string {
+  return Object.keys({ [s]: 0 })[0] ?? s;
+}
+
+function keyString(i: number): string {
+  const s = keyStart[i]!;
+  const n = keyEnd[i]! - s;
+  if (n > KEY_WIDTH) return b.toString('utf8', s, s + n);
+  const h = keyHash[i]!;
+  const slot = (h ^ (h >>> 13)) & (KEY_SLOTS - 1);
+  const base = slot * KEY_WIDTH;
+  if (keyCacheLen[slot] === n) {
+    let j = 0;
+    while (j < n && keyCacheBytes[base + j] === b[s + j]) j++;
+    if (j === n) return keyCacheStr[slot]!;
+  }
+  const str = internalized(b.toString('utf8', s, s + n));
+  for (let j = 0; j < n; j++) keyCacheBytes[base + j] = b[s + j] as number;
+  keyCacheLen[slot] = n;
+  keyCacheStr[slot] = str;
+  return str;
+}
+
+// ---- GenAI columns, remembered per attribute key set ----
+// Most spans are not GenAI spans, and spans of one instrumentation share their attribute keys.
+// resolveSpan reads an attribute's value only when its key is an AI alias (or a key an alias's `when`
+// watches): when a call read no value, none of the span's keys is one, the span is plain, and every
+// span with the same keys (under the same options) is plain too, without the call. Spans whose call
+// read a value are always computed.
+interface GenAiMemo {
+  hash: number;
+  /** the key set: each key as length + bytes */
+  keys: Buffer;
+  /** the options it was computed under (pricing and dialect tables) */
+  options: TraceMapOptions;
+  fields: GenAiFields;
+}
+const GENAI_MEMO_SLOTS = 1024;
+const genAiMemo: (GenAiMemo | undefined)[] = new Array(GENAI_MEMO_SLOTS);
+let valueRead = false;
+let unknownModelReported = false;
+const hooks: GenAiHooks = {
+  onUnknownModel: (provider, model) => {
+    unknownModelReported = true;
+    options.onUnknownModel?.(provider, model);
+  },
+  onInvalidUsage: (field, dialect) => options.onInvalidUsage?.(field, dialect),
+};
+
+function keySetHash(): number {
+  let h = attrCount;
+  for (let i = 0; i < attrCount; i++) h = Math.imul(h ^ keyHash[i]!, 0x9e3779b1) ^ (h >>> 15);
+  return h;
+}
+
+function isKeySet(keys: Buffer): boolean {
+  let at = 0;
+  for (let i = 0; i < attrCount; i++) {
+    const s = keyStart[i]!;
+    const n = keyEnd[i]! - s;
+    if (at >= keys.length || keys[at] !== (n & 0xff) || keys[at + 1] !== n >> 8) return false;
+    at += 2;
+    for (let j = 0; j < n; j++) if (keys[at + j] !== b[s + j]) return false;
+    at += n;
+  }
+  return at === keys.length;
+}
+
+function keySetBytes(): Buffer | undefined {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < attrCount; i++) {
+    const n = keyEnd[i]! - keyStart[i]!;
+    if (n > 0xffff) return undefined;
+    parts.push(Buffer.from([n & 0xff, n >> 8]), b.subarray(keyStart[i]!, keyEnd[i]!));
+  }
+  return Buffer.concat(parts);
+}
+
+/**
+ * The GenAI fields of the span whose attributes are the collected list. A call that read no attribute
+ * value found no AI key among them, so the span is plain whatever its resource, kind and time: that
+ * result is remembered for the key set.
+ */
+function spanGenAi(res: ResourceColumns, kind: number, timeMs: number): GenAiFields {
+  const h = keySetHash();
+  const slot = h & (GENAI_MEMO_SLOTS - 1);
+  const memo = genAiMemo[slot];
+  if (memo !== undefined && memo.hash === h && memo.options === options && isKeySet(memo.keys)) return memo.fields;
+  valueRead = false;
+  unknownModelReported = false;
+  const fields = resolveSpan(dialects, collectedKeyValues(), res.ai, { kind, timeMs }, options.pricing, hooks);
+  if (!valueRead && !unknownModelReported) {
+    const keys = keySetBytes();
+    if (keys !== undefined) genAiMemo[slot] = { hash: h, keys, options, fields };
+  }
+  return fields;
+}
+
+/** The collected list as KeyValues (the same pooled array and objects every call). */
+function collectedKeyValues(): KeyValue[] {
+  while (keyValuePool.length < attrCount) keyValuePool.push(new WireKeyValue());
+  keyValues.length = attrCount;
+  for (let i = 0; i < attrCount; i++) {
+    const kv = keyValuePool[i]!;
+    kv.key = keyString(i);
+    kv.start = valStart[i]!;
+    kv.end = valEnd[i]!;
+    keyValues[i] = kv;
+  }
+  return keyValues;
+}
+
+// ---- the message ----
+
+interface ResourceColumns {
+  /** ServiceName, ResourceAttributes */
+  head: Buffer;
+  /** TenantId, Environment */
+  tail: Buffer;
+  /** the resource's AI fields (resolved once for all its spans) */
+  ai: ListResolution;
+}
+
+let options: TraceMapOptions = {};
+let dialects = defaultDialects();
+
+/** otel_traces rows of one ExportTraceServiceRequest (throws OtlpDecodeError or RangeError for a poison message). */
+export function traceRowBinary(message: Buffer, opts: TraceMapOptions = {}): EncodedRows {
+  validateProtobuf('traces', message);
+  b = message;
+  p = 0;
+  w.pos = 0;
+  options = opts;
+  dialects = opts.dialects ?? defaultDialects();
+  try {
+    let rows = 0;
+    const end = message.length;
+    while (p < end) {
+      const t = tag32();
+      if (t !== 0x0a) {
+        skip(t);
+        continue;
+      }
+      const n = varint();
+      const s = p;
+      rows += resourceSpans(s, s + n);
+      p = s + n;
+    }
+    return { data: w.take(), rows };
+  } finally {
+    b = NO_BYTES;
+    w.pos = 0;
+    options = {};
+  }
+}
+
+/** Bounds of the last field with tag `tag` in b[start, end) into FOUND (start -1: none). */
+const FOUND = { start: -1, end: -1 };
+function lastField(start: number, end: number, tag: number): typeof FOUND {
+  FOUND.start = -1;
+  FOUND.end = -1;
+  p = start;
+  while (p < end) {
+    const t = tag32();
+    if (t !== tag) {
+      skip(t);
+      continue;
+    }
+    const n = varint();
+    FOUND.start = p;
+    FOUND.end = p + n;
+    p += n;
+  }
+  return FOUND;
+}
+
+function resourceSpans(start: number, end: number): number {
+  // the resource (last occurrence wins, as in decoding) may come after its scopes
+  const { start: rs, end: re } = lastField(start, end, 0x0a);
+  resourceMap.pos = 0;
+  if (rs >= 0) attributeMap(rs, re, 0x0a, resourceMap);
+  else {
+    attrCount = 0;
+    resourceMap.uint8(0);
+  }
+  const resourceKeyValues = collectedKeyValues();
+  const fields = resourceFields(resourceKeyValues);
+  const ai = resolveList(dialects, resourceKeyValues);
+  small.pos = 0;
+  small.string(fields.ServiceName);
+  small.raw(resourceMap.buf, 0, resourceMap.pos);
+  const res: ResourceColumns = { head: small.take(), tail: Buffer.alloc(0), ai };
+  small.string(fields.TenantId);
+  small.string(fields.Environment);
+  res.tail = small.take();
+  let rows = 0;
+  p = start;
+  while (p < end) {
+    const t = tag32();
+    if (t !== 0x12) {
+      skip(t);
+      continue;
+    }
+    const n = varint();
+    const s = p;
+    rows += scopeSpans(s, s + n, res);
+    p = s + n;
+  }
+  return rows;
+}
+
+function scopeSpans(start: number, end: number, res: ResourceColumns): number {
+  const { start: ss, end: se } = lastField(start, end, 0x0a);
+  small.pos = 0;
+  if (ss < 0) {
+    small.uint8(0);
+    small.uint8(0);
+  } else {
+    const { start: ns, end: ne } = lastField(ss, se, 0x0a);
+    if (ns < 0) small.uint8(0);
+    else small.stringBytes(b, ns, ne);
+    const { start: vs, end: ve } = lastField(ss, se, 0x12);
+    if (vs < 0) small.uint8(0);
+    else small.stringBytes(b, vs, ve);
+  }
+  const scope = small.take();
+  let rows = 0;
+  p = start;
+  while (p < end) {
+    const t = tag32();
+    if (t !== 0x12) {
+      skip(t);
+      continue;
+    }
+    const n = varint();
+    const s = p;
+    span(s, s + n, res, scope);
+    rows++;
+    p = s + n;
+  }
+  return rows;
+}
+
+// per span: bounds of its events and links
+let eventCount = 0;
+let eventStart = new Int32Array(16);
+let eventEnd = new Int32Array(16);
+let linkCount = 0;
+let linkStart = new Int32Array(16);
+let linkEnd = new Int32Array(16);
+function pushBounds(list: 'event' | 'link', s: number, e: number): void {
+  if (list === 'event') {
+    if (eventCount === eventStart.length) [eventStart, eventEnd] = [grown(eventStart), grown(eventEnd)];
+    eventStart[eventCount] = s;
+    eventEnd[eventCount++] = e;
+  } else {
+    if (linkCount === linkStart.length) [linkStart, linkEnd] = [grown(linkStart), grown(linkEnd)];
+    linkStart[linkCount] = s;
+    linkEnd[linkCount++] = e;
+  }
+}
+function grown(a: Int32Array): Int32Array<ArrayBuffer> {
+  const x = new Int32Array(a.length * 2);
+  x.set(a);
+  return x;
+}
+
+function span(start: number, end: number, res: ResourceColumns, scope: Buffer): void {
+  let traceS = 0;
+  let traceE = 0;
+  let spanS = 0;
+  let spanE = 0;
+  let parentS = 0;
+  let parentE = 0;
+  let stateS = 0;
+  let stateE = 0;
+  let nameS = 0;
+  let nameE = 0;
+  let kind = 0;
+  let startAt = -1;
+  let endAt = -1;
+  let statusS = -1;
+  let statusE = -1;
+  let hasAttributes = false;
+  eventCount = 0;
+  linkCount = 0;
+  p = start;
+  while (p < end) {
+    const t = tag32();
+    switch (t) {
+      case 0x39: // start_time_unix_nano
+        startAt = p;
+        p += 8;
+        continue;
+      case 0x41: // end_time_unix_nano
+        endAt = p;
+        p += 8;
+        continue;
+      case 0x30: // kind
+        varint64();
+        kind = LO | 0;
+        continue;
+    }
+    if ((t & 7) !== 2) {
+      skip(t);
+      continue;
+    }
+    const n = varint();
+    const s = p;
+    p += n;
+    switch (t) {
+      case 0x0a:
+        traceS = s;
+        traceE = p;
+        break;
+      case 0x12:
+        spanS = s;
+        spanE = p;
+        break;
+      case 0x1a:
+        stateS = s;
+        stateE = p;
+        break;
+      case 0x22:
+        parentS = s;
+        parentE = p;
+        break;
+      case 0x2a:
+        nameS = s;
+        nameE = p;
+        break;
+      case 0x4a:
+        hasAttributes = true;
+        break;
+      case 0x5a:
+        pushBounds('event', s, p);
+        break;
+      case 0x6a:
+        pushBounds('link', s, p);
+        break;
+      case 0x7a:
+        statusS = s;
+        statusE = p;
+        break;
+    }
+  }
+
+  writeNanos(startAt);
+  writeHex(traceS, traceE);
+  writeHex(spanS, spanE);
+  writeHex(parentS, parentE);
+  w.stringBytes(b, stateS, stateE);
+  w.stringBytes(b, nameS, nameE);
+  w.raw(KIND_BYTES[kind] ?? (KIND_BYTES[0] as Buffer));
+  w.raw(res.head);
+  w.raw(scope);
+  if (hasAttributes) attributeMap(start, end, 0x4a, w);
+  else {
+    attrCount = 0;
+    w.uint8(0);
+  }
+  // start time in ms (prices valid at that time); fixed64 nanoseconds, 0 when absent
+  const startMs = startAt < 0 ? 0 : (u32(startAt + 4) * 4294967296 + u32(startAt)) / 1e6;
+  const genAi = spanGenAi(res, kind, startMs);
+  // Duration: end - start when end is later, else 0 (unsigned 64-bit)
+  const sLo = startAt < 0 ? 0 : u32(startAt);
+  const sHi = startAt < 0 ? 0 : u32(startAt + 4);
+  const eLo = endAt < 0 ? 0 : u32(endAt);
+  const eHi = endAt < 0 ? 0 : u32(endAt + 4);
+  if (eHi > sHi || (eHi === sHi && eLo > sLo)) {
+    let dLo = eLo - sLo;
+    let dHi = eHi - sHi;
+    if (dLo < 0) {
+      dLo += 4294967296;
+      dHi -= 1;
+    }
+    w.u64(dLo, dHi);
+  } else w.u64(0, 0);
+  writeStatus(statusS, statusE);
+  writeEvents();
+  writeLinks();
+  w.raw(res.tail);
+  for (const c of GENAI_WRITERS) c.write(w, c.value(genAi));
+}
+
+function writeStatus(start: number, end: number): void {
+  let code = 0;
+  let ms = -1;
+  let me = -1;
+  if (start >= 0) {
+    p = start;
+    while (p < end) {
+      const t = tag32();
+      if (t === 0x18) {
+        varint64();
+        code = LO | 0;
+      } else if (t === 0x12) {
+        const n = varint();
+        ms = p;
+        me = p + n;
+        p = me;
+      } else skip(t);
+    }
+  }
+  w.raw(STATUS_BYTES[code] ?? (STATUS_BYTES[0] as Buffer));
+  if (ms < 0) w.uint8(0);
+  else w.stringBytes(b, ms, me);
+}
+
+function writeEvents(): void {
+  const n = eventCount;
+  w.varint(n);
+  for (let i = 0; i < n; i++) {
+    let at = -1;
+    p = eventStart[i]!;
+    const end = eventEnd[i]!;
+    while (p < end) {
+      const t = tag32();
+      if (t === 0x09) {
+        at = p;
+        p += 8;
+      } else skip(t);
+    }
+    writeNanos(at);
+  }
+  w.varint(n);
+  for (let i = 0; i < n; i++) writeLastString(eventStart[i]!, eventEnd[i]!, 0x12);
+  w.varint(n);
+  for (let i = 0; i < n; i++) {
+    attributeMap(eventStart[i]!, eventEnd[i]!, 0x1a, w);
+  }
+}
+
+function writeLinks(): void {
+  const n = linkCount;
+  w.varint(n);
+  for (let i = 0; i < n; i++) {
+    const { start, end } = lastField(linkStart[i]!, linkEnd[i]!, 0x0a);
+    if (start < 0) w.uint8(0);
+    else writeHex(start, end);
+  }
+  w.varint(n);
+  for (let i = 0; i < n; i++) {
+    const { start, end } = lastField(linkStart[i]!, linkEnd[i]!, 0x12);
+    if (start < 0) w.uint8(0);
+    else writeHex(start, end);
+  }
+  w.varint(n);
+  for (let i = 0; i < n; i++) writeLastString(linkStart[i]!, linkEnd[i]!, 0x1a);
+  w.varint(n);
+  for (let i = 0; i < n; i++) {
+    attributeMap(linkStart[i]!, linkEnd[i]!, 0x22, w);
+  }
+}
+
+function writeLastString(start: number, end: number, tag: number): void {
+  const f = lastField(start, end, tag);
+  if (f.start < 0) w.uint8(0);
+  else w.stringBytes(b, f.start, f.end);
+}

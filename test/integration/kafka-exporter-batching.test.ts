@@ -1,0 +1,70 @@
+// The Kafka exporter's adaptive batching against the real broker: a request with nothing to batch
+// with is sent at once (it does not wait for the batch timeout), and requests arriving while a
+// produce request is in flight go together in the next one.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { ensureTopics, KafkaExporter } from '../../src/kafka/exporter.js';
+import type { ExportLogsServiceRequest } from '../../src/otlp/model.js';
+import type { BatchSettings, KafkaExporterSettings } from '../../src/pipeline/api.js';
+import { BROKERS, deleteTopics } from '../support/kafka-harness.js';
+
+const topic = `sieve_it_batching_${randomBytes(4).toString('hex')}`;
+const registry = new Registry();
+const exporter = new KafkaExporter({
+  brokers: BROKERS,
+  clientId: 'batching-test',
+  logger: pino({ level: 'silent' }),
+  registry,
+});
+const settings: KafkaExporterSettings = {
+  id: 'kafka',
+  brokers: BROKERS,
+  clientId: 'batching-test',
+  topic,
+  encoding: 'otlp_proto',
+  partitionTracesById: false,
+  compression: 'none',
+  maxMessageBytes: 1_000_000,
+  requiredAcks: -1,
+  timeoutMs: 30_000,
+};
+/** a batch timeout no test run would sit out: an export that waited for it would time the test out */
+const HOUR = 3_600_000;
+const batch: BatchSettings = { sendBatchSize: 8192, sendBatchMaxSize: 0, timeoutMs: HOUR };
+
+const logs = (i: number): ExportLogsServiceRequest => ({
+  resourceLogs: [{ scopeLogs: [{ logRecords: [{ timeUnixNano: String(1_700_000_000_000_000_000n + BigInt(i)) }] }] }],
+});
+
+async function produceRequests(): Promise<number> {
+  const m = (await registry.getMetricsAsJSON()).find((x) => x.name === 'sieve_kafka_produce_duration_seconds');
+  return (m?.values ?? [])
+    .filter((v) => (v as { metricName?: string }).metricName === 'sieve_kafka_produce_duration_seconds_count')
+    .reduce((n, v) => n + Number(v.value), 0);
+}
+
+before(async () => {
+  await ensureTopics(BROKERS, [topic], 1);
+  await exporter.start();
+  assert.equal(exporter.isReady(), true);
+});
+after(async () => {
+  await exporter.stop();
+  await deleteTopics([topic]);
+});
+
+test('nothing in flight: a request is sent at once, not after the batch timeout', { timeout: 120_000 }, async () => {
+  await exporter.export('logs', logs(0), settings, batch);
+  await exporter.export('logs', logs(1), settings, batch);
+  assert.equal(await produceRequests(), 2);
+});
+
+test('requests arriving while a send is in flight go together in the next one', { timeout: 120_000 }, async () => {
+  const before = await produceRequests();
+  // the first is sent at once; the other 19 arrive while it is in flight
+  await Promise.all(Array.from({ length: 20 }, (_, i) => exporter.export('logs', logs(100 + i), settings, batch)));
+  assert.equal((await produceRequests()) - before, 2);
+});

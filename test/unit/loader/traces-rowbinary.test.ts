@@ -1,0 +1,324 @@
+// The RowBinary span encoder (protobuf wire → rows) writes exactly the rows traceRows builds from the
+// decoded request — every column, every AnyValue kind, duplicate keys, GenAI and cost — and fails a
+// poison message with the same error.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { parsePricing } from '../../../src/loader/pricing.js';
+import type { Column } from '../../../src/loader/row-binary.js';
+import { nanosToDateTime64 } from '../../../src/loader/time.js';
+import { TRACE_COLUMNS, traceRowBinary } from '../../../src/loader/traces-rowbinary.js';
+import { traceRows } from '../../../src/loader/traces-rows.js';
+import { decodeProtobuf, encodeProtobuf, otlpRoot } from '../../../src/otlp/codec.js';
+import type { AnyValue, ExportTraceServiceRequest, KeyValue } from '../../../src/otlp/model.js';
+import { compileCodec } from '../../../src/otlp/wire.js';
+import { readRowBinary, type Value } from '../../support/row-binary-reader.js';
+
+const pricing = parsePricing(
+  'providers:\n  openai:\n    gpt-4o: {input_per_million: 2.5, output_per_million: 10, cache_read_per_million: 1.25}\n',
+);
+
+/** A row as traceRows writes it (JSONEachRow values) from a RowBinary row. */
+function asJsonRow(row: Record<string, Value>, columns: readonly Column[]): Record<string, unknown> {
+  const conv = (type: string, v: Value): unknown => {
+    const inner = /^(LowCardinality|Array)\((.*)\)$/.exec(type);
+    if (inner?.[1] === 'LowCardinality') return conv(inner[2]!, v);
+    if (inner?.[1] === 'Array') return (v as Value[]).map((x) => conv(inner[2]!, x));
+    if (type.startsWith('Map(')) {
+      const o: Record<string, unknown> = {};
+      for (const [k, x] of v as Map<string, Value>)
+        Object.defineProperty(o, k, { value: x, enumerable: true, writable: true, configurable: true });
+      return o;
+    }
+    if (type === 'DateTime64(9)') return nanosToDateTime64(v as bigint);
+    if (type === 'UInt64') return (v as bigint).toString();
+    return v;
+  };
+  return Object.fromEntries(columns.map((c) => [c.name, conv(c.type, row[c.name]!)]));
+}
+
+/** traceRows' values with UInt64 columns as exact decimal text (numbers and strings alike). */
+function normalized(row: Record<string, unknown>, columns: readonly Column[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const c of columns) {
+    const v = row[c.name];
+    if (c.type === 'UInt64') {
+      const n = BigInt(typeof v === 'number' ? Math.trunc(v) : String(v));
+      out[c.name] = (n < 0n ? 0n : n > 2n ** 64n - 1n ? 2n ** 64n - 1n : n).toString();
+    } else out[c.name] = v;
+  }
+  return out;
+}
+
+function bothWays(bytes: Buffer) {
+  const unknownJson: string[] = [];
+  const unknownBinary: string[] = [];
+  const expected = traceRows(decodeProtobuf('traces', bytes), {
+    pricing,
+    onUnknownModel: (p, m) => unknownJson.push(`${p}/${m}`),
+  }).map((r) => normalized(r, TRACE_COLUMNS));
+  const encoded = traceRowBinary(bytes, { pricing, onUnknownModel: (p, m) => unknownBinary.push(`${p}/${m}`) });
+  const actual = readRowBinary(encoded.data, TRACE_COLUMNS).map((r) => asJsonRow(r, TRACE_COLUMNS));
+  return { expected, actual, rows: encoded.rows, unknownJson, unknownBinary };
+}
+
+// ---- arbitraries ----
+const KEYS = [
+  'a',
+  'b',
+  'http.route',
+  '10',
+  '__proto__',
+  'ключ',
+  'service.name',
+  'tenant.id',
+  'deployment.environment',
+  'deployment.environment.name',
+  'gen_ai.provider.name',
+  'gen_ai.system',
+  'gen_ai.operation.name',
+  'gen_ai.request.model',
+  'gen_ai.response.model',
+  'gen_ai.usage.input_tokens',
+  'gen_ai.usage.output_tokens',
+  'gen_ai.usage.cache_read.input_tokens',
+  'gen_ai.usage.cost',
+];
+const key = fc.oneof(fc.constantFrom(...KEYS), fc.string({ minLength: 1, maxLength: 40, unit: 'grapheme' }));
+const scalarValue: fc.Arbitrary<AnyValue> = fc.oneof(
+  fc.string({ maxLength: 60, unit: 'grapheme' }).map((s) => ({ stringValue: s })),
+  fc.constantFrom('openai', 'gpt-4o', 'gpt-4o-mini', 'mystery', 'chat', '12', ' 7 ').map((s) => ({ stringValue: s })),
+  fc.boolean().map((b) => ({ boolValue: b })),
+  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((n) => ({ intValue: n.toString() })),
+  fc.integer({ min: 0, max: 5000 }).map((n) => ({ intValue: n })),
+  fc.double().map((d) => ({ doubleValue: d })),
+  fc.uint8Array({ maxLength: 12 }).map((b) => ({ bytesValue: b })),
+  fc.constant({}),
+);
+const anyValue: fc.Arbitrary<AnyValue> = fc.oneof(
+  { weight: 6, arbitrary: scalarValue },
+  { weight: 1, arbitrary: fc.array(scalarValue, { maxLength: 3 }).map((values) => ({ arrayValue: { values } })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .array(fc.record({ key, value: scalarValue }), { maxLength: 3 })
+      .map((values) => ({ kvlistValue: { values } })),
+  },
+);
+const attributes: fc.Arbitrary<KeyValue[]> = fc.array(fc.record({ key, value: anyValue }, { requiredKeys: ['key'] }), {
+  maxLength: 8,
+});
+const nanos = fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }).map((n) => n.toString());
+const bytes = (n: number) => fc.oneof(fc.uint8Array({ minLength: n, maxLength: n }), fc.uint8Array({ maxLength: 20 }));
+const text = fc.string({ maxLength: 30, unit: 'grapheme' });
+const span = fc.record(
+  {
+    traceId: bytes(16),
+    spanId: bytes(8),
+    parentSpanId: bytes(8),
+    traceState: text,
+    name: text,
+    kind: fc.integer({ min: -2, max: 7 }),
+    startTimeUnixNano: nanos,
+    endTimeUnixNano: nanos,
+    attributes,
+    events: fc.array(fc.record({ timeUnixNano: nanos, name: text, attributes }, { requiredKeys: [] }), {
+      maxLength: 3,
+    }),
+    links: fc.array(
+      fc.record({ traceId: bytes(16), spanId: bytes(8), traceState: text, attributes }, { requiredKeys: [] }),
+      { maxLength: 3 },
+    ),
+    status: fc.record({ code: fc.integer({ min: -1, max: 4 }), message: text }, { requiredKeys: [] }),
+  },
+  { requiredKeys: [] },
+);
+const request: fc.Arbitrary<ExportTraceServiceRequest> = fc.record({
+  resourceSpans: fc.array(
+    fc.record(
+      {
+        resource: fc.record({ attributes }),
+        scopeSpans: fc.array(
+          fc.record(
+            {
+              scope: fc.record({ name: text, version: text }, { requiredKeys: [] }),
+              spans: fc.array(span, { maxLength: 3 }),
+            },
+            { requiredKeys: ['spans'] },
+          ),
+          { maxLength: 3 },
+        ),
+      },
+      { requiredKeys: ['scopeSpans'] },
+    ),
+    { maxLength: 3 },
+  ),
+});
+
+// ---- a protobuf field writer, to build requests whose fields come in an unusual order ----
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  out.push(n);
+  return Buffer.from(out);
+}
+const field = (n: number, body: Uint8Array) => Buffer.concat([varint((n << 3) | 2), varint(body.length), body]);
+const codecOf = (type: string) => compileCodec(otlpRoot.lookupType(type));
+
+describe('traceRowBinary', () => {
+  test('writes the rows traceRows builds, for any request', () => {
+    fc.assert(
+      fc.property(request, (req) => {
+        const bytes = Buffer.from(encodeProtobuf('traces', req));
+        let expectedError: unknown;
+        let want: ReturnType<typeof bothWays> | undefined;
+        try {
+          want = bothWays(bytes);
+        } catch (err) {
+          expectedError = err;
+        }
+        if (want === undefined) {
+          // a timestamp past 2262 in an event: both refuse the message with the same error
+          assert.throws(() => traceRowBinary(bytes, { pricing }), { message: (expectedError as Error).message });
+          return;
+        }
+        assert.deepEqual(want.actual, want.expected);
+        assert.equal(want.rows, want.expected.length);
+        assert.deepEqual(want.unknownBinary, want.unknownJson);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  test('an attribute whose AnyValue is empty, as the last bytes of the message, is read as empty (no hang)', {
+    timeout: 10_000,
+  }, () => {
+    // the value field is present with no member: reading a member there ran past the buffer's end
+    const emptyValue = Buffer.from([0x12, 0x00]); // KeyValue.value, length 0
+    const attribute = field(9, Buffer.concat([field(1, Buffer.from('gen_ai.request.model')), emptyValue]));
+    const bytes = field(1, field(2, field(2, attribute)));
+    assert.deepEqual(bytes.subarray(-2), emptyValue);
+    const want = bothWays(bytes);
+    assert.equal(want.rows, 1);
+    assert.deepEqual(want.actual, want.expected);
+  });
+
+  test('every column of a GenAI span with events and links', () => {
+    const req: ExportTraceServiceRequest = {
+      resourceSpans: [
+        {
+          resource: {
+            attributes: [
+              { key: 'service.name', value: { stringValue: 'svc' } },
+              { key: 'tenant.id', value: { stringValue: 't1' } },
+              { key: 'deployment.environment', value: { stringValue: 'prod' } },
+            ],
+          },
+          scopeSpans: [
+            {
+              scope: { name: 'sc', version: '1.2' },
+              spans: [
+                {
+                  traceId: Buffer.from('0102030405060708090a0b0c0d0e0f10', 'hex'),
+                  spanId: Buffer.from('1112131415161718', 'hex'),
+                  parentSpanId: Buffer.from('2122232425262728', 'hex'),
+                  traceState: 'a=b',
+                  name: 'chat gpt-4o',
+                  kind: 3,
+                  startTimeUnixNano: '1700000000123456789',
+                  endTimeUnixNano: '1700000001123456790',
+                  attributes: [
+                    { key: 'gen_ai.system', value: { stringValue: 'openai' } },
+                    { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
+                    { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o-2024-08-06' } },
+                    { key: 'gen_ai.usage.prompt_tokens', value: { intValue: 1000 } },
+                    { key: 'gen_ai.usage.completion_tokens', value: { intValue: 500 } },
+                    { key: 'gen_ai.usage.cache_read_input_tokens', value: { intValue: 200 } },
+                    { key: 'gen_ai.system', value: { stringValue: 'shadowed' } },
+                  ],
+                  events: [
+                    {
+                      timeUnixNano: '1700000000500000001',
+                      name: 'ev',
+                      attributes: [{ key: 'k', value: { intValue: 3 } }],
+                    },
+                  ],
+                  links: [{ traceId: Buffer.alloc(16, 0xff), spanId: Buffer.alloc(8, 0xee), traceState: 'x=y' }],
+                  status: { code: 2, message: 'boom' },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const { expected, actual } = bothWays(Buffer.from(encodeProtobuf('traces', req)));
+    assert.deepEqual(actual, expected);
+    const r = actual[0]!;
+    assert.equal(r.Timestamp, '2023-11-14 22:13:20.123456789');
+    assert.equal(r.TraceId, '0102030405060708090a0b0c0d0e0f10');
+    assert.equal(r.Duration, '1000000001');
+    assert.deepEqual(r.SpanAttributes, {
+      'gen_ai.system': 'openai',
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': 'gpt-4o-2024-08-06',
+      'gen_ai.usage.prompt_tokens': '1000',
+      'gen_ai.usage.completion_tokens': '500',
+      'gen_ai.usage.cache_read_input_tokens': '200',
+    });
+    assert.deepEqual(r['Events.Attributes'], [{ k: '3' }]);
+    assert.deepEqual(r['Links.SpanId'], ['ee'.repeat(8)]);
+    assert.equal(r.GenAiCostSource, 'pricing');
+    assert.equal(r.TenantId, 't1');
+  });
+
+  test('fields in any order, repeated messages: the last occurrence wins, as in decoding', () => {
+    const resource = codecOf('opentelemetry.proto.resource.v1.Resource');
+    const scope = codecOf('opentelemetry.proto.common.v1.InstrumentationScope');
+    const spanCodec = codecOf('opentelemetry.proto.trace.v1.Span');
+    const aSpan = spanCodec.encode({
+      traceId: Buffer.alloc(16, 1),
+      spanId: Buffer.alloc(8, 2),
+      name: 'first name',
+      startTimeUnixNano: '1700000000000000000',
+      endTimeUnixNano: '1700000000000000100',
+      status: { code: 1 },
+    });
+    // the span's name and status again, after the rest: the decoder keeps the later ones
+    const spanBytes = Buffer.concat([aSpan, field(5, Buffer.from('second name')), field(15, Buffer.from([0x18, 2]))]);
+    const scopeSpans = Buffer.concat([field(2, spanBytes), field(1, scope.encode({ name: 'late scope' }))]);
+    const resourceSpans = Buffer.concat([
+      field(1, resource.encode({ attributes: [{ key: 'service.name', value: { stringValue: 'early' } }] })),
+      field(2, scopeSpans),
+      field(1, resource.encode({ attributes: [{ key: 'service.name', value: { stringValue: 'late' } }] })),
+    ]);
+    const { expected, actual } = bothWays(field(1, resourceSpans));
+    assert.deepEqual(actual, expected);
+    assert.equal(actual[0]!.ServiceName, 'late');
+    assert.equal(actual[0]!.ScopeName, 'late scope');
+    assert.equal(actual[0]!.SpanName, 'second name');
+    assert.equal(actual[0]!.StatusCode, 'Error');
+  });
+
+  test('a poison message fails with the error decoding gives', () => {
+    const garbage = Buffer.from([0xff, 0xff, 0xff, 0x0f, 0x01]);
+    let decodeError = '';
+    try {
+      decodeProtobuf('traces', garbage);
+    } catch (err) {
+      decodeError = (err as Error).message;
+    }
+    assert.ok(decodeError.length > 0);
+    assert.throws(() => traceRowBinary(garbage), { name: 'OtlpDecodeError', message: decodeError });
+    const late = encodeProtobuf('traces', {
+      resourceSpans: [{ scopeSpans: [{ spans: [{ name: 'x', startTimeUnixNano: '10413792000000000000' }] }] }],
+    });
+    assert.throws(() => traceRowBinary(Buffer.from(late)), /outside 1970-01-01 \.\. 2262-04-11/);
+    // the encoder is left clean: the next message encodes as usual
+    const ok = encodeProtobuf('traces', { resourceSpans: [{ scopeSpans: [{ spans: [{ name: 'ok' }] }] }] });
+    assert.equal(traceRowBinary(Buffer.from(ok)).rows, 1);
+  });
+});
