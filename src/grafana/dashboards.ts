@@ -290,6 +290,17 @@ function aiAgents(): BuiltDashboard {
       sql: Q.tokensOverTime(G),
     },
     {
+      type: 'table',
+      title: 'Tokens and cost by model',
+      description: 'From spans, or from gen_ai.client.token.usage where an agent sends only metrics.',
+      unit: 'short',
+      w: 24,
+      h: 7,
+      columns: ['Provider', 'Model', 'Calls', 'InputTokens', 'OutputTokens', 'CostUsd'],
+      overrides: [unitOverride('CostUsd', 'currencyUSD')],
+      sql: Q.usageByModel(G),
+    },
+    {
       type: 'barchart',
       title: 'Cost by model',
       unit: 'currencyUSD',

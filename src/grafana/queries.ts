@@ -87,6 +87,13 @@ export const tokensOverTime = (s: QueryScope): string =>
 export const costByModel = (s: QueryScope): string =>
   `SELECT Model, sum(CostUsd) AS CostUsd FROM ${usageSource(s)} WHERE ${llmFilter(s)} AND Model != '' GROUP BY Model ORDER BY CostUsd DESC`;
 
+/** Provider, Model, Calls, InputTokens, OutputTokens, CostUsd — from spans, or metrics where an agent sends only those */
+export const usageByModel = (s: QueryScope): string =>
+  `SELECT Provider, Model, sum(Calls) AS Calls, sum(InputTokens) AS InputTokens, sum(OutputTokens) AS OutputTokens,
+        sum(CostUsd) AS CostUsd
+        FROM ${usageSource(s)} WHERE ${llmFilter(s)} AND Model != ''
+        GROUP BY Provider, Model ORDER BY CostUsd DESC, Calls DESC`;
+
 /** Provider, CostUsd */
 export const costByProvider = (s: QueryScope): string =>
   `SELECT Provider, sum(CostUsd) AS CostUsd FROM ${usageSource(s)} WHERE ${llmFilter(s)} AND Provider != '' GROUP BY Provider ORDER BY CostUsd DESC`;

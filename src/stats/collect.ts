@@ -25,6 +25,8 @@ export interface ModelStats {
   errorRate: number;
   p50Ms: number;
   p95Ms: number;
+  inputTokens: number;
+  outputTokens: number;
   costUsd: number;
 }
 
@@ -119,18 +121,37 @@ export async function collectStats(client: ClickHouseClient, w: StatsWindow): Pr
     })
     .sort((a, b) => b.calls - a.calls || a.service.localeCompare(b.service));
 
-  const modelCost = new Map((await rows(client, Q.costByModel(whole))).map((r) => [str(r.Model), num(r.CostUsd)]));
-  const models = (await rows(client, Q.modelsTable(whole))).map(
-    (r): ModelStats => ({
+  // calls, errors and latency from spans (modelsTable); tokens and cost from spans or metrics (usageByModel)
+  const usage = await rows(client, Q.usageByModel(whole));
+  const usageOf = new Map(usage.map((r) => [`${str(r.Provider)}\u0000${str(r.Model)}`, r]));
+  const models = (await rows(client, Q.modelsTable(whole))).map((r): ModelStats => {
+    const u = usageOf.get(`${str(r.Provider)}\u0000${str(r.Model)}`);
+    usageOf.delete(`${str(r.Provider)}\u0000${str(r.Model)}`);
+    return {
       provider: str(r.Provider),
       model: str(r.Model),
       calls: num(r.Calls),
       errorRate: num(r.ErrorRate),
       p50Ms: num(r.P50Ms),
       p95Ms: num(r.P95Ms),
-      costUsd: modelCost.get(str(r.Model)) ?? 0,
-    }),
-  );
+      inputTokens: num(u?.InputTokens),
+      outputTokens: num(u?.OutputTokens),
+      costUsd: num(u?.CostUsd),
+    };
+  });
+  // models seen only in metrics (an agent that sends no spans): no error rate or span latency
+  for (const u of usageOf.values())
+    models.push({
+      provider: str(u.Provider),
+      model: str(u.Model),
+      calls: num(u.Calls),
+      errorRate: 0,
+      p50Ms: Number.NaN,
+      p95Ms: Number.NaN,
+      inputTokens: num(u.InputTokens),
+      outputTokens: num(u.OutputTokens),
+      costUsd: num(u.CostUsd),
+    });
   const costByProvider = (await rows(client, Q.costByProvider(whole))).map((r) => ({
     provider: str(r.Provider),
     costUsd: num(r.CostUsd),

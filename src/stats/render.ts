@@ -81,7 +81,10 @@ export function renderStats(s: StatsSnapshot, health: PipelineHealth, o: RenderO
 
   const llmCalls = s.models.reduce((n, m) => n + m.calls, 0);
   const cost = s.costByProvider.reduce((n, p) => n + p.costUsd, 0);
-  title('LLM calls', 'from llm_1m; cost from the span or from collector-config/pricing.yaml');
+  title(
+    'LLM calls',
+    'from llm_1m, or AI metrics where an agent sends no spans; cost from the span or collector-config/pricing.yaml',
+  );
   if (s.models.length === 0) out.push(c.dim('  no LLM calls in this window'));
   else {
     const t = s.tokens;
@@ -92,17 +95,19 @@ export function renderStats(s: StatsSnapshot, health: PipelineHealth, o: RenderO
     );
     out.push(
       grid(
-        ['provider', 'model', 'calls', 'error %', 'p50', 'p95', 'cost'],
+        ['provider', 'model', 'calls', 'error %', 'p50', 'p95', 'tokens in', 'tokens out', 'cost'],
         s.models.map((m) => [
           m.provider || '–',
           m.model,
           formatCount(m.calls),
           m.errorRate > 0.05 ? c.red(formatPercent(m.errorRate)) : formatPercent(m.errorRate),
-          formatMs(m.p50Ms),
-          formatMs(m.p95Ms),
+          Number.isNaN(m.p50Ms) ? '–' : formatMs(m.p50Ms),
+          Number.isNaN(m.p95Ms) ? '–' : formatMs(m.p95Ms),
+          formatTokens(m.inputTokens),
+          formatTokens(m.outputTokens),
           formatUsd(m.costUsd),
         ]),
-        [2, 3, 4, 5, 6],
+        [2, 3, 4, 5, 6, 7, 8],
         c.bold,
       ),
     );

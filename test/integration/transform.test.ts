@@ -14,7 +14,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { loadConfigText } from '../../src/config/load.js';
 import { KafkaExporter } from '../../src/kafka/exporter.js';
-import { decodeProtobuf, decodeStatus, toOtlpJsonObject } from '../../src/otlp/codec.js';
+import { decodeStatus } from '../../src/otlp/codec.js';
 import type { SieveConfig } from '../../src/pipeline/api.js';
 import { buildReceiver } from '../../src/receiver/server.js';
 import { BROKERS, deleteTopics, ensureTopicsRetry } from '../support/kafka-harness.js';
@@ -28,13 +28,11 @@ const KEY = `transform-it-${id}`;
 const logger = pino({ level: 'silent' });
 
 /**
- * The example config on this test's broker and topic, HTTP only and otlp_proto (read back with the
- * protobuf codec here; collector-dropin.test.ts runs it unchanged over gRPC and HTTP in otlp_json).
+ * The example config on this test's broker and topic, its receiver started here over HTTP
+ * (collector-dropin.test.ts runs it whole under `sieve all`, over gRPC and HTTP).
  */
 function config(): SieveConfig {
   const text = readFileSync('collector-config/examples/agent-events.yaml', 'utf8')
-    .replace(/^\s+grpc:\n/m, '')
-    .replace(/^\s+encoding: json\n/m, '')
     .replace('[ "kafka:9092" ]', JSON.stringify(BROKERS))
     .replace('topic: agent_events_v1', `topic: ${topic}`)
     .replace('timeout: 2s', 'timeout: 20ms')
@@ -143,7 +141,7 @@ async function readUntilMarkers(markers: string[]): Promise<J[]> {
   await consumer.run({
     eachMessage: async ({ message }) => {
       if (!message.value) return;
-      const req = toOtlpJsonObject('traces', decodeProtobuf('traces', message.value)) as J;
+      const req = JSON.parse(message.value.toString('utf8')) as J; // encoding: json (otlp_json)
       for (const rs of req.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) spans.push(...(ss.spans ?? []));
     },
   });

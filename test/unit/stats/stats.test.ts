@@ -168,7 +168,28 @@ test('a stats screen shows services, models with cost, tools, logs and pipeline 
       },
     ],
     models: [
-      { provider: 'openai', model: 'gpt-4o-mini', calls: 40, errorRate: 0, p50Ms: 700, p95Ms: 1500, costUsd: 0.0123 },
+      {
+        provider: 'openai',
+        model: 'gpt-4o-mini',
+        calls: 40,
+        errorRate: 0,
+        p50Ms: 700,
+        p95Ms: 1500,
+        inputTokens: 30_000,
+        outputTokens: 4000,
+        costUsd: 0.0123,
+      },
+      {
+        provider: 'anthropic',
+        model: 'claude-sonnet-4',
+        calls: 5,
+        errorRate: 0,
+        p50Ms: Number.NaN,
+        p95Ms: Number.NaN,
+        inputTokens: 1200,
+        outputTokens: 300,
+        costUsd: 0.0081,
+      },
     ],
     costByProvider: [{ provider: 'openai', costUsd: 0.0123 }],
     costByTenant: [{ tenant: 'acme', costUsd: 0.0123 }],
@@ -184,8 +205,10 @@ test('a stats screen shows services, models with cost, tools, logs and pipeline 
   assert.ok(!text.includes('\u001b['), 'no colour codes');
   assert.match(text, /last 3 min · ClickHouse http:\/\/ch:8123 database otel · 12:02:30 UTC/);
   assert.match(text, /checkout-api\s+300\s+2\.0\s+2\.0%\s+20 ms\s+90 ms\s+150 ms\s+·▅█/);
-  assert.match(text, /40 calls · 34k tokens \(30k in, 4,000 out\) · \$0\.0123/);
-  assert.match(text, /openai\s+gpt-4o-mini\s+40\s+0%\s+700 ms\s+1\.50 s\s+\$0\.0123/);
+  assert.match(text, /45 calls · 34k tokens \(30k in, 4,000 out\) · \$0\.0123/);
+  assert.match(text, /openai\s+gpt-4o-mini\s+40\s+0%\s+700 ms\s+1\.50 s\s+30k\s+4,000\s+\$0\.0123/);
+  // a model only metrics report: tokens and cost, no span latency
+  assert.match(text, /anthropic\s+claude-sonnet-4\s+5\s+0%\s+–\s+–\s+1,200\s+300\s+\$0\.0081/);
   assert.match(text, /cost by tenant:\s+acme \$0\.0123/);
   assert.match(text, /web_search\s+10\s+2\s+20%\s+8\.00 s/);
   assert.match(text, /ERROR\s+3\s+·▅█/);
