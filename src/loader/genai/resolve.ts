@@ -271,18 +271,17 @@ export function resolveSpan(
     if (v !== undefined && di >= 0) used |= 1 << di;
   }
   const bad = { invalid: false };
-  const count = (f: number) => tokenCount(d, f, hooks, bad);
 
   const provider = normaliseProvider(d, str(F.provider));
   const operation = str(F.operation);
   const requestModel = str(F.request_model);
   const responseModel = str(F.response_model);
-  let input = count(F.input_tokens);
-  let output = count(F.output_tokens);
-  const cacheRead = count(F.cache_read_tokens) ?? 0;
-  const cacheCreation = count(F.cache_creation_tokens) ?? 0;
-  const reasoning = count(F.reasoning_tokens) ?? 0;
-  const total = count(F.total_tokens);
+  let input = tokenCount(d, F.input_tokens, hooks, bad);
+  let output = tokenCount(d, F.output_tokens, hooks, bad);
+  const cacheRead = tokenCount(d, F.cache_read_tokens, hooks, bad) ?? 0;
+  const cacheCreation = tokenCount(d, F.cache_creation_tokens, hooks, bad) ?? 0;
+  const reasoning = tokenCount(d, F.reasoning_tokens, hooks, bad) ?? 0;
+  const total = tokenCount(d, F.total_tokens, hooks, bad);
   if (total !== undefined && total > 0) {
     if (input === undefined && output !== undefined && total >= output) input = total - output;
     else if (output === undefined && input !== undefined && total >= input) output = total - input;
