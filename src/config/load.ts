@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, parse as parseYaml, visit } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, parse as parseYaml, visit } from 'yaml';
 import type { z } from 'zod';
 import type { Signal } from '../otlp/model.js';
 import type { KafkaExporterSettings, Processor, SieveConfig } from '../pipeline/api.js';
@@ -34,6 +34,7 @@ import { transformSchema } from './components/transform.js';
 import { hasEnvRef, isSingleRef, substituteEnv } from './env.js';
 import { ConfigError, type ConfigIssue, formatIssue, pathToString } from './errors.js';
 import { buildReceiverSettings } from './receiver-settings.js';
+import { yamlPosition } from './yaml-position.js';
 
 type Path = (string | number)[];
 const SECTIONS = ['receivers', 'processors', 'exporters', 'extensions', 'connectors', 'service'] as const;
@@ -79,26 +80,7 @@ class Ctx {
   ) {}
   /** the node at path, or the deepest existing ancestor (key node for an unknown key) */
   pos(path: Path, preferKey = false): { line: number; col: number } {
-    let cur: unknown = this.doc.contents;
-    let best: Node | undefined = cur as Node | undefined;
-    for (const seg of path) {
-      if (isMap(cur)) {
-        const pair = cur.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
-        if (!pair) break;
-        if (preferKey && seg === path[path.length - 1]) {
-          best = pair.key as Node;
-          break;
-        }
-        cur = pair.value;
-        best = (pair.value as Node | null) ?? (pair.key as Node);
-      } else if (isSeq(cur) && typeof seg === 'number') {
-        cur = cur.items[seg];
-        if (cur == null) break;
-        best = cur as Node;
-      } else break;
-    }
-    const off = best?.range?.[0] ?? 0;
-    return this.lc.linePos(off);
+    return yamlPosition(this.doc, this.lc, path, preferKey);
   }
   add(path: Path, message: string, preferKey = false, offsetInScalar?: number, to: ConfigIssue[] = this.issues) {
     const p = this.pos(path, preferKey);

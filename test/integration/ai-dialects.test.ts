@@ -18,7 +18,7 @@ import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { deleteTopics, presetWithTopics } from '../support/kafka-harness.js';
-import { startSieveAll } from '../support/sieve-process.js';
+import { startSieveAll, waitFor200 } from '../support/sieve-process.js';
 import { until } from '../support/until.js';
 
 const id = randomBytes(4).toString('hex');
@@ -28,7 +28,6 @@ const topics = ['otlp_spans', 'otlp_logs', 'otlp_metrics'].map((t) => `${prefix}
 const clickhouse = createClient({ url: process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123', database: 'default' });
 const dir = mkdtempSync(join(tmpdir(), 'sieve-aidial-'));
 let sieve: ChildProcess;
-let sieveLog: () => string = () => '';
 let ports: { otlp: number; receiverOps: number; loaderOps: number };
 
 interface SpanSpec {
@@ -247,14 +246,7 @@ before(async () => {
   });
   sieve = started.child;
   ports = started.ports;
-  sieveLog = started.log;
-  for (const port of [ports.receiverOps, ports.loaderOps])
-    await until(
-      `readiness on :${port}`,
-      async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200,
-    ).catch((err) => {
-      throw new Error(`${(err as Error).message}\n${sieveLog()}`);
-    });
+  for (const port of [ports.receiverOps, ports.loaderOps]) await waitFor200(`http://127.0.0.1:${port}/readyz`, started);
 });
 
 after(async () => {

@@ -137,6 +137,9 @@ function stringOf(v: AnyValue): string {
   return anyValueKind(v) === 'string' ? (v.stringValue as string) : anyValueToString(v);
 }
 
+/** keys of the list being resolved that are aliases (scratch: no allocation per span) */
+const SEEN: string[] = [];
+
 /** One pass over an attribute list into `out` (reset first); returns `out`. */
 function resolveInto(
   d: CompiledDialects,
@@ -153,13 +156,13 @@ function resolveInto(
   let pending: { ref: AliasRef; value: AnyValue | string }[] | undefined;
   let watchedValues: Map<string, string> | undefined;
   // of a key written twice (invalid OTLP), the first is read, as the attribute maps store it
-  let seen: string[] | undefined;
+  SEEN.length = 0;
   for (let i = 0; i < attrs.length; i++) {
     const kv = attrs[i] as KeyValue;
     const refs = d.byKey.get(kv.key);
     if (refs === undefined && !(d.watched.size > 0 && d.watched.has(kv.key))) continue;
-    if (seen?.includes(kv.key)) continue;
-    (seen ??= []).push(kv.key);
+    if (SEEN.includes(kv.key)) continue;
+    SEEN.push(kv.key);
     if (d.watched.size > 0 && d.watched.has(kv.key))
       (watchedValues ??= new Map()).set(kv.key, stringOf(kv.value ?? {}));
     if (refs === undefined) continue;

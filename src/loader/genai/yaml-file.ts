@@ -1,8 +1,9 @@
 // YAML config files of the loader (AI dialects, pricing): parsed with positions so that every error
 // names file, line, column and key, as the pipeline config does (src/config/errors.ts).
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue, pathToString } from '../../config/errors.js';
+import { yamlPosition } from '../../config/yaml-position.js';
 
 type Path = readonly (string | number)[];
 
@@ -26,25 +27,7 @@ export class YamlFile {
 
   /** Position of the node at `path` (or of its deepest existing ancestor). */
   private pos(path: Path, preferKey: boolean): { line: number; col: number } {
-    let cur: unknown = this.doc.contents;
-    let best = cur as Node | undefined;
-    for (const [i, seg] of path.entries()) {
-      if (isMap(cur)) {
-        const pair = cur.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
-        if (!pair) break;
-        if (preferKey && i === path.length - 1) {
-          best = pair.key as Node;
-          break;
-        }
-        cur = pair.value;
-        best = (pair.value as Node | null) ?? (pair.key as Node);
-      } else if (isSeq(cur) && typeof seg === 'number') {
-        cur = cur.items[seg];
-        if (cur == null) break;
-        best = cur as Node;
-      } else break;
-    }
-    return this.lc.linePos(best?.range?.[0] ?? 0);
+    return yamlPosition(this.doc, this.lc, path, preferKey);
   }
 
   add(path: Path, message: string, preferKey = false): void {
