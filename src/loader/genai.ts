@@ -9,7 +9,7 @@ import type { PricingTable } from './pricing.js';
 
 export type { CompiledDialects } from './genai/dialects.js';
 export type { GenAiFields, GenAiHooks, ListResolution } from './genai/resolve.js';
-export { GENAI_SPAN_COLUMNS, PLAIN_SPAN, resolveList, resolveSpan } from './genai/resolve.js';
+export { GENAI_SPAN_COLUMNS, PLAIN_SPAN, readsKey, resolveList, resolveSpan } from './genai/resolve.js';
 
 let presets: CompiledDialects | undefined;
 /** The shipped presets (collector-config/ai-dialects.yaml), loaded on first use. */

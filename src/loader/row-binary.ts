@@ -175,6 +175,31 @@ export function valueWriter(type: string): ValueWriter {
   return w;
 }
 
+const SCALAR_EXPRESSIONS: Record<string, (v: string) => string> = {
+  String: (v) => `w.string(${v} == null ? '' : String(${v}));`,
+  UInt8: (v) => `w.uint8(typeof ${v} === 'number' ? ${v} : Number(${v} ?? 0));`,
+  Bool: (v) => `w.uint8(${v} ? 1 : 0);`,
+  UInt32: (v) => `w.uint32(typeof ${v} === 'number' ? ${v} : Number(${v} ?? 0));`,
+  UInt64: (v) => `w.uint64(typeof ${v} === 'number' ? ${v} : Number(${v} ?? 0));`,
+  Int64: (v) => `w.int64(typeof ${v} === 'number' ? ${v} : Number(${v} ?? 0));`,
+  Float64: (v) => `w.float64(typeof ${v} === 'number' ? ${v} : Number(${v} ?? 0));`,
+};
+
+/**
+ * One function writing an object's properties named like `columns`, in order, as their types say
+ * (the types valueWriter takes; the same values). Generated, so a row costs no call per column.
+ */
+export function compileObjectWriter(columns: readonly Column[]): (w: RowBinaryWriter, o: object) => void {
+  const lines = ['let v;'];
+  for (const c of columns) {
+    const inner = /^LowCardinality\((.+)\)$/.exec(c.type)?.[1] ?? c.type;
+    const expr = SCALAR_EXPRESSIONS[inner];
+    if (expr === undefined) throw new Error(`no RowBinary writer for ClickHouse type ${c.type}`);
+    lines.push(`v = o[${JSON.stringify(c.name)}];`, expr('v'));
+  }
+  return new Function('w', 'o', lines.join('\n')) as (w: RowBinaryWriter, o: object) => void;
+}
+
 /** `INSERT INTO db.table (col, …) FORMAT RowBinary`: the columns named, so their order is explicit. */
 export function rowBinaryInsert(database: string, table: string, columns: readonly Column[]): string {
   return `INSERT INTO ${database}.${table} (${columns.map((c) => `\`${c.name}\``).join(', ')}) FORMAT RowBinary`;

@@ -14,21 +14,24 @@
  * written as GENAI_COLUMNS declares.
  */
 import { anyValueToString } from '../otlp/anyvalue.js';
-import { otlpRoot, validateProtobuf } from '../otlp/codec.js';
+import { otlpRoot, validateSpanAnyValue, validateSpanKeyValue, validateTracesShallow } from '../otlp/codec.js';
 import { LongClass } from '../otlp/ids.js';
 import type { AnyValue, KeyValue } from '../otlp/model.js';
 import { compileCodec } from '../otlp/wire.js';
 import { resourceFields } from './common.js';
 import {
+  type CompiledDialects,
   defaultDialects,
   type GenAiFields,
   type GenAiHooks,
   type ListResolution,
+  PLAIN_SPAN,
+  readsKey,
   resolveList,
   resolveSpan,
 } from './genai.js';
 import { GENAI_COLUMNS } from './genai-columns.js';
-import { type Column, RowBinaryWriter, valueWriter } from './row-binary.js';
+import { type Column, compileObjectWriter, RowBinaryWriter } from './row-binary.js';
 import { nanosToDateTime64 } from './time.js';
 import { SPAN_KIND, STATUS_CODE, type TraceMapOptions } from './traces-rows.js';
 
@@ -61,7 +64,13 @@ export const TRACE_COLUMNS: readonly Column[] = [
   ...GENAI_COLUMNS.map(({ name, type }) => ({ name, type })),
 ];
 
-const GENAI_WRITERS = GENAI_COLUMNS.map((c) => ({ value: c.value, write: valueWriter(c.type) }));
+const writeGenAi = compileObjectWriter(GENAI_COLUMNS);
+/** the GenAI columns of a plain span, encoded once */
+const PLAIN_GENAI = (() => {
+  const x = new RowBinaryWriter(256);
+  writeGenAi(x, PLAIN_SPAN);
+  return x.take();
+})();
 
 export interface EncodedRows {
   /** the rows, back to back */
@@ -216,6 +225,8 @@ let keyHash = new Int32Array(64);
 let slotList = new Int32Array(256);
 let slotEntry = new Int32Array(256);
 let listNo = 0;
+/** the entries collected so far are in the key set (false while they are checked against a template) */
+let indexed = true;
 
 function growAttrs(): void {
   const grow = (a: Int32Array) => {
@@ -232,13 +243,30 @@ function growAttrs(): void {
   slotEntry = new Int32Array(keyStart.length * 4);
   // re-index the entries kept so far in the larger table
   listNo++;
+  if (indexed) indexEntries();
+}
+
+/** Hashes the entries collected so far and puts them in the (empty) key set. */
+function indexEntries(): void {
+  for (let i = 0; i < attrCount; i++) keyHash[i] = bytesHash(keyStart[i]!, keyEnd[i]!);
   for (let i = 0; i < attrCount; i++) {
     const mask = slotList.length - 1;
-    let s = keyHash[i]! & mask;
+    let s = firstSlot(keyHash[i]!, mask);
     while (slotList[s] === listNo) s = (s + 1) & mask;
     slotList[s] = listNo;
     slotEntry[s] = i;
   }
+}
+
+/** Where a key of hash h is first looked for in the key set (then the next slots, in turn). */
+function firstSlot(h: number, mask: number): number {
+  return (h ^ (h >>> 15)) & mask;
+}
+
+function bytesHash(start: number, end: number): number {
+  let h = end - start;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ (b[i] as number), 0x01000193);
+  return h;
 }
 
 function sameKey(i: number, ks: number, ke: number): boolean {
@@ -251,68 +279,149 @@ function sameKey(i: number, ks: number, ke: number): boolean {
 /**
  * Collects the KeyValues with field tag `tag` in b[start, end) into the attribute list (first of
  * duplicate keys kept) and writes them to `out` as a Map(String, String) value.
+ *
+ * A KeyValue laid out as every protobuf encoder writes it — key, then a value holding one string,
+ * each length one byte — is copied as two byte runs: a protobuf length-prefixed string is already a
+ * RowBinary String. Anything else takes the general path (fields in any order, repeated, or wider).
+ *
+ * `template` (a key set as 1-byte length + bytes per key, no key twice) is the key set expected:
+ * while the keys are the template's, in order, none can be a duplicate, so they are compared with
+ * it instead of hashed; at the first difference the entries so far are hashed and the list goes on
+ * as any other. `templateMatched` tells whether the list's keys were exactly the template's.
  */
-function attributeMap(start: number, end: number, tag: number, out: RowBinaryWriter): void {
+function attributeMap(
+  start: number,
+  end: number,
+  tag: number,
+  out: RowBinaryWriter,
+  template?: Buffer,
+  check = false,
+): void {
   attrCount = 0;
   listNo++;
+  let tp = template === undefined ? -1 : 0; // position in the template while the keys match it
+  indexed = tp < 0;
+  const src = b;
   out.ensure(1);
   const countAt = out.pos++; // one byte for the count; widened below in the rare case of 128+ entries
-  p = start;
-  while (p < end) {
-    const t = tag32();
-    if (t !== tag) {
-      skip(t);
+  let at = start;
+  while (at < end) {
+    let lengthAt = at + 1;
+    if (src[at] !== tag) {
+      // another field, or this one with its tag written in more bytes than needed
+      p = at;
+      const t = tag32();
+      if (t !== tag) {
+        skip(t);
+        at = p;
+        continue;
+      }
+      lengthAt = p;
+    }
+    let n = src[lengthAt] as number;
+    let kvStart = lengthAt + 1;
+    if (n >= 0x80) {
+      p = lengthAt;
+      n = varint();
+      kvStart = p;
+    }
+    const kvEnd = kvStart + n;
+    at = kvEnd;
+    const entryAt = out.pos; // where this entry's output starts (taken back if its key is a duplicate)
+    let ks: number;
+    let ke: number;
+    let vs: number;
+    let ve: number;
+    let written = false;
+    const kl = src[kvStart + 1] as number;
+    const vl = src[kvStart + 3 + kl] as number;
+    if (
+      src[kvStart] === 0x0a &&
+      kl < 0x80 &&
+      src[kvStart + 2 + kl] === 0x12 &&
+      vl < 0x80 &&
+      kvStart + 4 + kl + vl === kvEnd
+    ) {
+      // key, then value, each length one byte: the layout is valid as it is
+      ks = kvStart + 2;
+      ke = ks + kl;
+      vs = ke + 2;
+      ve = kvEnd;
+      if (vl >= 2 && src[vs] === 0x0a && (src[vs + 1] as number) + 2 === vl) {
+        // the value is one string: key and string copied with their length bytes; ASCII is valid UTF-8
+        out.ensure(kl + vl);
+        const o = out.buf;
+        let q = out.pos;
+        let bits = 0;
+        for (let i = ks - 1; i < ke; i++) {
+          const c = src[i] as number;
+          o[q++] = c;
+          bits |= c;
+        }
+        if (vl <= 66)
+          for (let i = vs + 1; i < ve; i++) {
+            const c = src[i] as number;
+            o[q++] = c;
+            bits |= c;
+          }
+        else {
+          for (let i = vs + 2; i < ve; i++) bits |= src[i] as number;
+          src.copy(o, q, vs + 1, ve);
+          q += vl - 1;
+        }
+        out.pos = q;
+        if (check && bits >= 0x80) validateSpanKeyValue(src, kvStart, kvEnd);
+        written = true;
+      } else if (check) {
+        validateSpanAnyValue(src, vs, ve);
+        for (let i = ks; i < ke; i++)
+          if ((src[i] as number) >= 0x80) {
+            validateSpanKeyValue(src, kvStart, kvEnd);
+            break;
+          }
+      }
+    } else {
+      if (check) validateSpanKeyValue(src, kvStart, kvEnd);
+      generalKeyValue(kvStart, kvEnd);
+      ks = GKV.ks;
+      ke = GKV.ke;
+      vs = GKV.vs;
+      ve = GKV.ve;
+    }
+    if (attrCount === keyStart.length) growAttrs();
+    if (tp >= 0) {
+      const kn = ke - ks;
+      const t = template as Buffer;
+      let same = tp + 1 + kn <= t.length && t[tp] === kn;
+      for (let i = 0; same && i < kn; i++) same = t[tp + 1 + i] === src[ks + i];
+      if (same) tp += 1 + kn;
+      else {
+        tp = -1;
+        indexed = true;
+        indexEntries();
+      }
+    }
+    if (tp < 0 && !addKey(ks, ke)) {
+      out.pos = entryAt;
       continue;
     }
-    const n = varint();
-    const kvEnd = p + n;
-    let ks = 0;
-    let ke = 0;
-    let vs = -1;
-    let ve = -1;
-    while (p < kvEnd) {
-      const f = tag32();
-      if (f === 0x0a) {
-        const m = varint();
-        ks = p;
-        ke = p + m;
-        p = ke;
-      } else if (f === 0x12) {
-        const m = varint();
-        vs = p;
-        ve = p + m;
-        p = ve;
-      } else skip(f);
-    }
-    p = kvEnd;
-    let h = ke - ks;
-    for (let i = ks; i < ke; i++) h = Math.imul(h ^ (b[i] as number), 0x01000193);
-    if (attrCount === keyStart.length) growAttrs();
-    const mask = slotList.length - 1;
-    let s = (h ^ (h >>> 15)) & mask;
-    let dup = false;
-    while (slotList[s] === listNo) {
-      const e = slotEntry[s]!;
-      if (keyHash[e] === h && sameKey(e, ks, ke)) {
-        dup = true;
-        break;
-      }
-      s = (s + 1) & mask;
-    }
-    if (dup) continue;
-    slotList[s] = listNo;
-    slotEntry[s] = attrCount;
     keyStart[attrCount] = ks;
     keyEnd[attrCount] = ke;
     valStart[attrCount] = vs;
     valEnd[attrCount] = ve;
-    keyHash[attrCount] = h;
     attrCount++;
-    out.stringBytes(b, ks, ke);
+    if (written) continue;
+    out.stringBytes(src, ks, ke);
     const ss = onlyStringValue(vs, ve);
-    if (ss >= 0) out.stringBytes(b, ss, ve);
+    if (ss >= 0) out.stringBytes(src, ss, ve);
     else writeValueText(out, vs, ve);
-    p = kvEnd;
+  }
+  p = end;
+  templateMatched = template !== undefined && tp === template.length;
+  if (!indexed && !templateMatched) {
+    // a prefix of the template: hashed like any list (the key set memo reads the hashes)
+    indexed = true;
+    indexEntries();
   }
   if (attrCount < 0x80) {
     out.buf[countAt] = attrCount;
@@ -323,11 +432,52 @@ function attributeMap(start: number, end: number, tag: number, out: RowBinaryWri
   for (let n = attrCount; n > 0x7f; n = Math.floor(n / 128)) extra++;
   out.ensure(extra);
   out.buf.copyWithin(countAt + 1 + extra, countAt + 1, out.pos);
-  let at = countAt;
+  let o = countAt;
   let n = attrCount;
-  for (; n > 0x7f; n = Math.floor(n / 128)) out.buf[at++] = (n & 0x7f) | 0x80;
-  out.buf[at] = n;
+  for (; n > 0x7f; n = Math.floor(n / 128)) out.buf[o++] = (n & 0x7f) | 0x80;
+  out.buf[o] = n;
   out.pos += extra;
+}
+
+/** Puts the key b[ks, ke) in the current list's key set as entry attrCount; false when it is there already. */
+function addKey(ks: number, ke: number): boolean {
+  let h = ke - ks;
+  for (let i = ks; i < ke; i++) h = Math.imul(h ^ (b[i] as number), 0x01000193);
+  const mask = slotList.length - 1;
+  let s = firstSlot(h, mask);
+  while (slotList[s] === listNo) {
+    const e = slotEntry[s]!;
+    if (keyHash[e] === h && sameKey(e, ks, ke)) return false;
+    s = (s + 1) & mask;
+  }
+  slotList[s] = listNo;
+  slotEntry[s] = attrCount;
+  keyHash[attrCount] = h;
+  return true;
+}
+
+/** Key and value bounds of a KeyValue in any layout (the last of repeated fields wins, as in decoding). */
+const GKV = { ks: 0, ke: 0, vs: -1, ve: -1 };
+function generalKeyValue(kvStart: number, kvEnd: number): void {
+  GKV.ks = 0;
+  GKV.ke = 0;
+  GKV.vs = -1;
+  GKV.ve = -1;
+  p = kvStart;
+  while (p < kvEnd) {
+    const f = tag32();
+    if (f === 0x0a) {
+      const m = varint();
+      GKV.ks = p;
+      GKV.ke = p + m;
+      p += m;
+    } else if (f === 0x12) {
+      const m = varint();
+      GKV.vs = p;
+      GKV.ve = p + m;
+      p += m;
+    } else skip(f);
+  }
 }
 
 /** Where the string starts when AnyValue b[vs, ve) is exactly one string_value field, else -1. */
@@ -421,7 +571,6 @@ class WireKeyValue implements KeyValue {
   start = -1;
   end = -1;
   get value(): AnyValue | undefined {
-    valueRead = true;
     return this.start < 0 ? undefined : wireAnyValue(this.start, this.end);
   }
 }
@@ -476,7 +625,7 @@ function keyString(i: number): string {
   const s = keyStart[i]!;
   const n = keyEnd[i]! - s;
   if (n > KEY_WIDTH) return b.toString('utf8', s, s + n);
-  const h = keyHash[i]!;
+  const h = bytesHash(s, s + n);
   const slot = (h ^ (h >>> 13)) & (KEY_SLOTS - 1);
   const base = slot * KEY_WIDTH;
   if (keyCacheLen[slot] === n) {
@@ -491,29 +640,23 @@ function keyString(i: number): string {
   return str;
 }
 
-// ---- GenAI columns, remembered per attribute key set ----
-// Most spans are not GenAI spans, and spans of one instrumentation share their attribute keys.
-// resolveSpan reads an attribute's value only when its key is an AI alias (or a key an alias's `when`
-// watches): when a call read no value, none of the span's keys is one, the span is plain, and every
-// span with the same keys (under the same options) is plain too, without the call. Spans whose call
-// read a value are always computed.
-interface GenAiMemo {
+// ---- GenAI columns: the attributes they read, remembered per attribute key set ----
+// Spans of one instrumentation share their attribute keys, and the resolution reads only keys that
+// are AI aliases (readsKey). Per key set (and dialect tables) the indices of those keys are kept:
+// a span whose key set has none is plain without a call; any other span is resolved from just those
+// attributes, which gives the same fields as resolving all of them.
+interface KeySetPlan {
   hash: number;
-  /** the key set: each key as length + bytes */
+  /** the key set: each key as a length byte + bytes (the attributeMap template) */
   keys: Buffer;
-  /** the options it was computed under (pricing and dialect tables) */
-  options: TraceMapOptions;
-  fields: GenAiFields;
+  dialects: CompiledDialects;
+  /** indices (in the collected list) of the keys the resolution reads */
+  read: Int32Array;
 }
-const GENAI_MEMO_SLOTS = 1024;
-const genAiMemo: (GenAiMemo | undefined)[] = new Array(GENAI_MEMO_SLOTS);
-let valueRead = false;
-let unknownModelReported = false;
+const PLAN_SLOTS = 1024;
+const plans: (KeySetPlan | undefined)[] = new Array(PLAN_SLOTS);
 const hooks: GenAiHooks = {
-  onUnknownModel: (provider, model) => {
-    unknownModelReported = true;
-    options.onUnknownModel?.(provider, model);
-  },
+  onUnknownModel: (provider, model) => options.onUnknownModel?.(provider, model),
   onInvalidUsage: (field, dialect) => options.onInvalidUsage?.(field, dialect),
 };
 
@@ -528,8 +671,8 @@ function isKeySet(keys: Buffer): boolean {
   for (let i = 0; i < attrCount; i++) {
     const s = keyStart[i]!;
     const n = keyEnd[i]! - s;
-    if (at >= keys.length || keys[at] !== (n & 0xff) || keys[at + 1] !== n >> 8) return false;
-    at += 2;
+    if (at >= keys.length || keys[at] !== n) return false;
+    at += 1;
     for (let j = 0; j < n; j++) if (keys[at + j] !== b[s + j]) return false;
     at += n;
   }
@@ -540,44 +683,71 @@ function keySetBytes(): Buffer | undefined {
   const parts: Buffer[] = [];
   for (let i = 0; i < attrCount; i++) {
     const n = keyEnd[i]! - keyStart[i]!;
-    if (n > 0xffff) return undefined;
-    parts.push(Buffer.from([n & 0xff, n >> 8]), b.subarray(keyStart[i]!, keyEnd[i]!));
+    if (n > 0x7f) return undefined;
+    parts.push(Buffer.from([n]), b.subarray(keyStart[i]!, keyEnd[i]!));
   }
   return Buffer.concat(parts);
 }
 
-/**
- * The GenAI fields of the span whose attributes are the collected list. A call that read no attribute
- * value found no AI key among them, so the span is plain whatever its resource, kind and time: that
- * result is remembered for the key set.
- */
-function spanGenAi(res: ResourceColumns, kind: number, timeMs: number): GenAiFields {
+/** the key set of the last span's attributes: the next span's attributeMap template */
+let lastPlan: KeySetPlan | undefined;
+/** the list attributeMap collected last had exactly its template's keys */
+let templateMatched = false;
+
+/** The template for the next span's attribute list (the last span's key set, under the same dialects). */
+function spanTemplate(): Buffer | undefined {
+  return lastPlan !== undefined && lastPlan.dialects === dialects ? lastPlan.keys : undefined;
+}
+
+/** Indices of the collected keys the resolution reads (remembered per key set). */
+function keysRead(): Int32Array {
+  if (templateMatched && lastPlan !== undefined) return lastPlan.read;
   const h = keySetHash();
-  const slot = h & (GENAI_MEMO_SLOTS - 1);
-  const memo = genAiMemo[slot];
-  if (memo !== undefined && memo.hash === h && memo.options === options && isKeySet(memo.keys)) return memo.fields;
-  valueRead = false;
-  unknownModelReported = false;
-  const fields = resolveSpan(dialects, collectedKeyValues(), res.ai, { kind, timeMs }, options.pricing, hooks);
-  if (!valueRead && !unknownModelReported) {
-    const keys = keySetBytes();
-    if (keys !== undefined) genAiMemo[slot] = { hash: h, keys, options, fields };
+  const slot = h & (PLAN_SLOTS - 1);
+  const plan = plans[slot];
+  if (plan !== undefined && plan.hash === h && plan.dialects === dialects && isKeySet(plan.keys)) {
+    lastPlan = plan;
+    return plan.read;
   }
-  return fields;
+  const read: number[] = [];
+  for (let i = 0; i < attrCount; i++) if (readsKey(dialects, keyString(i))) read.push(i);
+  const keys = keySetBytes();
+  const indices = Int32Array.from(read);
+  if (keys === undefined) return indices;
+  plans[slot] = lastPlan = { hash: h, keys, dialects, read: indices };
+  return indices;
+}
+
+/** The GenAI fields of the span whose attributes are the collected list. */
+function spanGenAi(res: ResourceColumns, kind: number, timeMs: number): GenAiFields {
+  const read = keysRead();
+  if (read.length === 0) return PLAIN_SPAN;
+  return resolveSpan(dialects, keyValuesAt(read), res.ai, { kind, timeMs }, options.pricing, hooks);
 }
 
 /** The collected list as KeyValues (the same pooled array and objects every call). */
 function collectedKeyValues(): KeyValue[] {
   while (keyValuePool.length < attrCount) keyValuePool.push(new WireKeyValue());
   keyValues.length = attrCount;
-  for (let i = 0; i < attrCount; i++) {
-    const kv = keyValuePool[i]!;
-    kv.key = keyString(i);
-    kv.start = valStart[i]!;
-    kv.end = valEnd[i]!;
-    keyValues[i] = kv;
-  }
+  for (let i = 0; i < attrCount; i++) keyValues[i] = wireKeyValue(i, i);
   return keyValues;
+}
+
+/** The collected entries at `indices`, in order, as KeyValues (pooled like collectedKeyValues). */
+function keyValuesAt(indices: Int32Array): KeyValue[] {
+  const n = indices.length;
+  while (keyValuePool.length < n) keyValuePool.push(new WireKeyValue());
+  keyValues.length = n;
+  for (let j = 0; j < n; j++) keyValues[j] = wireKeyValue(j, indices[j]!);
+  return keyValues;
+}
+
+function wireKeyValue(slot: number, i: number): WireKeyValue {
+  const kv = keyValuePool[slot]!;
+  kv.key = keyString(i);
+  kv.start = valStart[i]!;
+  kv.end = valEnd[i]!;
+  return kv;
 }
 
 // ---- the message ----
@@ -596,7 +766,8 @@ let dialects = defaultDialects();
 
 /** otel_traces rows of one ExportTraceServiceRequest (throws OtlpDecodeError or RangeError for a poison message). */
 export function traceRowBinary(message: Buffer, opts: TraceMapOptions = {}): EncodedRows {
-  validateProtobuf('traces', message);
+  // everything but the span attributes' KeyValues, which attributeMap checks as it reads them
+  validateTracesShallow(message);
   b = message;
   p = 0;
   w.pos = 0;
@@ -824,9 +995,10 @@ function span(start: number, end: number, res: ResourceColumns, scope: Buffer): 
   w.raw(KIND_BYTES[kind] ?? (KIND_BYTES[0] as Buffer));
   w.raw(res.head);
   w.raw(scope);
-  if (hasAttributes) attributeMap(start, end, 0x4a, w);
+  if (hasAttributes) attributeMap(start, end, 0x4a, w, spanTemplate(), true);
   else {
     attrCount = 0;
+    templateMatched = false;
     w.uint8(0);
   }
   // start time in ms (prices valid at that time); fixed64 nanoseconds, 0 when absent
@@ -850,7 +1022,8 @@ function span(start: number, end: number, res: ResourceColumns, scope: Buffer): 
   writeEvents();
   writeLinks();
   w.raw(res.tail);
-  for (const c of GENAI_WRITERS) c.write(w, c.value(genAi));
+  if (genAi === PLAIN_SPAN) w.raw(PLAIN_GENAI);
+  else writeGenAi(w, genAi);
 }
 
 function writeStatus(start: number, end: number): void {

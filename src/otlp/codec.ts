@@ -108,6 +108,48 @@ export function validateProtobuf(signal: Signal, bytes: Uint8Array): void {
   }
 }
 
+/** The span attribute lists, which validateTracesShallow leaves to the caller. */
+export const SPAN_ATTRIBUTES_FIELD = 'opentelemetry.proto.trace.v1.Span.attributes';
+/** How deep a span's KeyValue is in an ExportTraceServiceRequest (request, resource, scope, span: 4). */
+export const SPAN_KEY_VALUE_DEPTH = 4;
+let tracesShallow: CompiledCodec | undefined;
+let keyValueCodec: CompiledCodec | undefined;
+let anyValueCodec: CompiledCodec | undefined;
+
+/**
+ * validateProtobuf('traces'), except that the KeyValues of span attribute lists are only bounds-checked:
+ * the caller checks each (validateSpanKeyValue, validateSpanAnyValue, or a check of its own that
+ * accepts no more). A message it accepts and whose KeyValues pass is one validateProtobuf accepts.
+ */
+export function validateTracesShallow(bytes: Buffer): void {
+  tracesShallow ??= compileCodec(requestTypes.traces, { shallow: [SPAN_ATTRIBUTES_FIELD] });
+  try {
+    tracesShallow.validate(bytes);
+  } catch (err) {
+    throw protobufDecodeError('traces', err);
+  }
+}
+
+/** Throws what validateProtobuf('traces') throws for a malformed span KeyValue at bytes[start, end). */
+export function validateSpanKeyValue(bytes: Buffer, start: number, end: number): void {
+  keyValueCodec ??= compileCodec(otlpRoot.lookupType('opentelemetry.proto.common.v1.KeyValue'));
+  try {
+    keyValueCodec.validateRange(bytes, start, end, SPAN_KEY_VALUE_DEPTH);
+  } catch (err) {
+    throw protobufDecodeError('traces', err);
+  }
+}
+
+/** Throws what validateProtobuf('traces') throws for a malformed span attribute's AnyValue at bytes[start, end). */
+export function validateSpanAnyValue(bytes: Buffer, start: number, end: number): void {
+  anyValueCodec ??= compileCodec(otlpRoot.lookupType('opentelemetry.proto.common.v1.AnyValue'));
+  try {
+    anyValueCodec.validateRange(bytes, start, end, SPAN_KEY_VALUE_DEPTH + 1);
+  } catch (err) {
+    throw protobufDecodeError('traces', err);
+  }
+}
+
 function protobufDecodeError(signal: Signal, err: unknown): OtlpDecodeError {
   const msg = err instanceof WireError ? err.message : err instanceof RangeError ? 'nesting too deep' : String(err);
   return new OtlpDecodeError(`invalid protobuf ${requestType(signal).name}: ${msg}`, { cause: err });

@@ -39,6 +39,19 @@ export interface CompiledCodec {
   encode(message: object): Buffer;
   /** Accepts exactly what `decode` accepts (throws the same WireError), without building anything. */
   validate(bytes: Buffer): void;
+  /**
+   * `validate` of the message in bytes[start, end), nested `depth` levels deep in its parent (for the
+   * nesting limit); error positions are offsets in `bytes`.
+   */
+  validateRange(bytes: Buffer, start: number, end: number, depth: number): void;
+}
+
+export interface CodecOptions {
+  /**
+   * Message fields (full names, `package.Type.field`) whose contents the validator leaves to the
+   * caller: only their length is checked against the parent's.
+   */
+  shallow?: readonly string[];
 }
 
 const WIRE: Record<string, number> = {
@@ -241,7 +254,7 @@ function skipExpr(fi: FieldInfo): string {
  * Validator: walks a message like the decoder (same wire-type, bounds, UTF-8 and depth checks) but
  * allocates nothing. Used where the bytes are forwarded as they are.
  */
-function genValidator(info: TypeInfo): string {
+function genValidator(info: TypeInfo, shallow: ReadonlySet<string>): string {
   const name = fnName(info);
   const lines: string[] = [];
   lines.push(`function v_${name}(end, depth) {`);
@@ -253,7 +266,9 @@ function genValidator(info: TypeInfo): string {
     const tag = ((fi.id << 3) | wireOf(fi)) >>> 0;
     if (fi.kind === 'message') {
       lines.push(
-        `      case ${tag}: { const n = rlen(end); v_${fnName(fi.message as TypeInfo)}(pos + n, depth + 1); continue; }`,
+        shallow.has(`${info.type.fullName.replace(/^\./, '')}.${fi.name}`)
+          ? `      case ${tag}: { const n = rlen(end); pos += n; continue; }`
+          : `      case ${tag}: { const n = rlen(end); v_${fnName(fi.message as TypeInfo)}(pos + n, depth + 1); continue; }`,
       );
       continue;
     }
@@ -572,7 +587,8 @@ function wbytes(b) {
 `;
 
 /** JS source of the codec for `root` and every message type reachable from it (for debugging). */
-export function generateCodecSource(root: protobuf.Type): string {
+export function generateCodecSource(root: protobuf.Type, opts: CodecOptions = {}): string {
+  const shallow = new Set(opts.shallow ?? []);
   const infos: TypeInfo[] = [];
   const seen = new Set<TypeInfo>();
   const visit = (info: TypeInfo): void => {
@@ -587,7 +603,7 @@ export function generateCodecSource(root: protobuf.Type): string {
     RUNTIME,
     ...infos.map(genDecoder),
     ...infos.map(genEncoder),
-    ...infos.map(genValidator),
+    ...infos.map((info) => genValidator(info, shallow)),
     `return {
   decode(bytes) {
     buf = bytes; pos = 0;
@@ -596,6 +612,10 @@ export function generateCodecSource(root: protobuf.Type): string {
   validate(bytes) {
     buf = bytes; pos = 0;
     try { v_${rootName}(bytes.length, 0); } finally { buf = null; }
+  },
+  validateRange(bytes, start, end, depth) {
+    buf = bytes; pos = start;
+    try { v_${rootName}(end, depth); } finally { buf = null; }
   },
   encode(m) {
     out = scratch; cap = out.length; wp = 0;
@@ -615,8 +635,8 @@ export function generateCodecSource(root: protobuf.Type): string {
 }
 
 /** Compiles decode/encode/validate functions for `root` and every message type reachable from it. */
-export function compileCodec(root: protobuf.Type): CompiledCodec {
-  const src = generateCodecSource(root);
+export function compileCodec(root: protobuf.Type, opts: CodecOptions = {}): CompiledCodec {
+  const src = generateCodecSource(root, opts);
   const factory = new Function('WireError', 'Long', 'isUtf8', 'Buffer', src) as (...args: unknown[]) => CompiledCodec;
   return factory(WireError, LongClass, isUtf8, Buffer);
 }

@@ -208,6 +208,15 @@ const newList = (): ListResolution => ({
   any: false,
 });
 
+/**
+ * Whether the resolution reads attributes with this key (an alias, or a key a `when` condition
+ * watches). Resolving a list gives the same fields as resolving only its keys for which this holds,
+ * in the same order: the span encoder hands resolveSpan just those.
+ */
+export function readsKey(d: CompiledDialects, key: string): boolean {
+  return d.byKey.has(key) || d.watched.has(key);
+}
+
 /** One pass over an attribute list (a resource's: resolved once, reused for all its spans). */
 export function resolveList(d: CompiledDialects, attrs: readonly KeyValue[] | null | undefined): ListResolution {
   if (attrs == null || attrs.length === 0) return EMPTY_LIST;

@@ -303,6 +303,83 @@ describe('traceRowBinary', () => {
     assert.equal(actual[0]!.StatusCode, 'Error');
   });
 
+  test('more than 64 attributes: the first of duplicate keys is kept, before and after the list grows', () => {
+    const attributes: KeyValue[] = [];
+    for (let i = 0; i < 100; i++) attributes.push({ key: `k${i}`, value: { stringValue: `v${i}` } });
+    // repeats of keys collected before the list grew (at 64 entries), and after
+    attributes.splice(70, 0, { key: 'k3', value: { stringValue: 'again' } });
+    attributes.push({ key: 'k80', value: { stringValue: 'again' } });
+    const bytes = Buffer.from(
+      encodeProtobuf('traces', { resourceSpans: [{ scopeSpans: [{ spans: [{ name: 's', attributes }] }] }] }),
+    );
+    const { expected, actual } = bothWays(bytes);
+    assert.deepEqual(actual, expected);
+    const map = actual[0]!.SpanAttributes as Record<string, string>;
+    assert.equal(Object.keys(map).length, 100);
+    assert.equal(map.k3, 'v3');
+    assert.equal(map.k80, 'v80');
+  });
+
+  test('spans that share their keys, and spans that repeat, drop, add or reorder them', () => {
+    const kv = (key: string, value: string): KeyValue => ({ key, value: { stringValue: value } });
+    const lists: KeyValue[][] = [
+      [kv('a', '1'), kv('b', '2'), kv('c', '3')],
+      [kv('a', '4'), kv('b', '5'), kv('c', '6')], // the same keys as the span before
+      [kv('a', '7'), kv('b', '8'), kv('a', 'dup'), kv('c', '9')], // a repeat where the next key was expected
+      [kv('a', '10'), kv('b', '11')], // fewer
+      [kv('a', '12'), kv('b', '13'), kv('c', '14'), kv('d', '15')], // more
+      [kv('c', '16'), kv('b', '17'), kv('a', '18'), kv('c', 'dup')], // another order, then a repeat
+      [kv('a', '19'), kv('b', '20'), kv('c', '21'), kv('gen_ai.request.model', 'gpt-4o')], // AI key added
+      [kv('a', '22'), kv('b', '23'), kv('c', '24')],
+    ];
+    const spans = lists.map((attributes, i) => ({ name: `s${i}`, attributes }));
+    const bytes = Buffer.from(encodeProtobuf('traces', { resourceSpans: [{ scopeSpans: [{ spans }] }] }));
+    const { expected, actual } = bothWays(bytes);
+    assert.deepEqual(actual, expected);
+    assert.deepEqual(actual[2]!.SpanAttributes, { a: '7', b: '8', c: '9' });
+    assert.deepEqual(actual[5]!.SpanAttributes, { c: '16', b: '17', a: '18' });
+    assert.equal(actual[6]!.GenAiRequestModel, 'gpt-4o');
+    assert.equal(actual[7]!.GenAiRequestModel, '');
+  });
+
+  test('span attributes are checked as decoding checks them: invalid UTF-8 anywhere in them fails alike', () => {
+    const kvCodec = codecOf('opentelemetry.proto.common.v1.KeyValue');
+    const bad = Buffer.from([0x61, 0xff, 0x62]); // not UTF-8
+    const str = (b: Buffer) => field(1, b); // AnyValue.string_value
+    const attributesOf = (...kvs: Buffer[]) => Buffer.concat(kvs.map((kv) => field(9, kv)));
+    const span = (attrs: Buffer) => field(1, field(2, field(2, Buffer.concat([field(5, Buffer.from('s')), attrs]))));
+    const good = kvCodec.encode({ key: 'ok', value: { stringValue: 'fine' } });
+    const cases: Record<string, Buffer> = {
+      'in a key': attributesOf(good, Buffer.concat([field(1, bad), field(2, str(Buffer.from('v')))])),
+      'in a string value': attributesOf(Buffer.concat([field(1, Buffer.from('k')), field(2, str(bad))]), good),
+      'with the value before the key': attributesOf(Buffer.concat([field(2, str(bad)), field(1, Buffer.from('k'))])),
+      'in a repeated key': attributesOf(good, Buffer.concat([field(1, Buffer.from('ok')), field(2, str(bad))])),
+      'in a list value': attributesOf(
+        Buffer.concat([field(1, Buffer.from('k')), field(2, field(5, field(1, str(bad))))]), // array_value
+      ),
+      'in a long value': attributesOf(
+        Buffer.concat([field(1, Buffer.from('k')), field(2, str(Buffer.concat([Buffer.alloc(200, 0x61), bad])))]),
+      ),
+      'a truncated value': attributesOf(Buffer.concat([field(1, Buffer.from('k')), Buffer.from([0x12, 0x05, 0x0a])])),
+    };
+    for (const [name, attrs] of Object.entries(cases)) {
+      const bytes = span(attrs);
+      let decodeError = '';
+      try {
+        decodeProtobuf('traces', bytes);
+      } catch (err) {
+        decodeError = (err as Error).message;
+      }
+      assert.ok(decodeError.length > 0, `decoding accepts the case ${name}`);
+      assert.throws(() => traceRowBinary(bytes), { name: 'OtlpDecodeError', message: decodeError }, name);
+    }
+    // valid UTF-8 beyond ASCII passes, as it does in decoding
+    const utf8 = span(attributesOf(kvCodec.encode({ key: 'ключ', value: { stringValue: 'значение €' } })));
+    const { expected, actual } = bothWays(utf8);
+    assert.deepEqual(actual, expected);
+    assert.deepEqual(actual[0]!.SpanAttributes, { ключ: 'значение €' });
+  });
+
   test('a poison message fails with the error decoding gives', () => {
     const garbage = Buffer.from([0xff, 0xff, 0xff, 0x0f, 0x01]);
     let decodeError = '';
