@@ -18,10 +18,13 @@ export interface Column {
 /** A growable output buffer for RowBinary rows (reused across messages: `take()` copies the rows out). */
 export class RowBinaryWriter {
   buf: Buffer;
+  /** `buf` as a DataView (whole-word copies: see copyBytes) */
+  view: DataView;
   pos = 0;
 
   constructor(initialBytes = 1 << 20) {
     this.buf = Buffer.allocUnsafe(initialBytes);
+    this.view = viewOf(this.buf);
   }
 
   /** Makes room for `n` more bytes. */
@@ -32,6 +35,7 @@ export class RowBinaryWriter {
     const next = Buffer.allocUnsafe(cap);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+    this.view = viewOf(next);
   }
 
   /** The rows written since the last take, as their own buffer; the writer starts over. */
@@ -146,6 +150,42 @@ export class RowBinaryWriter {
     this.buf.writeDoubleLE(d, this.pos);
     this.pos += 8;
   }
+}
+
+/** A DataView of exactly a Buffer's bytes. */
+export function viewOf(b: Buffer): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/**
+ * Copies src[from, to) to out at `at`, four bytes at a time (DataView reads and writes of unaligned
+ * words compile to single loads and stores: about three times faster than a loop over bytes for the
+ * short strings of attributes); returns the OR of the bytes copied (ASCII when no 0x80 bit is set).
+ */
+export function copyBytes(src: DataView, from: number, to: number, out: DataView, at: number): number {
+  let bits = 0;
+  let i = from;
+  let o = at;
+  for (; i + 4 <= to; i += 4, o += 4) {
+    const x = src.getUint32(i, true);
+    out.setUint32(o, x, true);
+    bits |= x;
+  }
+  for (; i < to; i++, o++) {
+    const x = src.getUint8(i);
+    out.setUint8(o, x);
+    bits |= x;
+  }
+  return bits;
+}
+
+/** Whether a[aFrom, aFrom + (to - from)) equals b[from, to), compared four bytes at a time. */
+export function sameBytes(a: DataView, aFrom: number, b: DataView, from: number, to: number): boolean {
+  let i = from;
+  let j = aFrom;
+  for (; i + 4 <= to; i += 4, j += 4) if (a.getUint32(j, true) !== b.getUint32(i, true)) return false;
+  for (; i < to; i++, j++) if (a.getUint8(j) !== b.getUint8(i)) return false;
+  return true;
 }
 
 /** Writes one value of a column of this type. */

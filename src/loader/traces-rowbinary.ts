@@ -31,7 +31,7 @@ import {
   resolveSpan,
 } from './genai.js';
 import { GENAI_COLUMNS } from './genai-columns.js';
-import { type Column, compileObjectWriter, RowBinaryWriter } from './row-binary.js';
+import { type Column, compileObjectWriter, copyBytes, RowBinaryWriter, sameBytes, viewOf } from './row-binary.js';
 import { nanosToDateTime64 } from './time.js';
 import { SPAN_KIND, STATUS_CODE, type TraceMapOptions } from './traces-rows.js';
 
@@ -85,6 +85,8 @@ const decodeAnyValue = (src: Buffer, start: number, end: number): AnyValue =>
 // ---- reader over the (validated) message: buffer, position, last 64-bit varint as two halves ----
 const NO_BYTES = Buffer.alloc(0);
 let b: Buffer = NO_BYTES;
+/** `b` as a DataView (word reads: copyBytes, sameBytes) */
+let bv: DataView = viewOf(NO_BYTES);
 let p = 0;
 let LO = 0;
 let HI = 0;
@@ -294,7 +296,7 @@ function attributeMap(
   end: number,
   tag: number,
   out: RowBinaryWriter,
-  template?: Buffer,
+  template?: KeySet,
   check = false,
 ): void {
   attrCount = 0;
@@ -350,27 +352,10 @@ function attributeMap(
       if (vl >= 2 && src[vs] === 0x0a && (src[vs + 1] as number) + 2 === vl) {
         // the value is one string: key and string copied with their length bytes; ASCII is valid UTF-8
         out.ensure(kl + vl);
-        const o = out.buf;
-        let q = out.pos;
-        let bits = 0;
-        for (let i = ks - 1; i < ke; i++) {
-          const c = src[i] as number;
-          o[q++] = c;
-          bits |= c;
-        }
-        if (vl <= 66)
-          for (let i = vs + 1; i < ve; i++) {
-            const c = src[i] as number;
-            o[q++] = c;
-            bits |= c;
-          }
-        else {
-          for (let i = vs + 2; i < ve; i++) bits |= src[i] as number;
-          src.copy(o, q, vs + 1, ve);
-          q += vl - 1;
-        }
-        out.pos = q;
-        if (check && bits >= 0x80) validateSpanKeyValue(src, kvStart, kvEnd);
+        const q = out.pos;
+        const bits = copyBytes(bv, ks - 1, ke, out.view, q) | copyBytes(bv, vs + 1, ve, out.view, q + kl + 1);
+        out.pos = q + kl + vl;
+        if (check && (bits & 0x80808080) !== 0) validateSpanKeyValue(src, kvStart, kvEnd);
         written = true;
       } else if (check) {
         validateSpanAnyValue(src, vs, ve);
@@ -391,10 +376,8 @@ function attributeMap(
     if (attrCount === keyStart.length) growAttrs();
     if (tp >= 0) {
       const kn = ke - ks;
-      const t = template as Buffer;
-      let same = tp + 1 + kn <= t.length && t[tp] === kn;
-      for (let i = 0; same && i < kn; i++) same = t[tp + 1 + i] === src[ks + i];
-      if (same) tp += 1 + kn;
+      const t = template as KeySet;
+      if (tp + 1 + kn <= t.bytes.length && t.bytes[tp] === kn && sameBytes(t.view, tp + 1, bv, ks, ke)) tp += 1 + kn;
       else {
         tp = -1;
         indexed = true;
@@ -417,7 +400,7 @@ function attributeMap(
     else writeValueText(out, vs, ve);
   }
   p = end;
-  templateMatched = template !== undefined && tp === template.length;
+  templateMatched = template !== undefined && tp === template.bytes.length;
   if (!indexed && !templateMatched) {
     // a prefix of the template: hashed like any list (the key set memo reads the hashes)
     indexed = true;
@@ -645,10 +628,14 @@ function keyString(i: number): string {
 // are AI aliases (readsKey). Per key set (and dialect tables) the indices of those keys are kept:
 // a span whose key set has none is plain without a call; any other span is resolved from just those
 // attributes, which gives the same fields as resolving all of them.
+/** A list's keys, each as a length byte + its bytes (the attributeMap template), and a view of them. */
+interface KeySet {
+  bytes: Buffer;
+  view: DataView;
+}
 interface KeySetPlan {
   hash: number;
-  /** the key set: each key as a length byte + bytes (the attributeMap template) */
-  keys: Buffer;
+  keys: KeySet;
   dialects: CompiledDialects;
   /** indices (in the collected list) of the keys the resolution reads */
   read: Int32Array;
@@ -679,14 +666,15 @@ function isKeySet(keys: Buffer): boolean {
   return at === keys.length;
 }
 
-function keySetBytes(): Buffer | undefined {
+function collectedKeySet(): KeySet | undefined {
   const parts: Buffer[] = [];
   for (let i = 0; i < attrCount; i++) {
     const n = keyEnd[i]! - keyStart[i]!;
     if (n > 0x7f) return undefined;
     parts.push(Buffer.from([n]), b.subarray(keyStart[i]!, keyEnd[i]!));
   }
-  return Buffer.concat(parts);
+  const bytes = Buffer.concat(parts);
+  return { bytes, view: viewOf(bytes) };
 }
 
 /** the key set of the last span's attributes: the next span's attributeMap template */
@@ -695,7 +683,7 @@ let lastPlan: KeySetPlan | undefined;
 let templateMatched = false;
 
 /** The template for the next span's attribute list (the last span's key set, under the same dialects). */
-function spanTemplate(): Buffer | undefined {
+function spanTemplate(): KeySet | undefined {
   return lastPlan !== undefined && lastPlan.dialects === dialects ? lastPlan.keys : undefined;
 }
 
@@ -705,13 +693,13 @@ function keysRead(): Int32Array {
   const h = keySetHash();
   const slot = h & (PLAN_SLOTS - 1);
   const plan = plans[slot];
-  if (plan !== undefined && plan.hash === h && plan.dialects === dialects && isKeySet(plan.keys)) {
+  if (plan !== undefined && plan.hash === h && plan.dialects === dialects && isKeySet(plan.keys.bytes)) {
     lastPlan = plan;
     return plan.read;
   }
   const read: number[] = [];
   for (let i = 0; i < attrCount; i++) if (readsKey(dialects, keyString(i))) read.push(i);
-  const keys = keySetBytes();
+  const keys = collectedKeySet();
   const indices = Int32Array.from(read);
   if (keys === undefined) return indices;
   plans[slot] = lastPlan = { hash: h, keys, dialects, read: indices };
@@ -769,6 +757,7 @@ export function traceRowBinary(message: Buffer, opts: TraceMapOptions = {}): Enc
   // everything but the span attributes' KeyValues, which attributeMap checks as it reads them
   validateTracesShallow(message);
   b = message;
+  bv = viewOf(message);
   p = 0;
   w.pos = 0;
   options = opts;
@@ -790,6 +779,7 @@ export function traceRowBinary(message: Buffer, opts: TraceMapOptions = {}): Enc
     return { data: w.take(), rows };
   } finally {
     b = NO_BYTES;
+    bv = viewOf(NO_BYTES);
     w.pos = 0;
     options = {};
   }
