@@ -21,6 +21,8 @@ export class RowBinaryWriter {
   /** `buf` as a DataView (whole-word copies: see copyBytes) */
   view: DataView;
   pos = 0;
+  /** `buf` was handed over by detach(): begin() must not write into it */
+  private detached = false;
 
   constructor(initialBytes = 1 << 20) {
     this.buf = Buffer.allocUnsafe(initialBytes);
@@ -36,6 +38,28 @@ export class RowBinaryWriter {
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
     this.view = viewOf(next);
+  }
+
+  /** Starts rows to be handed over with detach(), in a buffer of `bytes` (up to twice that) not handed over before. */
+  begin(bytes: number): void {
+    if (this.detached || this.buf.length < bytes || this.buf.length > 2 * bytes) {
+      this.buf = Buffer.allocUnsafe(bytes);
+      this.view = viewOf(this.buf);
+      this.detached = false;
+    }
+    this.pos = 0;
+  }
+
+  /**
+   * The rows written since begin(): the buffer itself when they fill at least half of it (no copy;
+   * the next begin() takes a new one), else a copy of just them.
+   */
+  detach(): Buffer {
+    if (this.pos < this.buf.length >>> 1) return this.take();
+    const out = this.buf.subarray(0, this.pos);
+    this.detached = true;
+    this.pos = 0;
+    return out;
   }
 
   /** The rows written since the last take, as their own buffer; the writer starts over. */
@@ -124,6 +148,10 @@ export class RowBinaryWriter {
 
   /** An integer as UInt64: negative as 0, beyond 2^64 − 1 as 2^64 − 1 (JS numbers above 2^53 are already rounded). */
   uint64(n: number): void {
+    if (n >= 0 && n < 4294967296) {
+      this.u64(n >>> 0, 0); // the common case: one word (>>> 0 truncates, as Math.trunc does here)
+      return;
+    }
     const v = n > 0 ? Math.trunc(n) : 0;
     if (v >= 2 ** 64) this.u64(0xffffffff, 0xffffffff);
     else this.u64(v % 4294967296, Math.floor(v / 4294967296));
@@ -157,10 +185,15 @@ export function viewOf(b: Buffer): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
+/** The low `n` bytes (1..3) of a little-endian word. */
+const TAIL_MASK = [0, 0xff, 0xffff, 0xffffff];
+
 /**
  * Copies src[from, to) to out at `at`, four bytes at a time (DataView reads and writes of unaligned
  * words compile to single loads and stores: about three times faster than a loop over bytes for the
  * short strings of attributes); returns the OR of the bytes copied (ASCII when no 0x80 bit is set).
+ * The last 1–3 bytes go as a whole word too when src has 3 more bytes after them: up to 3 bytes past
+ * the end of the copy in `out` are overwritten (the caller has that room and writes there next).
  */
 export function copyBytes(src: DataView, from: number, to: number, out: DataView, at: number): number {
   let bits = 0;
@@ -170,6 +203,12 @@ export function copyBytes(src: DataView, from: number, to: number, out: DataView
     const x = src.getUint32(i, true);
     out.setUint32(o, x, true);
     bits |= x;
+  }
+  if (i === to) return bits;
+  if (i + 4 <= src.byteLength) {
+    const x = src.getUint32(i, true);
+    out.setUint32(o, x, true);
+    return bits | (x & (TAIL_MASK[to - i] as number));
   }
   for (; i < to; i++, o++) {
     const x = src.getUint8(i);
@@ -184,6 +223,9 @@ export function sameBytes(a: DataView, aFrom: number, b: DataView, from: number,
   let i = from;
   let j = aFrom;
   for (; i + 4 <= to; i += 4, j += 4) if (a.getUint32(j, true) !== b.getUint32(i, true)) return false;
+  if (i === to) return true;
+  if (i + 4 <= b.byteLength && j + 4 <= a.byteLength)
+    return ((a.getUint32(j, true) ^ b.getUint32(i, true)) & (TAIL_MASK[to - i] as number)) === 0;
   for (; i < to; i++, j++) if (a.getUint8(j) !== b.getUint8(i)) return false;
   return true;
 }

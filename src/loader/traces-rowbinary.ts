@@ -351,7 +351,7 @@ function attributeMap(
       ve = kvEnd;
       if (vl >= 2 && src[vs] === 0x0a && (src[vs + 1] as number) + 2 === vl) {
         // the value is one string: key and string copied with their length bytes; ASCII is valid UTF-8
-        out.ensure(kl + vl);
+        out.ensure(kl + vl + 3); // copyBytes may write 3 bytes past its end
         const q = out.pos;
         const bits = copyBytes(bv, ks - 1, ke, out.view, q) | copyBytes(bv, vs + 1, ve, out.view, q + kl + 1);
         out.pos = q + kl + vl;
@@ -759,7 +759,8 @@ export function traceRowBinary(message: Buffer, opts: TraceMapOptions = {}): Enc
   b = message;
   bv = viewOf(message);
   p = 0;
-  w.pos = 0;
+  // rows are about the size of the message (hex ids are longer, field tags gone): handed over uncopied
+  w.begin(message.length + (message.length >> 2) + 4096);
   options = opts;
   dialects = opts.dialects ?? defaultDialects();
   try {
@@ -776,7 +777,7 @@ export function traceRowBinary(message: Buffer, opts: TraceMapOptions = {}): Enc
       rows += resourceSpans(s, s + n);
       p = s + n;
     }
-    return { data: w.take(), rows };
+    return { data: w.detach(), rows };
   } finally {
     b = NO_BYTES;
     bv = viewOf(NO_BYTES);
