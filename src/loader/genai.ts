@@ -7,7 +7,7 @@ import { type CompiledDialects, loadDialects } from './genai/dialects.js';
 import { type GenAiFields, type GenAiHooks, resolveList, resolveSpan } from './genai/resolve.js';
 import type { PricingTable } from './pricing.js';
 
-export type { CompiledDialects } from './genai/dialects.js';
+export type { AliasRef, CompiledDialects } from './genai/dialects.js';
 export type { GenAiFields, GenAiHooks, ListResolution } from './genai/resolve.js';
 export { GENAI_SPAN_COLUMNS, PLAIN_SPAN, readsKey, resolveList, resolveSpan } from './genai/resolve.js';
 

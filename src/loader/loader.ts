@@ -84,8 +84,8 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
   const rowContext: RowContext = {
     pricing: opts.pricing,
     dialects: opts.dialects,
-    onUnknownModel: (provider, model) => m.unknown.inc({ provider, model }),
-    onInvalidUsage: (field, dialect) => m.invalidUsage.inc({ field, dialect }),
+    onUnknownModel: (provider, model, count = 1) => m.unknown.inc({ provider, model }, count),
+    onInvalidUsage: (field, dialect, count = 1) => m.invalidUsage.inc({ field, dialect }, count),
   };
 
   /** set by stop(): no new batches are queued, and a failing insert is abandoned (its batch stays uncommitted) */

@@ -20,6 +20,7 @@ import type { AnyValue, KeyValue } from '../otlp/model.js';
 import { compileCodec } from '../otlp/wire.js';
 import { resourceFields } from './common.js';
 import {
+  type AliasRef,
   type CompiledDialects,
   defaultDialects,
   type GenAiFields,
@@ -633,19 +634,47 @@ interface KeySet {
   bytes: Buffer;
   view: DataView;
 }
+/** The keys of a list that the GenAI resolution reads: where they are in the list, their text and aliases. */
+interface ReadKeys {
+  indices: Int32Array;
+  names: string[];
+  /** dialects.byKey of each name, looked up once */
+  refs: (AliasRef[] | undefined)[];
+}
 interface KeySetPlan {
   hash: number;
   keys: KeySet;
   dialects: CompiledDialects;
-  /** indices (in the collected list) of the keys the resolution reads */
-  read: Int32Array;
+  read: ReadKeys;
 }
 const PLAN_SLOTS = 1024;
 const plans: (KeySetPlan | undefined)[] = new Array(PLAN_SLOTS);
-const hooks: GenAiHooks = {
-  onUnknownModel: (provider, model) => options.onUnknownModel?.(provider, model),
-  onInvalidUsage: (field, dialect) => options.onInvalidUsage?.(field, dialect),
+// the hooks' calls of one message, added up and reported once per distinct pair (reportHooks): a
+// counter increment per span costs more than the span's other AI columns
+const unknownModels = new Map<string, number>();
+const invalidUsage = new Map<string, number>();
+const countCall = (calls: Map<string, number>, a: string, b: string) => {
+  const k = `${a}\u0000${b}`;
+  calls.set(k, (calls.get(k) ?? 0) + 1);
 };
+const hooks: GenAiHooks = {
+  onUnknownModel: (provider, model) => countCall(unknownModels, provider, model),
+  onInvalidUsage: (field, dialect) => countCall(invalidUsage, field, dialect),
+};
+
+function reportHooks(): void {
+  for (const [calls, hook] of [
+    [unknownModels, options.onUnknownModel],
+    [invalidUsage, options.onInvalidUsage],
+  ] as const) {
+    if (calls.size === 0) continue;
+    for (const [k, n] of calls) {
+      const at = k.indexOf('\u0000');
+      hook?.(k.slice(0, at), k.slice(at + 1), n);
+    }
+    calls.clear();
+  }
+}
 
 function keySetHash(): number {
   let h = attrCount;
@@ -688,7 +717,7 @@ function spanTemplate(): KeySet | undefined {
 }
 
 /** Indices of the collected keys the resolution reads (remembered per key set). */
-function keysRead(): Int32Array {
+function keysRead(): ReadKeys {
   if (templateMatched && lastPlan !== undefined) return lastPlan.read;
   const h = keySetHash();
   const slot = h & (PLAN_SLOTS - 1);
@@ -697,20 +726,25 @@ function keysRead(): Int32Array {
     lastPlan = plan;
     return plan.read;
   }
-  const read: number[] = [];
-  for (let i = 0; i < attrCount; i++) if (readsKey(dialects, keyString(i))) read.push(i);
+  const indices: number[] = [];
+  const names: string[] = [];
+  for (let i = 0; i < attrCount; i++) {
+    const key = keyString(i);
+    if (!readsKey(dialects, key)) continue;
+    indices.push(i);
+    names.push(key);
+  }
+  const read = { indices: Int32Array.from(indices), names, refs: names.map((k) => dialects.byKey.get(k)) };
   const keys = collectedKeySet();
-  const indices = Int32Array.from(read);
-  if (keys === undefined) return indices;
-  plans[slot] = lastPlan = { hash: h, keys, dialects, read: indices };
-  return indices;
+  if (keys !== undefined) plans[slot] = lastPlan = { hash: h, keys, dialects, read };
+  return read;
 }
 
 /** The GenAI fields of the span whose attributes are the collected list. */
 function spanGenAi(res: ResourceColumns, kind: number, timeMs: number): GenAiFields {
   const read = keysRead();
-  if (read.length === 0) return PLAIN_SPAN;
-  return resolveSpan(dialects, keyValuesAt(read), res.ai, { kind, timeMs }, options.pricing, hooks);
+  if (read.indices.length === 0) return PLAIN_SPAN;
+  return resolveSpan(dialects, keyValuesAt(read), res.ai, { kind, timeMs }, options.pricing, hooks, read.refs);
 }
 
 /** The collected list as KeyValues (the same pooled array and objects every call). */
@@ -721,12 +755,19 @@ function collectedKeyValues(): KeyValue[] {
   return keyValues;
 }
 
-/** The collected entries at `indices`, in order, as KeyValues (pooled like collectedKeyValues). */
-function keyValuesAt(indices: Int32Array): KeyValue[] {
-  const n = indices.length;
+/** The entries the resolution reads, in order, as KeyValues (pooled like collectedKeyValues). */
+function keyValuesAt(read: ReadKeys): KeyValue[] {
+  const n = read.indices.length;
   while (keyValuePool.length < n) keyValuePool.push(new WireKeyValue());
   keyValues.length = n;
-  for (let j = 0; j < n; j++) keyValues[j] = wireKeyValue(j, indices[j]!);
+  for (let j = 0; j < n; j++) {
+    const i = read.indices[j]!;
+    const kv = keyValuePool[j]!;
+    kv.key = read.names[j]!;
+    kv.start = valStart[i]!;
+    kv.end = valEnd[i]!;
+    keyValues[j] = kv;
+  }
   return keyValues;
 }
 
@@ -779,6 +820,7 @@ export function traceRowBinary(message: Buffer, opts: TraceMapOptions = {}): Enc
     }
     return { data: w.detach(), rows };
   } finally {
+    reportHooks();
     b = NO_BYTES;
     bv = viewOf(NO_BYTES);
     w.pos = 0;

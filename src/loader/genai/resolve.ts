@@ -105,10 +105,11 @@ export interface ListResolution {
   any: boolean;
 }
 
+/** Called for each span (or `count` spans at once, when a caller adds them up) with an unpriced model or bad usage. */
 export interface GenAiHooks {
-  onUnknownModel?: (provider: string, model: string) => void;
+  onUnknownModel?: (provider: string, model: string, count?: number) => void;
   /** a token count or cost that was negative, not a number, or absurd: not summed into cost */
-  onInvalidUsage?: (field: string, dialect: string) => void;
+  onInvalidUsage?: (field: string, dialect: string, count?: number) => void;
 }
 
 const NF = FIELDS.length;
@@ -146,6 +147,7 @@ function resolveInto(
   attrs: readonly KeyValue[] | null | undefined,
   out: ListResolution,
   ranks: Int32Array,
+  aliasRefs?: readonly (AliasRef[] | undefined)[],
 ): ListResolution {
   out.values.fill(undefined);
   out.dialects.fill(-1);
@@ -159,7 +161,7 @@ function resolveInto(
   SEEN.length = 0;
   for (let i = 0; i < attrs.length; i++) {
     const kv = attrs[i] as KeyValue;
-    const refs = d.byKey.get(kv.key);
+    const refs = aliasRefs ? aliasRefs[i] : d.byKey.get(kv.key);
     if (refs === undefined && !(d.watched.size > 0 && d.watched.has(kv.key))) continue;
     if (SEEN.includes(kv.key)) continue;
     SEEN.push(kv.key);
@@ -258,6 +260,7 @@ export interface SpanInfo {
 /**
  * The span's GenAI column values. `resource` is resolveList() of its resource attributes (computed
  * once per resource). A span whose own attributes carry no identifying AI field is a plain span.
+ * `aliasRefs[i]`, when given, is `d.byKey.get(spanAttrs[i].key)` looked up once by the caller.
  */
 export function resolveSpan(
   d: CompiledDialects,
@@ -266,8 +269,9 @@ export function resolveSpan(
   span: SpanInfo,
   pricing: PricingTable | undefined,
   hooks: GenAiHooks = NO_HOOKS,
+  aliasRefs?: readonly (AliasRef[] | undefined)[],
 ): GenAiFields {
-  const own = resolveInto(d, spanAttrs, SPAN, SPAN_RANKS);
+  const own = resolveInto(d, spanAttrs, SPAN, SPAN_RANKS, aliasRefs);
   if (!own.strong) return PLAIN_SPAN;
   // the span's value of each field, else its resource's; which dialects were read (bit mask)
   let used = 0;

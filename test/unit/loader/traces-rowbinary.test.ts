@@ -57,9 +57,15 @@ function bothWays(bytes: Buffer) {
     pricing,
     onUnknownModel: (p, m) => unknownJson.push(`${p}/${m}`),
   }).map((r) => normalized(r, TRACE_COLUMNS));
-  const encoded = traceRowBinary(bytes, { pricing, onUnknownModel: (p, m) => unknownBinary.push(`${p}/${m}`) });
+  // the encoder reports each distinct model once per message, with its count
+  const encoded = traceRowBinary(bytes, {
+    pricing,
+    onUnknownModel: (p, m, n = 1) => {
+      for (let i = 0; i < n; i++) unknownBinary.push(`${p}/${m}`);
+    },
+  });
   const actual = readRowBinary(encoded.data, TRACE_COLUMNS).map((r) => asJsonRow(r, TRACE_COLUMNS));
-  return { expected, actual, rows: encoded.rows, unknownJson, unknownBinary };
+  return { expected, actual, rows: encoded.rows, unknownJson: unknownJson.sort(), unknownBinary: unknownBinary.sort() };
 }
 
 // ---- arbitraries ----
