@@ -113,6 +113,14 @@ export class RowBinaryWriter {
     this.raw(src, start, end);
   }
 
+  /** The bytes of a view as they are (word copies: for the columns repeated in every row). */
+  rawView(src: DataView): void {
+    const n = src.byteLength;
+    this.ensure(n + 3);
+    copyBytes(src, 0, n, this.view, this.pos);
+    this.pos += n;
+  }
+
   /** Bytes as they are. */
   raw(src: Uint8Array, start = 0, end = src.length): void {
     const n = end - start;

@@ -70,7 +70,7 @@ const writeGenAi = compileObjectWriter(GENAI_COLUMNS);
 const PLAIN_GENAI = (() => {
   const x = new RowBinaryWriter(256);
   writeGenAi(x, PLAIN_SPAN);
-  return x.take();
+  return viewOf(x.take());
 })();
 
 export interface EncodedRows {
@@ -180,18 +180,16 @@ const small = new RowBinaryWriter(4096);
 const resourceMap = new RowBinaryWriter(4096);
 
 const HEX = Buffer.from('0123456789abcdef');
+/** both hex digits of a byte, as a little-endian 16-bit word (one store per byte) */
+const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, x) => (HEX[x >> 4] as number) | ((HEX[x & 15] as number) << 8));
 /** Lowercase hex of b[start, end) as a String column. */
 function writeHex(start: number, end: number): void {
   const n = end - start;
   w.varint(2 * n);
   w.ensure(2 * n);
-  const out = w.buf;
+  const out = w.view;
   let o = w.pos;
-  for (let i = start; i < end; i++) {
-    const x = b[i] as number;
-    out[o++] = HEX[x >> 4] as number;
-    out[o++] = HEX[x & 15] as number;
-  }
+  for (let i = start; i < end; i++, o += 2) out.setUint16(o, HEX_PAIRS[b[i] as number] as number, true);
   w.pos = o;
 }
 
@@ -783,9 +781,9 @@ function wireKeyValue(slot: number, i: number): WireKeyValue {
 
 interface ResourceColumns {
   /** ServiceName, ResourceAttributes */
-  head: Buffer;
+  head: DataView;
   /** TenantId, Environment */
-  tail: Buffer;
+  tail: DataView;
   /** the resource's AI fields (resolved once for all its spans) */
   ai: ListResolution;
 }
@@ -863,10 +861,10 @@ function resourceSpans(start: number, end: number): number {
   small.pos = 0;
   small.string(fields.ServiceName);
   small.raw(resourceMap.buf, 0, resourceMap.pos);
-  const res: ResourceColumns = { head: small.take(), tail: Buffer.alloc(0), ai };
+  const res: ResourceColumns = { head: viewOf(small.take()), tail: viewOf(NO_BYTES), ai };
   small.string(fields.TenantId);
   small.string(fields.Environment);
-  res.tail = small.take();
+  res.tail = viewOf(small.take());
   let rows = 0;
   p = start;
   while (p < end) {
@@ -897,7 +895,7 @@ function scopeSpans(start: number, end: number, res: ResourceColumns): number {
     if (vs < 0) small.uint8(0);
     else small.stringBytes(b, vs, ve);
   }
-  const scope = small.take();
+  const scope = viewOf(small.take());
   let rows = 0;
   p = start;
   while (p < end) {
@@ -939,7 +937,7 @@ function grown(a: Int32Array): Int32Array<ArrayBuffer> {
   return x;
 }
 
-function span(start: number, end: number, res: ResourceColumns, scope: Buffer): void {
+function span(start: number, end: number, res: ResourceColumns, scope: DataView): void {
   let traceS = 0;
   let traceE = 0;
   let spanS = 0;
@@ -1026,8 +1024,8 @@ function span(start: number, end: number, res: ResourceColumns, scope: Buffer): 
   w.stringBytes(b, stateS, stateE);
   w.stringBytes(b, nameS, nameE);
   w.raw(KIND_BYTES[kind] ?? (KIND_BYTES[0] as Buffer));
-  w.raw(res.head);
-  w.raw(scope);
+  w.rawView(res.head);
+  w.rawView(scope);
   if (hasAttributes) attributeMap(start, end, 0x4a, w, spanTemplate(), true);
   else {
     attrCount = 0;
@@ -1054,8 +1052,8 @@ function span(start: number, end: number, res: ResourceColumns, scope: Buffer): 
   writeStatus(statusS, statusE);
   writeEvents();
   writeLinks();
-  w.raw(res.tail);
-  if (genAi === PLAIN_SPAN) w.raw(PLAIN_GENAI);
+  w.rawView(res.tail);
+  if (genAi === PLAIN_SPAN) w.rawView(PLAIN_GENAI);
   else writeGenAi(w, genAi);
 }
 
