@@ -39,6 +39,7 @@ import { PartitionOffsets } from './offsets.js';
 import type { PricingTable } from './pricing.js';
 import { JobQueue } from './queue.js';
 import { sleep } from './retry.js';
+import { releaseRows } from './row-binary.js';
 import { ROW_BINARY_TABLES, type RowContext } from './rows.js';
 import { SchemaMismatchError } from './table-schema.js';
 
@@ -147,6 +148,8 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     // the offset already reached, with the range about to be inserted: a re-reader repeats this range
     if (!(await offsets.commitRangeBefore(job))) return false;
     const refusals = await inserter.insertJob(job);
+    // the rows are in ClickHouse (or refused): their buffers take the next messages' rows
+    for (const table of job.tables.values()) for (const chunk of table.chunks) releaseRows(chunk);
     for (const r of refusals)
       await dlq.sendWithRetry(job.topic, job.partition, r.message, r.table, r.error, backoff, () => stopping);
     await offsets.commitAfter(job);

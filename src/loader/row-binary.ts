@@ -43,7 +43,7 @@ export class RowBinaryWriter {
   /** Starts rows to be handed over with detach(), in a buffer of `bytes` (up to twice that) not handed over before. */
   begin(bytes: number): void {
     if (this.detached || this.buf.length < bytes || this.buf.length > 2 * bytes) {
-      this.buf = Buffer.allocUnsafe(bytes);
+      this.buf = rowsBuffer(bytes);
       this.view = viewOf(this.buf);
       this.detached = false;
     }
@@ -188,6 +188,42 @@ export class RowBinaryWriter {
   }
 }
 
+// ---- buffers of detached rows, reused once the rows are inserted ----
+// Each message's rows are written to a buffer of their own and handed over uncopied (detach). Big
+// allocations come from the OS as fresh pages each time, and their turnover is what starts most of a
+// loader's garbage collections: the loader gives each buffer back once its rows are in ClickHouse
+// (releaseRows), and the next messages are written to those.
+const POOL_SIZE = 64;
+const pool: ArrayBuffer[] = [];
+/** buffers handed out by rowsBuffer and not given back: only these may return to the pool (once) */
+const outstanding = new WeakSet<ArrayBuffer>();
+
+/** A buffer for about `bytes` of rows: a released one of that size (up to twice it), else a new one. */
+function rowsBuffer(bytes: number): Buffer {
+  let ab: ArrayBuffer | undefined;
+  for (let i = pool.length - 1; i >= 0; i--) {
+    const x = pool[i] as ArrayBuffer;
+    if (x.byteLength >= bytes && x.byteLength <= 2 * bytes) {
+      ab = x;
+      pool.splice(i, 1);
+      break;
+    }
+  }
+  ab ??= Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer; // its own ArrayBuffer, never a shared slab
+  outstanding.add(ab);
+  return Buffer.from(ab);
+}
+
+/**
+ * Gives back the buffer of rows from RowBinaryWriter.detach() once nothing reads them any more (their
+ * insert succeeded). Anything else, or a buffer given back before, is ignored.
+ */
+export function releaseRows(rows: Buffer): void {
+  const ab = rows.buffer as ArrayBuffer;
+  if (rows.byteOffset !== 0 || !outstanding.delete(ab)) return;
+  if (pool.length < POOL_SIZE) pool.push(ab);
+}
+
 /** A DataView of exactly a Buffer's bytes. */
 export function viewOf(b: Buffer): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -238,33 +274,6 @@ export function sameBytes(a: DataView, aFrom: number, b: DataView, from: number,
   return true;
 }
 
-/** Writes one value of a column of this type. */
-export type ValueWriter = (w: RowBinaryWriter, value: unknown) => void;
-
-const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0));
-
-const SCALAR_WRITERS: Record<string, ValueWriter> = {
-  String: (w, v) => w.string(v == null ? '' : String(v)),
-  UInt8: (w, v) => w.uint8(num(v)),
-  Bool: (w, v) => w.uint8(v ? 1 : 0),
-  UInt32: (w, v) => w.uint32(num(v)),
-  UInt64: (w, v) => w.uint64(num(v)),
-  Int64: (w, v) => w.int64(num(v)),
-  Float64: (w, v) => w.float64(num(v)),
-};
-
-/**
- * The writer for a ClickHouse type, for columns whose values the loader computes (GenAI fields):
- * String, LowCardinality(String), Bool, UInt8, UInt32, UInt64, Int64, Float64. Throws for any other
- * type, so a column declared with a type the encoder cannot write fails at start, not in a row.
- */
-export function valueWriter(type: string): ValueWriter {
-  const inner = /^LowCardinality\((.+)\)$/.exec(type)?.[1] ?? type;
-  const w = SCALAR_WRITERS[inner];
-  if (w === undefined) throw new Error(`no RowBinary writer for ClickHouse type ${type}`);
-  return w;
-}
-
 const SCALAR_EXPRESSIONS: Record<string, (v: string) => string> = {
   String: (v) => `w.string(${v} == null ? '' : String(${v}));`,
   UInt8: (v) => `w.uint8(typeof ${v} === 'number' ? ${v} : Number(${v} ?? 0));`,
@@ -276,8 +285,10 @@ const SCALAR_EXPRESSIONS: Record<string, (v: string) => string> = {
 };
 
 /**
- * One function writing an object's properties named like `columns`, in order, as their types say
- * (the types valueWriter takes; the same values). Generated, so a row costs no call per column.
+ * One function writing an object's properties named like `columns`, in order, as their types say:
+ * String, LowCardinality(String), Bool, UInt8, UInt32, UInt64, Int64, Float64 (null as '' or 0).
+ * Generated, so a row costs no call per column; throws for any other type, so a column declared
+ * with a type the encoder cannot write fails at start, not in a row.
  */
 export function compileObjectWriter(columns: readonly Column[]): (w: RowBinaryWriter, o: object) => void {
   const lines = ['let v;'];

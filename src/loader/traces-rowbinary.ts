@@ -62,7 +62,7 @@ export const TRACE_COLUMNS: readonly Column[] = [
   { name: 'Links.Attributes', type: 'Array(Map(LowCardinality(String), String))' },
   { name: 'TenantId', type: 'LowCardinality(String)' },
   { name: 'Environment', type: 'LowCardinality(String)' },
-  ...GENAI_COLUMNS.map(({ name, type }) => ({ name, type })),
+  ...GENAI_COLUMNS,
 ];
 
 const writeGenAi = compileObjectWriter(GENAI_COLUMNS);

@@ -122,7 +122,7 @@ let anyValueCodec: CompiledCodec | undefined;
  * accepts no more). A message it accepts and whose KeyValues pass is one validateProtobuf accepts.
  */
 export function validateTracesShallow(bytes: Buffer): void {
-  tracesShallow ??= compileCodec(requestTypes.traces, { shallow: [SPAN_ATTRIBUTES_FIELD] });
+  tracesShallow ??= compileCodec(requestTypes.traces, { shallow: [SPAN_ATTRIBUTES_FIELD], validateOnly: true });
   try {
     tracesShallow.validate(bytes);
   } catch (err) {
@@ -132,7 +132,7 @@ export function validateTracesShallow(bytes: Buffer): void {
 
 /** Throws what validateProtobuf('traces') throws for a malformed span KeyValue at bytes[start, end). */
 export function validateSpanKeyValue(bytes: Buffer, start: number, end: number): void {
-  keyValueCodec ??= compileCodec(otlpRoot.lookupType('opentelemetry.proto.common.v1.KeyValue'));
+  keyValueCodec ??= compileCodec(otlpRoot.lookupType('opentelemetry.proto.common.v1.KeyValue'), { validateOnly: true });
   try {
     keyValueCodec.validateRange(bytes, start, end, SPAN_KEY_VALUE_DEPTH);
   } catch (err) {
@@ -142,7 +142,7 @@ export function validateSpanKeyValue(bytes: Buffer, start: number, end: number):
 
 /** Throws what validateProtobuf('traces') throws for a malformed span attribute's AnyValue at bytes[start, end). */
 export function validateSpanAnyValue(bytes: Buffer, start: number, end: number): void {
-  anyValueCodec ??= compileCodec(otlpRoot.lookupType('opentelemetry.proto.common.v1.AnyValue'));
+  anyValueCodec ??= compileCodec(otlpRoot.lookupType('opentelemetry.proto.common.v1.AnyValue'), { validateOnly: true });
   try {
     anyValueCodec.validateRange(bytes, start, end, SPAN_KEY_VALUE_DEPTH + 1);
   } catch (err) {

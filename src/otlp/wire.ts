@@ -52,6 +52,8 @@ export interface CodecOptions {
    * caller: only their length is checked against the parent's.
    */
   shallow?: readonly string[];
+  /** only validate/validateRange (much less code to compile, for a validator used alone) */
+  validateOnly?: boolean;
 }
 
 const WIRE: Record<string, number> = {
@@ -230,9 +232,13 @@ function genDecoder(info: TypeInfo): string {
   lines.push('  if (pos !== end) throw truncated();');
   lines.push('  return m;');
   lines.push('}');
-  const known = info.fields.map((f) => f.id);
-  lines.push(`const K_${name} = new Set(${JSON.stringify(known)});`);
+  lines.push(knownFields(info));
   return lines.join('\n');
+}
+
+/** The set of a type's field numbers (a known field with the wrong wire type is an error, not skipped). */
+function knownFields(info: TypeInfo): string {
+  return `const K_${fnName(info)} = new Set(${JSON.stringify(info.fields.map((f) => f.id))});`;
 }
 
 /** JS statement checking and skipping one scalar value of this field, as `readExpr` would read it. */
@@ -599,6 +605,25 @@ export function generateCodecSource(root: protobuf.Type, opts: CodecOptions = {}
   };
   visit(typeInfo(root));
   const rootName = fnName(typeInfo(root));
+  if (opts.validateOnly)
+    return [
+      RUNTIME,
+      ...infos.map(knownFields),
+      ...infos.map((info) => genValidator(info, shallow)),
+      `const validateOnly = () => { throw new Error('compiled with validateOnly'); };
+return {
+  decode: validateOnly,
+  encode: validateOnly,
+  validate(bytes) {
+    buf = bytes; pos = 0;
+    try { v_${rootName}(bytes.length, 0); } finally { buf = null; }
+  },
+  validateRange(bytes, start, end, depth) {
+    buf = bytes; pos = start;
+    try { v_${rootName}(end, depth); } finally { buf = null; }
+  },
+};`,
+    ].join('\n');
   const src = [
     RUNTIME,
     ...infos.map(genDecoder),

@@ -48,6 +48,9 @@ export function readRowBinary(data: Buffer, columns: readonly Column[]): Record<
       case 'Float64':
         p += 8;
         return data.readDoubleLE(p - 8);
+      case 'UInt32':
+        p += 4;
+        return data.readUInt32LE(p - 4);
       case 'UInt8':
         return data[p++]!;
       case 'Bool':
