@@ -27,6 +27,7 @@ import { type Consumer, type EachBatchPayload, Kafka, logLevel, type Producer } 
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import '../kafka/kafkajs-idle-fix.js';
+import { framedSocketFactory } from '../kafka/framed-socket.js';
 import type { KafkaClientSecurity } from '../kafka/security.js';
 import type { TopicFormat } from '../otlp/kafka-value.js';
 import type { Signal } from '../otlp/model.js';
@@ -115,6 +116,8 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     brokers: opts.brokers,
     logLevel: logLevel.NOTHING,
     ...opts.security,
+    // each response read whole into a buffer of its size: no 64 KiB chunks to concatenate
+    socketFactory: framedSocketFactory(),
   });
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: true });
   const consumer: Consumer = kafka.consumer({
