@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
 import { deleteTopics, presetWithTopics } from '../support/kafka-harness.js';
-import { type SieveProcess, startSieve, stopSieve } from '../support/sieve-process.js';
+import { type SieveProcess, startSieve, stopSieve, waitFor200 } from '../support/sieve-process.js';
 import { runLoadInChildProcess, SPANS_PER_REQUEST } from './support/otlp-load.js';
 import { clickhousePid, processCpuMs, treeCpuMs } from './support/proc-cpu.js';
 
@@ -44,12 +44,8 @@ async function until(what: string, probe: () => Promise<boolean>, ms: number): P
   }
   throw new Error(`timed out waiting for ${what}`);
 }
-const ready = (port: number) =>
-  until(
-    `sieve readiness on :${port}`,
-    async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200,
-    120_000,
-  );
+/** Waits for a process's /readyz on `port` (a failure says which process, with its log). */
+const ready = (port: number, proc: SieveProcess) => waitFor200(`http://127.0.0.1:${port}/readyz`, proc, 120_000);
 
 /** The loader's consumer lag (messages) on `topic`, summed over partitions. */
 async function loaderLag(port: number, topic: string): Promise<number> {
@@ -109,12 +105,12 @@ async function run(layout: Layout, offered: number): Promise<void> {
       // the receiver creates the topics the loader subscribes to
       receiver = await startSieve({ command: 'receiver', configPath, env });
       procs.push(receiver);
-      await ready(receiver.ports.receiverOps);
+      await ready(receiver.ports.receiverOps, receiver);
       loader = await startSieve({ command: 'loader', configPath, env });
       procs.push(loader);
     }
-    await ready(receiver.ports.receiverOps);
-    await ready(loader.ports.loaderOps);
+    await ready(receiver.ports.receiverOps, receiver);
+    await ready(loader.ports.loaderOps, loader);
 
     let maxLag = 0;
     let sampling = true;
