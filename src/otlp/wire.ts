@@ -605,43 +605,38 @@ export function generateCodecSource(root: protobuf.Type, opts: CodecOptions = {}
   };
   visit(typeInfo(root));
   const rootName = fnName(typeInfo(root));
-  if (opts.validateOnly)
-    return [
-      RUNTIME,
-      ...infos.map(knownFields),
-      ...infos.map((info) => genValidator(info, shallow)),
-      `const validateOnly = () => { throw new Error('compiled with validateOnly'); };
-return {
-  decode: validateOnly,
-  encode: validateOnly,
-  validate(bytes) {
+  const validators = infos.map((info) => genValidator(info, shallow));
+  const validateMethods = `  validate(bytes) {
     buf = bytes; pos = 0;
     try { v_${rootName}(bytes.length, 0); } finally { buf = null; }
   },
   validateRange(bytes, start, end, depth) {
     buf = bytes; pos = start;
     try { v_${rootName}(end, depth); } finally { buf = null; }
-  },
+  },`;
+  if (opts.validateOnly)
+    return [
+      RUNTIME,
+      ...infos.map(knownFields),
+      ...validators,
+      `const validateOnly = () => { throw new Error('compiled with validateOnly'); };
+return {
+  decode: validateOnly,
+  encode: validateOnly,
+${validateMethods}
 };`,
     ].join('\n');
-  const src = [
+  return [
     RUNTIME,
     ...infos.map(genDecoder),
     ...infos.map(genEncoder),
-    ...infos.map((info) => genValidator(info, shallow)),
+    ...validators,
     `return {
   decode(bytes) {
     buf = bytes; pos = 0;
     try { return d_${rootName}(bytes.length, 0); } finally { buf = null; }
   },
-  validate(bytes) {
-    buf = bytes; pos = 0;
-    try { v_${rootName}(bytes.length, 0); } finally { buf = null; }
-  },
-  validateRange(bytes, start, end, depth) {
-    buf = bytes; pos = start;
-    try { v_${rootName}(end, depth); } finally { buf = null; }
-  },
+${validateMethods}
   encode(m) {
     out = scratch; cap = out.length; wp = 0;
     try {
@@ -656,7 +651,6 @@ return {
   },
 };`,
   ].join('\n');
-  return src;
 }
 
 /** Compiles decode/encode/validate functions for `root` and every message type reachable from it. */

@@ -9,13 +9,10 @@ import { Registry } from 'prom-client';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
 import { migrate } from '../../src/clickhouse/migrate.js';
 import { startLoader } from '../../src/loader/loader.js';
-import { intValue, stringValue } from '../../src/otlp/anyvalue.js';
-import { encodeProtobuf } from '../../src/otlp/codec.js';
-import type { ExportTraceServiceRequest, KeyValue } from '../../src/otlp/model.js';
+import { loaderBenchMessage, SPANS_PER_MESSAGE as PER } from './support/loader-messages.js';
 import { clickhousePid, ownCpuMs, processCpuMs } from './support/proc-cpu.js';
 
 const SPANS = Number(process.env.SPANS ?? 300_000);
-const PER = 512;
 const id = randomBytes(4).toString('hex');
 const db = `sieve_bench_${id}`;
 const topic = `bench_spans_${id}`;
@@ -24,41 +21,7 @@ const client = createClickHouseClient();
 const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
 const now = BigInt(Date.now() - 600_000) * 1_000_000n;
 
-function batch(b: number): Uint8Array {
-  const spans = [];
-  for (let i = 0; i < PER; i++) {
-    const k = b * PER + i;
-    const attrs: KeyValue[] = [];
-    for (let j = 0; j < 18; j++) attrs.push({ key: `attr.key_${j}`, value: stringValue(`value-${k % 97}-${j}`) });
-    attrs.push({ key: 'gen_ai.operation.name', value: stringValue(k % 4 === 0 ? 'chat' : '') });
-    attrs.push({ key: 'gen_ai.usage.input_tokens', value: intValue(k % 1000) });
-    const start = now + BigInt(k) * 1_000_000n;
-    spans.push({
-      traceId: randomBytes(16),
-      spanId: randomBytes(8),
-      name: `GET /api/${k % 20}`,
-      kind: 2,
-      startTimeUnixNano: start.toString(),
-      endTimeUnixNano: (start + 5_000_000n).toString(),
-      attributes: attrs,
-      status: { code: k % 50 === 0 ? 2 : 1 },
-    });
-  }
-  const req: ExportTraceServiceRequest = {
-    resourceSpans: [
-      {
-        resource: {
-          attributes: [
-            { key: 'service.name', value: stringValue(`svc${b % 5}`) },
-            { key: 'tenant.id', value: stringValue('t') },
-          ],
-        },
-        scopeSpans: [{ scope: { name: 'bench' }, spans }],
-      },
-    ],
-  };
-  return encodeProtobuf('traces', req);
-}
+const batch = (b: number) => loaderBenchMessage(b, now, () => ({ traceId: randomBytes(16), spanId: randomBytes(8) }));
 
 await migrate({ client, database: db });
 const admin = kafka.admin();

@@ -5,51 +5,16 @@
 //   node --import tsx test/bench/span-encoder.bench.ts      (or: npm run bench -- span-encoder)
 import { createHash } from 'node:crypto';
 import { traceRowBinary } from '../../src/loader/traces-rowbinary.js';
-import { intValue, stringValue } from '../../src/otlp/anyvalue.js';
-import { encodeProtobuf, validateProtobuf } from '../../src/otlp/codec.js';
-import type { ExportTraceServiceRequest, KeyValue } from '../../src/otlp/model.js';
+import { validateProtobuf } from '../../src/otlp/codec.js';
+import { loaderBenchMessage, SPANS_PER_MESSAGE as PER } from './support/loader-messages.js';
 
-const PER = 512;
 const MESSAGES = 40;
 const ROUNDS = Number(process.env.ROUNDS ?? 20);
 const start0 = 1_764_000_000_000n * 1_000_000n;
 const id = (s: string, n: number) => createHash('md5').update(s).digest().subarray(0, n);
 
-function message(b: number): Buffer {
-  const spans = [];
-  for (let i = 0; i < PER; i++) {
-    const k = b * PER + i;
-    const attributes: KeyValue[] = [];
-    for (let j = 0; j < 18; j++) attributes.push({ key: `attr.key_${j}`, value: stringValue(`value-${k % 97}-${j}`) });
-    attributes.push({ key: 'gen_ai.operation.name', value: stringValue(k % 4 === 0 ? 'chat' : '') });
-    attributes.push({ key: 'gen_ai.usage.input_tokens', value: intValue(k % 1000) });
-    const start = start0 + BigInt(k) * 1_000_000n;
-    spans.push({
-      traceId: id(`t${k}`, 16),
-      spanId: id(`s${k}`, 8),
-      name: `GET /api/${k % 20}`,
-      kind: 2,
-      startTimeUnixNano: start.toString(),
-      endTimeUnixNano: (start + 5_000_000n).toString(),
-      attributes,
-      status: { code: k % 50 === 0 ? 2 : 1 },
-    });
-  }
-  const req: ExportTraceServiceRequest = {
-    resourceSpans: [
-      {
-        resource: {
-          attributes: [
-            { key: 'service.name', value: stringValue(`svc${b % 5}`) },
-            { key: 'tenant.id', value: stringValue('t') },
-          ],
-        },
-        scopeSpans: [{ scope: { name: 'bench' }, spans }],
-      },
-    ],
-  };
-  return Buffer.from(encodeProtobuf('traces', req));
-}
+const message = (b: number) =>
+  loaderBenchMessage(b, start0, (k) => ({ traceId: id(`t${k}`, 16), spanId: id(`s${k}`, 8) }));
 
 const messages = Array.from({ length: MESSAGES }, (_, b) => message(b));
 const spans = MESSAGES * PER;
