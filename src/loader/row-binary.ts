@@ -15,7 +15,10 @@ export interface Column {
   type: string;
 }
 
-/** A growable output buffer for RowBinary rows (reused across messages: `take()` copies the rows out). */
+/**
+ * A growable output buffer for RowBinary rows: `take()` copies the rows out and the buffer is reused;
+ * `begin()` … `detach()` hands the buffer itself over (see releaseRows).
+ */
 export class RowBinaryWriter {
   buf: Buffer;
   /** `buf` as a DataView (whole-word copies: see copyBytes) */

@@ -174,6 +174,14 @@ function varint(n: number): Buffer {
 const field = (n: number, body: Uint8Array) => Buffer.concat([varint((n << 3) | 2), varint(body.length), body]);
 const codecOf = (type: string) => compileCodec(otlpRoot.lookupType(type));
 
+/** An AnyValue holding a kvlist `levels` deep (each level: AnyValue → KeyValueList → KeyValue). */
+function nestedKvList(levels: number): Buffer {
+  let value = field(1, Buffer.from('leaf')); // string_value
+  for (let i = 0; i < levels; i++)
+    value = field(6, field(1, Buffer.concat([field(1, Buffer.from('k')), field(2, value)]))); // kvlist_value
+  return value;
+}
+
 describe('traceRowBinary', () => {
   test('writes the rows traceRows builds, for any request', () => {
     fc.assert(
@@ -367,6 +375,9 @@ describe('traceRowBinary', () => {
         Buffer.concat([field(1, Buffer.from('k')), field(2, str(Buffer.concat([Buffer.alloc(200, 0x61), bad])))]),
       ),
       'a truncated value': attributesOf(Buffer.concat([field(1, Buffer.from('k')), Buffer.from([0x12, 0x05, 0x0a])])),
+      'values nested past the depth limit': attributesOf(
+        Buffer.concat([field(1, Buffer.from('k')), field(2, nestedKvList(40))]),
+      ),
     };
     for (const [name, attrs] of Object.entries(cases)) {
       const bytes = span(attrs);
