@@ -3,15 +3,18 @@
  * object per span: the same rows as `traceRows` (traces-rows.ts, the readable reference; a property
  * test holds them equal), at a fraction of the CPU.
  *
- * The message is first validated exactly as decoding would (validateProtobuf: same errors, so a
- * malformed message still goes to the DLQ as undecodable); the walk below then trusts the wire.
+ * The message is checked exactly as decoding would check it (same errors, so a malformed message
+ * still goes to the DLQ as undecodable): validateTracesShallow checks all of it but the KeyValues of
+ * span attribute lists, which attributeMap checks as it copies them; the walk then trusts the wire.
  * Resource and scope columns are encoded once per resource/scope and copied into each span's row.
- * Strings are copied as bytes, ids written as hex from their bytes, timestamps copied as Int64 ns.
- * Attribute maps keep the first of duplicate keys (like attributesToRecord); rare values (bytes,
- * arrays, maps) go through the decoder and anyValueToString, so their text is the exporter's.
- * GenAI columns come from `resolveSpan` (genai/resolve.ts) on the span's attributes (KeyValue objects
- * whose value is decoded only when read) and its resource's, resolved once per resource, and are
- * written as GENAI_COLUMNS declares.
+ * Strings are copied as bytes (a protobuf length-prefixed string is a RowBinary String), ids written
+ * as hex from their bytes, timestamps copied as Int64 ns. Attribute maps keep the first of duplicate
+ * keys (like attributesToRecord); rare values (bytes, arrays, maps) go through the decoder and
+ * anyValueToString, so their text is the exporter's.
+ * GenAI columns come from `resolveSpan` (genai/resolve.ts) on the span's attributes that are AI
+ * aliases (KeyValue objects whose value is decoded only when read; which keys they are is remembered
+ * per key set) and its resource's, resolved once per resource, and are written as GENAI_COLUMNS
+ * declares.
  */
 import { anyValueToString } from '../otlp/anyvalue.js';
 import { otlpRoot, validateSpanAnyValue, validateSpanKeyValue, validateTracesShallow } from '../otlp/codec.js';
