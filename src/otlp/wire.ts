@@ -584,7 +584,9 @@ function wv64(lo, hi) {
 }
 function wInt32(v) { if (v < 0) wv64(v >>> 0, 0xffffffff); else wv32(v); }
 function wfixed32(v) { out[wp] = v & 0xff; out[wp + 1] = (v >>> 8) & 0xff; out[wp + 2] = (v >>> 16) & 0xff; out[wp + 3] = v >>> 24; wp += 4; }
-function wdouble(v) { out.writeDoubleLE(v, wp); wp += 8; }
+// NaN as one bit pattern (the quiet NaN 0x7ff8000000000000, JavaScript's own): V8 may or may not keep
+// a decoded NaN's payload, depending on how the number travelled, and encoding must be a fixed point
+function wdouble(v) { if (v !== v) { out.writeUInt32LE(0, wp); out.writeUInt32LE(0x7ff80000, wp + 4); } else out.writeDoubleLE(v, wp); wp += 8; }
 function wbytes(b) {
   const n = b.length;
   if (n < 32) { for (let i = 0; i < n; i++) out[wp + i] = b[i]; wp += n; return; }

@@ -241,6 +241,26 @@ describe('OTLP/JSON', () => {
     });
   });
 
+  it('a NaN double is encoded as the one quiet NaN, whatever payload it was decoded with', () => {
+    const req = {
+      resourceSpans: [
+        { scopeSpans: [{ spans: [{ name: 'n', attributes: [{ key: 'd', value: { doubleValue: 1.5 } }] }] }] },
+      ],
+    };
+    const bytes = Buffer.from(encodeProtobuf('traces', req));
+    const at = bytes.indexOf(Buffer.from([0x21, 0, 0, 0, 0, 0, 0, 0xf8, 0x3f])) + 1; // AnyValue.double_value = 1.5
+    assert.ok(at > 0);
+    const canonical = Buffer.from([0, 0, 0, 0, 0, 0, 0xf8, 0x7f]);
+    // NaNs with payloads, little-endian: negative signalling, positive signalling, negative quiet
+    for (const nan of ['333333333333f3ff', '010000000000f07f', '000000000000f8ff'].map((h) => Buffer.from(h, 'hex'))) {
+      const withNan = Buffer.from(bytes);
+      nan.copy(withNan, at);
+      const once = Buffer.from(encodeProtobuf('traces', decodeProtobuf('traces', withNan)));
+      assert.deepEqual(once.subarray(at, at + 8), canonical, nan.toString('hex'));
+      assert.deepEqual(Buffer.from(encodeProtobuf('traces', decodeProtobuf('traces', once))), once);
+    }
+  });
+
   it('accepts snake_case keys, enum names, int64 as numbers and ignores unknown fields', () => {
     const req = decodeJson('traces', {
       resource_spans: [
