@@ -120,7 +120,7 @@ export class RowBinaryWriter {
   rawView(src: DataView): void {
     const n = src.byteLength;
     this.ensure(n + 3);
-    copyBytes(src, 0, n, this.view, this.pos);
+    copyBytes(src, n, 0, n, this.view, this.pos);
     this.pos += n;
   }
 
@@ -239,10 +239,18 @@ const TAIL_MASK = [0, 0xff, 0xffff, 0xffffff];
  * Copies src[from, to) to out at `at`, four bytes at a time (DataView reads and writes of unaligned
  * words compile to single loads and stores: about three times faster than a loop over bytes for the
  * short strings of attributes); returns the OR of the bytes copied (ASCII when no 0x80 bit is set).
- * The last 1–3 bytes go as a whole word too when src has 3 more bytes after them: up to 3 bytes past
- * the end of the copy in `out` are overwritten (the caller has that room and writes there next).
+ * The last 1–3 bytes go as a whole word too when src has 3 more bytes after them (`srcLength`: its
+ * byteLength, passed in because reading a DataView's byteLength is a call): up to 3 bytes past the
+ * end of the copy in `out` are overwritten (the caller has that room and writes there next).
  */
-export function copyBytes(src: DataView, from: number, to: number, out: DataView, at: number): number {
+export function copyBytes(
+  src: DataView,
+  srcLength: number,
+  from: number,
+  to: number,
+  out: DataView,
+  at: number,
+): number {
   let bits = 0;
   let i = from;
   let o = at;
@@ -252,7 +260,7 @@ export function copyBytes(src: DataView, from: number, to: number, out: DataView
     bits |= x;
   }
   if (i === to) return bits;
-  if (i + 4 <= src.byteLength) {
+  if (i + 4 <= srcLength) {
     const x = src.getUint32(i, true);
     out.setUint32(o, x, true);
     return bits | (x & (TAIL_MASK[to - i] as number));
@@ -265,13 +273,21 @@ export function copyBytes(src: DataView, from: number, to: number, out: DataView
   return bits;
 }
 
-/** Whether a[aFrom, aFrom + (to - from)) equals b[from, to), compared four bytes at a time. */
-export function sameBytes(a: DataView, aFrom: number, b: DataView, from: number, to: number): boolean {
+/** Whether a[aFrom, aFrom + (to - from)) equals b[from, to), four bytes at a time (lengths: the views' byteLength). */
+export function sameBytes(
+  a: DataView,
+  aLength: number,
+  aFrom: number,
+  b: DataView,
+  bLength: number,
+  from: number,
+  to: number,
+): boolean {
   let i = from;
   let j = aFrom;
   for (; i + 4 <= to; i += 4, j += 4) if (a.getUint32(j, true) !== b.getUint32(i, true)) return false;
   if (i === to) return true;
-  if (i + 4 <= b.byteLength && j + 4 <= a.byteLength)
+  if (i + 4 <= bLength && j + 4 <= aLength)
     return ((a.getUint32(j, true) ^ b.getUint32(i, true)) & (TAIL_MASK[to - i] as number)) === 0;
   for (; i < to; i++, j++) if (a.getUint8(j) !== b.getUint8(i)) return false;
   return true;

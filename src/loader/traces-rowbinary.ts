@@ -91,6 +91,7 @@ const NO_BYTES = Buffer.alloc(0);
 let b: Buffer = NO_BYTES;
 /** `b` as a DataView (word reads: copyBytes, sameBytes) */
 let bv: DataView = viewOf(NO_BYTES);
+let bLength = 0;
 let p = 0;
 let LO = 0;
 let HI = 0;
@@ -355,7 +356,8 @@ function attributeMap(
         // the value is one string: key and string copied with their length bytes; ASCII is valid UTF-8
         out.ensure(kl + vl + 3); // copyBytes may write 3 bytes past its end
         const q = out.pos;
-        const bits = copyBytes(bv, ks - 1, ke, out.view, q) | copyBytes(bv, vs + 1, ve, out.view, q + kl + 1);
+        const bits =
+          copyBytes(bv, bLength, ks - 1, ke, out.view, q) | copyBytes(bv, bLength, vs + 1, ve, out.view, q + kl + 1);
         out.pos = q + kl + vl;
         if (check && (bits & 0x80808080) !== 0) validateSpanKeyValue(src, kvStart, kvEnd);
         written = true;
@@ -379,7 +381,8 @@ function attributeMap(
     if (tp >= 0) {
       const kn = ke - ks;
       const t = template as KeySet;
-      if (tp + 1 + kn <= t.bytes.length && t.bytes[tp] === kn && sameBytes(t.view, tp + 1, bv, ks, ke)) tp += 1 + kn;
+      const tn = t.bytes.length;
+      if (tp + 1 + kn <= tn && t.bytes[tp] === kn && sameBytes(t.view, tn, tp + 1, bv, bLength, ks, ke)) tp += 1 + kn;
       else {
         tp = -1;
         indexed = true;
@@ -800,6 +803,7 @@ export function traceRowBinary(message: Buffer, opts: TraceMapOptions = {}): Enc
   validateTracesShallow(message);
   b = message;
   bv = viewOf(message);
+  bLength = message.length;
   p = 0;
   // rows are about the size of the message (hex ids are longer, field tags gone): handed over uncopied
   w.begin(message.length + (message.length >> 2) + 4096);
@@ -824,6 +828,7 @@ export function traceRowBinary(message: Buffer, opts: TraceMapOptions = {}): Enc
     reportHooks();
     b = NO_BYTES;
     bv = viewOf(NO_BYTES);
+    bLength = 0;
     w.pos = 0;
     options = {};
   }

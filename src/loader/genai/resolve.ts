@@ -149,7 +149,8 @@ function resolveInto(
   ranks: Int32Array,
   aliasRefs?: readonly (AliasRef[] | undefined)[],
 ): ListResolution {
-  out.values.fill(undefined);
+  // a loop, not Array.prototype.fill: that one is a call into the runtime on every span
+  for (let f = 0; f < NF; f++) out.values[f] = undefined;
   out.dialects.fill(-1);
   ranks.fill(0x7fffffff);
   out.strong = false;

@@ -21,7 +21,7 @@ describe('copyBytes and sameBytes', () => {
     for (let from = 0; from <= src.length; from++)
       for (let to = from; to <= src.length; to++) {
         const out = Buffer.alloc(src.length + 8, 0x2e);
-        const bits = copyBytes(viewOf(src), from, to, viewOf(out), 2);
+        const bits = copyBytes(viewOf(src), src.length, from, to, viewOf(out), 2);
         assert.deepEqual(out.subarray(2, 2 + to - from), src.subarray(from, to), `copy [${from}, ${to})`);
         assert.equal(out.subarray(0, 2).toString(), '..', 'nothing written before the target');
         const nonAscii = to > from && from <= at + 1 && to > at;
@@ -34,11 +34,15 @@ describe('copyBytes and sameBytes', () => {
     for (let from = 0; from <= a.length; from++)
       for (let to = from; to <= a.length; to++) {
         const b = Buffer.concat([Buffer.from([1, 2, 3]), a.subarray(from, to)]); // the range ends b
-        assert.equal(sameBytes(viewOf(b), 3, viewOf(a), from, to), true, `[${from}, ${to})`);
+        assert.equal(sameBytes(viewOf(b), b.length, 3, viewOf(a), a.length, from, to), true, `[${from}, ${to})`);
         if (to > from) {
           const c = Buffer.from(b);
           c[c.length - 1] = (c[c.length - 1] as number) ^ 1; // the last byte differs
-          assert.equal(sameBytes(viewOf(c), 3, viewOf(a), from, to), false, `[${from}, ${to}) last byte`);
+          assert.equal(
+            sameBytes(viewOf(c), c.length, 3, viewOf(a), a.length, from, to),
+            false,
+            `[${from}, ${to}) last byte`,
+          );
         }
       }
   });
