@@ -810,19 +810,7 @@ export function traceRowBinary(message: Buffer, opts: TraceMapOptions = {}): Enc
   options = opts;
   dialects = opts.dialects ?? defaultDialects();
   try {
-    let rows = 0;
-    const end = message.length;
-    while (p < end) {
-      const t = tag32();
-      if (t !== 0x0a) {
-        skip(t);
-        continue;
-      }
-      const n = varint();
-      const s = p;
-      rows += resourceSpans(s, s + n);
-      p = s + n;
-    }
+    const rows = sumOverFields(0, message.length, 0x0a, resourceSpans);
     return { data: w.detach(), rows };
   } finally {
     reportHooks();
@@ -873,20 +861,7 @@ function resourceSpans(start: number, end: number): number {
   small.string(fields.TenantId);
   small.string(fields.Environment);
   res.tail = viewOf(small.take());
-  let rows = 0;
-  p = start;
-  while (p < end) {
-    const t = tag32();
-    if (t !== 0x12) {
-      skip(t);
-      continue;
-    }
-    const n = varint();
-    const s = p;
-    rows += scopeSpans(s, s + n, res);
-    p = s + n;
-  }
-  return rows;
+  return sumOverFields(start, end, 0x12, (s, e) => scopeSpans(s, e, res));
 }
 
 function scopeSpans(start: number, end: number, res: ResourceColumns): number {
@@ -904,21 +879,28 @@ function scopeSpans(start: number, end: number, res: ResourceColumns): number {
     else small.stringBytes(b, vs, ve);
   }
   const scope = viewOf(small.take());
-  let rows = 0;
+  return sumOverFields(start, end, 0x12, (s, e) => {
+    span(s, e, res, scope);
+    return 1;
+  });
+}
+
+/** The sum of `visit` over the bounds of each length-delimited field with tag `tag` in b[start, end). */
+function sumOverFields(start: number, end: number, tag: number, visit: (s: number, e: number) => number): number {
+  let sum = 0;
   p = start;
   while (p < end) {
     const t = tag32();
-    if (t !== 0x12) {
+    if (t !== tag) {
       skip(t);
       continue;
     }
     const n = varint();
     const s = p;
-    span(s, s + n, res, scope);
-    rows++;
-    p = s + n;
+    sum += visit(s, s + n);
+    p = s + n; // visit moved p
   }
-  return rows;
+  return sum;
 }
 
 // per span: bounds of its events and links
