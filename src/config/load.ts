@@ -532,6 +532,7 @@ function kafkaSettings(
     encoding: encodingOf(e[signal]?.encoding, e.encoding),
     partitionTracesById: e.partition_traces_by_id ?? false,
     compression: e.producer?.compression ?? 'gzip',
+    compressionLevel: e.producer?.compression_params?.level ?? -1,
     maxMessageBytes: e.producer?.max_message_bytes ?? 1_000_000,
     requiredAcks: e.producer?.required_acks ?? -1,
     timeoutMs: parseDurationMs(e.timeout ?? '5s'),

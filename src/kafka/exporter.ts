@@ -25,6 +25,7 @@ import type { RequestBySignal, Signal } from '../otlp/model.js';
 import { type RawTraces, rawSpanCount } from '../otlp/raw-traces.js';
 import type { BatchSettings, KafkaExporterSettings } from '../pipeline/api.js';
 import { concatValues, encodeRawTracesValue, encodeValue, type KafkaEncoding } from './encoding.js';
+import { withGzipLevel } from './gzip-codec.js';
 import { withRetry } from './retry.js';
 import type { KafkaClientSecurity } from './security.js';
 import { groupSpansByTraceId, splitByItems, splitSpanTree } from './split.js';
@@ -72,6 +73,7 @@ interface Pending {
   encoding: KafkaEncoding;
   retry: KafkaExporterSettings['retry'];
   compression: KafkaExporterSettings['compression'];
+  compressionLevel: number;
   acks: KafkaExporterSettings['requiredAcks'];
   sendTimeoutMs: number;
   maxMessageBytes: number;
@@ -344,7 +346,7 @@ export class KafkaExporter {
     }
 
     // signals sharing a topic (otlp_json) are never merged into one message
-    const pendingKey = `${settings.topic}\u0000${signal}\u0000${settings.encoding}\u0000${settings.compression}\u0000${settings.requiredAcks}\u0000${maxBytes}\u0000${maxItems}`;
+    const pendingKey = `${settings.topic}\u0000${signal}\u0000${settings.encoding}\u0000${settings.compression}\u0000${settings.compressionLevel}\u0000${settings.requiredAcks}\u0000${maxBytes}\u0000${maxItems}`;
     let p = this.pending.get(pendingKey);
     if (p === undefined) {
       p = {
@@ -353,6 +355,7 @@ export class KafkaExporter {
         encoding: settings.encoding,
         retry: settings.retry,
         compression: settings.compression,
+        compressionLevel: settings.compressionLevel,
         acks: settings.requiredAcks,
         sendTimeoutMs: settings.timeoutMs > 0 ? settings.timeoutMs : DEFAULT_SEND_TIMEOUT_MS,
         maxMessageBytes: maxBytes,
@@ -438,17 +441,19 @@ export class KafkaExporter {
       let timer: NodeJS.Timeout | undefined;
       await this.checkTopic(p.topic);
       try {
-        const produce = this.producer.sendBatch({
-          topicMessages: [
-            {
-              topic: p.topic,
-              messages: messages.map((m) => (m.key === null ? { value: m.value } : { key: m.key, value: m.value })),
-            },
-          ],
-          acks: p.acks,
-          timeout: p.sendTimeoutMs,
-          compression: p.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-        });
+        const produce = withGzipLevel(p.compressionLevel, () =>
+          this.producer.sendBatch({
+            topicMessages: [
+              {
+                topic: p.topic,
+                messages: messages.map((m) => (m.key === null ? { value: m.value } : { key: m.key, value: m.value })),
+              },
+            ],
+            acks: p.acks,
+            timeout: p.sendTimeoutMs,
+            compression: p.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+          }),
+        );
         const timeout = new Promise<never>((_, reject) => {
           timer = setTimeout(
             () => reject(new KafkaUnavailableError(`kafka did not acknowledge within ${p.sendTimeoutMs} ms`)),

@@ -14,6 +14,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { ISocketFactory } from 'kafkajs';
+import './kafkajs-response-copy-fix.js';
 
 const KEEP_ALIVE_DELAY_MS = 60_000; // as kafkajs' default factory
 const SCRATCH_BYTES = 64 * 1024;

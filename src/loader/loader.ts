@@ -35,7 +35,7 @@ import { DeadLetters } from './dlq.js';
 import type { CompiledDialects } from './genai.js';
 import { Inserter } from './insert.js';
 import { buildJob, type InsertJob } from './job.js';
-import { loaderMetrics } from './metrics.js';
+import { loaderMetrics, observeMessageAges } from './metrics.js';
 import { PartitionOffsets } from './offsets.js';
 import type { PricingTable } from './pricing.js';
 import { JobQueue } from './queue.js';
@@ -151,6 +151,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     // the offset already reached, with the range about to be inserted: a re-reader repeats this range
     if (!(await offsets.commitRangeBefore(job))) return false;
     const refusals = await inserter.insertJob(job);
+    observeMessageAges(m, job, Date.now());
     // the rows are in ClickHouse (or refused): their buffers take the next messages' rows
     for (const table of job.tables.values()) for (const chunk of table.chunks) releaseRows(chunk);
     for (const r of refusals)

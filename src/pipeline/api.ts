@@ -55,6 +55,8 @@ export interface KafkaExporterSettings {
   encoding: KafkaEncoding;
   partitionTracesById: boolean;
   compression: 'none' | 'gzip';
+  /** producer.compression_params.level (gzip: 0 or -1 = zlib's default, 1…9, -2 = Huffman only) */
+  compressionLevel: number;
   maxMessageBytes: number;
   /** -1 = all in-sync replicas */
   requiredAcks: -1 | 1 | 0;

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
 import { deleteTopics, presetWithTopics } from '../support/kafka-harness.js';
 import { type SieveProcess, startSieve, stopSieve, waitFor200 } from '../support/sieve-process.js';
-import { runLoadInChildProcess, SPANS_PER_REQUEST } from './support/otlp-load.js';
+import { type LoadEvent, runLoadInChildProcess, SPANS_PER_REQUEST } from './support/otlp-load.js';
 import { clickhousePid, processCpuMs, treeCpuMs } from './support/proc-cpu.js';
 
 type Layout = 'split' | 'all';
@@ -57,6 +57,28 @@ async function loaderLag(port: number, topic: string): Promise<number> {
   return lag;
 }
 
+/**
+ * The loader's span inserts so far (its /metrics): how many, their total seconds and rows, and the
+ * summed age of the messages they held (Kafka timestamp → inserted).
+ */
+async function loaderInserts(
+  port: number,
+  topic: string,
+): Promise<{ count: number; seconds: number; rows: number; messages: number; ageSeconds: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const value = (prefix: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(prefix));
+    return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
+  };
+  return {
+    count: value('sieve_loader_insert_duration_seconds_count{table="otel_traces"}'),
+    seconds: value('sieve_loader_insert_duration_seconds_sum{table="otel_traces"}'),
+    rows: value('sieve_loader_rows_inserted_total{table="otel_traces"}'),
+    messages: value(`sieve_loader_message_age_seconds_count{topic="${topic}"}`),
+    ageSeconds: value(`sieve_loader_message_age_seconds_sum{topic="${topic}"}`),
+  };
+}
+
 async function run(layout: Layout, offered: number): Promise<void> {
   const id = randomBytes(4).toString('hex');
   const database = `fresh_${id}`;
@@ -75,20 +97,34 @@ async function run(layout: Layout, offered: number): Promise<void> {
   const procs: SieveProcess[] = [];
   /** start ns (one per request) → wall-clock ms when all its rows were first seen */
   const completeAt = new Map<string, number>();
+  /** requests sent (the load process reports each) and not yet seen complete: start ns → end ms */
+  const pending = new Map<string, number>();
+  const onLoadEvent = (event: LoadEvent) => {
+    if ('sent' in event) {
+      if (!completeAt.has(event.sent.startNs)) pending.set(event.sent.startNs, event.sent.endMs);
+    } else if (event.answered.status !== 200) pending.delete(event.answered.startNs);
+  };
   let polling = true;
   const poll = async (fromMs: number): Promise<void> => {
     while (polling) {
       const t = Date.now();
+      // only the rows of requests still pending are read: the query shares the engine with the inserts
+      let oldestPending = t;
+      for (const endMs of pending.values()) oldestPending = Math.min(oldestPending, endMs);
       try {
         const rs = await clickhouse.query({
           query: `SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS s, count() AS n FROM ${database}.otel_traces
                   WHERE ServiceName = 'bench' AND Timestamp >= fromUnixTimestamp64Milli(toInt64({from:Int64}))
                   GROUP BY s HAVING n >= ${SPANS_PER_REQUEST}`,
-          query_params: { from: Math.max(fromMs, t - WINDOW_MS) - 1000 },
+          query_params: { from: Math.max(fromMs, t - WINDOW_MS, Math.min(oldestPending, t)) - 1000 },
           format: 'JSONEachRow',
         });
         const seenAt = Date.now();
-        for (const r of (await rs.json()) as { s: string }[]) if (!completeAt.has(r.s)) completeAt.set(r.s, seenAt);
+        for (const r of (await rs.json()) as { s: string }[])
+          if (!completeAt.has(r.s)) {
+            completeAt.set(r.s, seenAt);
+            pending.delete(r.s);
+          }
       } catch {
         // the table appears with the loader's migration
       }
@@ -120,6 +156,7 @@ async function run(layout: Layout, offered: number): Promise<void> {
         await new Promise((r) => setTimeout(r, 1000));
       }
     })();
+    const inserts0 = await loaderInserts(loader.ports.loaderOps, topics[0] as string);
     const enginePid = clickhousePid();
     const cpu0 = {
       receiver: treeCpuMs(receiver.child.pid),
@@ -134,6 +171,7 @@ async function run(layout: Layout, offered: number): Promise<void> {
       SECONDS,
       offered,
       true,
+      onLoadEvent,
     );
     const loadSecs = (Date.now() - startedMs) / 1000;
     const cores = (ms: number) => (ms / 1000 / loadSecs).toFixed(2);
@@ -141,6 +179,14 @@ async function run(layout: Layout, offered: number): Promise<void> {
       receiver: cores(treeCpuMs(receiver.child.pid) - cpu0.receiver),
       loader: layout === 'split' ? cores(treeCpuMs(loader.child.pid) - cpu0.loader) : '',
       engine: cores(processCpuMs(enginePid) - cpu0.engine),
+    };
+    const inserts1 = await loaderInserts(loader.ports.loaderOps, topics[0] as string);
+    const inserts = {
+      count: inserts1.count - inserts0.count,
+      seconds: inserts1.seconds - inserts0.seconds,
+      rows: inserts1.rows - inserts0.rows,
+      messages: inserts1.messages - inserts0.messages,
+      ageSeconds: inserts1.ageSeconds - inserts0.ageSeconds,
     };
     const accepted = (load.sent ?? []).filter((r) => r.status === 200);
     await until(
@@ -167,7 +213,10 @@ async function run(layout: Layout, offered: number): Promise<void> {
       `freshness[${layout}]: offered ${offered.toLocaleString('en-US')} spans/s for ${SECONDS}s, accepted ${Math.round(load.accepted / load.seconds).toLocaleString('en-US')} spans/s ` +
         `(${accepted.length} requests, ${load.refused} refused: ${JSON.stringify(load.statuses)}); span end → row queryable: p50 ${q(0.5).toFixed(2)} s, ` +
         `p90 ${q(0.9).toFixed(2)} s, p99 ${q(0.99).toFixed(2)} s, max ${q(1).toFixed(2)} s (±${POLL_MS} ms polling); ` +
-        `loader lag max ${maxLag} messages; CPU cores: ${cpuText}` +
+        `loader lag max ${maxLag} messages; span inserts during the load: ${inserts.count}, ` +
+        `${Math.round(inserts.rows / Math.max(1, inserts.count)).toLocaleString('en-US')} rows and ` +
+        `${Math.round((inserts.seconds / Math.max(1, inserts.count)) * 1000)} ms each on average, messages in Kafka ` +
+        `${(inserts.ageSeconds / Math.max(1, inserts.messages)).toFixed(2)} s on average until inserted; CPU cores: ${cpuText}` +
         (missing > 0 ? `; ${missing} accepted requests NOT in ClickHouse after ${DRAIN_MS / 1000}s` : ''),
     );
   } catch (err) {

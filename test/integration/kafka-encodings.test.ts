@@ -150,6 +150,7 @@ function exporterSettings(topic: string, encoding: KafkaExporterSettings['encodi
     encoding,
     partitionTracesById: false,
     compression: 'gzip',
+    compressionLevel: -1,
     maxMessageBytes: 1_000_000,
     requiredAcks: -1,
     timeoutMs: 10_000,

@@ -27,6 +27,7 @@ const settings: KafkaExporterSettings = {
   encoding: 'otlp_proto',
   partitionTracesById: false,
   compression: 'none',
+  compressionLevel: -1,
   maxMessageBytes: 1_000_000,
   requiredAcks: -1,
   timeoutMs: 30_000,

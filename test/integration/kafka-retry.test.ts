@@ -26,6 +26,7 @@ function settings(topic: string, retry?: KafkaExporterSettings['retry']): KafkaE
     encoding: 'otlp_proto',
     partitionTracesById: false,
     compression: 'none',
+    compressionLevel: -1,
     maxMessageBytes: 1_000_000,
     requiredAcks: -1,
     timeoutMs: 3000,

@@ -121,6 +121,14 @@ test('round trip: spans + logs load, garbage goes to the DLQ, rollups equal raw 
     await registry.metrics(),
     /sieve_loader_cost_unknown_model_total\{provider="openai",model="mystery"\} \d+/,
   );
+  // every span message has its age counted once its batch is in: BATCHES, and the one sent to the DLQ
+  type Sample = { metricName?: string; labels: Record<string, unknown>; value: number };
+  const ages = ((await registry.getSingleMetric('sieve_loader_message_age_seconds')?.get())?.values ?? []) as Sample[];
+  const agesOf = (name: string) =>
+    ages.find((v) => v.metricName === name && v.labels.topic === spansTopic && v.labels.le === undefined)?.value;
+  assert.equal(agesOf('sieve_loader_message_age_seconds_count'), BATCHES + 1);
+  const ageSum = agesOf('sieve_loader_message_age_seconds_sum') ?? -1;
+  assert.ok(ageSum > 0 && ageSum < BATCHES * 120, `ages summed: ${ageSum} s`);
 
   // rollups vs raw
   const raw = `SELECT count() c, countIf(StatusCode='Error') e, sum(Duration) d FROM ${db}.otel_traces`;

@@ -39,6 +39,7 @@ export function identityPipeline<S extends Signal>(signal: S, opts: IdentityPipe
       encoding: 'otlp_proto',
       partitionTracesById: opts.partitionTracesById ?? false,
       compression: 'none',
+      compressionLevel: -1,
       maxMessageBytes: 1_000_000,
       requiredAcks: -1,
       timeoutMs: 5000,

@@ -1,5 +1,6 @@
 /** zod schemas of every component Sieve accepts, keyed by component type. Unknown keys are errors. */
 import { z } from 'zod';
+import { isGzipLevel } from '../../kafka/gzip-level.js';
 import { DETECTOR_NAMES } from '../../pipeline/detectors.js';
 import { compileCondition } from '../../pipeline/ottl/compile.js';
 import type { ContextName } from '../../pipeline/ottl/contexts.js';
@@ -249,7 +250,18 @@ export const kafkaExporterSchema = z.strictObject({
           message: 'compression must be gzip or none (kafkajs ships gzip only)',
         })
         .optional(),
+      compression_params: z.strictObject({ level: z.number().int('level must be an integer').optional() }).optional(),
       flush_max_messages: z.number().optional(),
+    })
+    .superRefine((p, ctx) => {
+      // as the Collector: a level is checked against the codec it applies to (gzip is Sieve's default)
+      const level = p.compression_params?.level;
+      if (level !== undefined && (p.compression ?? 'gzip') === 'gzip' && !isGzipLevel(level))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['compression_params', 'level'],
+          message: `unsupported gzip level ${level}: use 1 (fastest) to 9 (smallest), 0 or -1 (zlib's default, 6) or -2 (Huffman only)`,
+        });
     })
     .optional(),
 });

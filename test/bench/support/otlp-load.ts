@@ -11,7 +11,7 @@
  * A `grpc://host:port` url sends the same batches as OTLP/gRPC Export calls, one channel per client
  * (statuses are then gRPC codes, 0 = OK).
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
@@ -107,6 +107,11 @@ export interface SentRequest {
   status: number;
 }
 
+/** What the load reports while it runs (with `stampNow`): a request just sent, or its answer. */
+export type LoadEvent =
+  | { sent: { startNs: string; endMs: number } }
+  | { answered: { startNs: string; status: number } };
+
 export interface LoadResult {
   accepted: number;
   refused: number;
@@ -127,6 +132,7 @@ export async function runLoad(
   seconds: number,
   offered?: number,
   stampNow = false,
+  report?: (event: LoadEvent) => void,
 ): Promise<LoadResult> {
   const { bytes, traceIdOffsets, startOffsets, endOffsets } = spanBatchTemplate();
   const sent: SentRequest[] = [];
@@ -207,8 +213,13 @@ export async function runLoad(
         stamped = { startNs: startNs.toString(), endMs, status: 0 };
       }
       const t0 = performance.now();
-      const status = await post(body, n).catch(() => 0);
-      if (stamped !== undefined) sent.push({ ...stamped, status });
+      const answer = post(body, n).catch(() => 0);
+      if (stamped !== undefined) report?.({ sent: { startNs: stamped.startNs, endMs: stamped.endMs } });
+      const status = await answer;
+      if (stamped !== undefined) {
+        sent.push({ ...stamped, status });
+        report?.({ answered: { startNs: stamped.startNs, status } });
+      }
       latencies.push(performance.now() - t0);
       statuses[status] = (statuses[status] ?? 0) + 1;
       if (status === 200) accepted += SPANS_PER_REQUEST;
@@ -234,23 +245,30 @@ export async function runLoad(
 }
 
 /** Runs `runLoad` in a separate process (this file as its entry point), so the load shares neither
- * event loop nor heap with the process under test. */
+ * event loop nor heap with the process under test. `report` gets its LoadEvents as they happen. */
 export function runLoadInChildProcess(
   url: string,
   clients: number,
   seconds: number,
   offered?: number,
   stampNow = false,
+  report?: (event: LoadEvent) => void,
 ): Promise<LoadResult> {
   const args = [url, String(clients), String(seconds), String(offered ?? ''), stampNow ? 'stamp-now' : ''];
-  return new Promise((resolve, reject) =>
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', import.meta.filename, ...args],
-      { maxBuffer: 64 << 20 },
-      (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout) as LoadResult)),
-    ),
-  );
+  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  if (report) child.on('message', (event) => report(event as LoadEvent));
+  const out: Buffer[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(JSON.parse(Buffer.concat(out).toString()) as LoadResult)
+        : reject(new Error(`load process exited with ${code}`)),
+    );
+  });
 }
 
 if (process.argv[1] === import.meta.filename) {
@@ -263,6 +281,8 @@ if (process.argv[1] === import.meta.filename) {
     Number(seconds ?? 15),
     offered ? Number(offered) : undefined,
     stamp === 'stamp-now',
+    process.send ? (event) => process.send?.(event) : undefined,
   );
   process.stdout.write(`${JSON.stringify(r)}\n`);
+  process.disconnect?.();
 }

@@ -275,3 +275,28 @@ test('deployment defaults from KAFKA_TLS_* / KAFKA_SASL_* when the exporter has 
   assert.ok(bad.some((m) => /needs KAFKA_SASL_USERNAME/.test(m)));
   assert.ok(!bad.join('\n').includes('pw-in-env'));
 });
+
+test('producer.compression_params.level: gzip levels as the Collector takes them; a bad level names the key', () => {
+  const exporterOf = (producer: string) => load(config(`producer:\n${producer}`)).config?.pipelines.traces?.exporter;
+  const fast = exporterOf('  compression: gzip\n  compression_params:\n    level: 1');
+  assert.deepEqual([fast?.compression, fast?.compressionLevel], ['gzip', 1]);
+  // gzip is Sieve's default codec; no level → zlib's default
+  assert.equal(exporterOf('  compression_params: { level: 9 }')?.compressionLevel, 9);
+  assert.equal(exporterOf('  required_acks: 1')?.compressionLevel, -1);
+  assert.equal(exporterOf('  compression_params: { level: -2 }')?.compressionLevel, -2);
+  // as the Collector: a level with no compression is not checked
+  assert.deepEqual(load(config('producer:\n  compression: none\n  compression_params: { level: 42 }')).issues, []);
+
+  for (const bad of ['level: 10', 'level: -3', 'level: 1.5']) {
+    const issues = load(config(`producer:\n  compression: gzip\n  compression_params:\n    ${bad}`)).issues;
+    assert.equal(issues[0]?.path, 'exporters.kafka.producer.compression_params.level', bad);
+    assert.equal(issues[0]?.line, 12, bad);
+    assert.match(issues[0]?.message ?? '', /level/, bad);
+  }
+  assert.match(
+    load(config('producer:\n  compression_params: { level: 11 }')).issues[0]?.message ?? '',
+    /unsupported gzip level 11: use 1 \(fastest\) to 9/,
+  );
+  const typo = load(config('producer:\n  compression_params: { levl: 1 }')).issues;
+  assert.equal(typo[0]?.path, 'exporters.kafka.producer.compression_params.levl');
+});
