@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
+// The flag: the receiver's young generation (src/cli/v8-flags.ts); V8 takes it at start only.
 // Runs the compiled CLI when `npm run build` has produced dist/, else the TypeScript sources through tsx.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';

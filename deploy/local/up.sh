@@ -72,7 +72,7 @@ ready() {
 
 echo "up: starting sieve all (dev mode: no API keys) on $otlp_url (OTLP/HTTP) and http://${SIEVE_OTLP_GRPC_ENDPOINT} (OTLP/gRPC)"
 set +e
-node "$ROOT/bin/sieve.mjs" all --dev "$@" &
+node --max-semi-space-size=64 "$ROOT/bin/sieve.mjs" all --dev "$@" &
 sieve_pid=$!
 trap 'kill -TERM "$sieve_pid" 2>/dev/null' INT TERM
 (

@@ -15,6 +15,7 @@ import { availableParallelism } from 'node:os';
 import type pino from 'pino';
 import { AggregatorRegistry, Counter, Gauge, type PrometheusContentType, Registry } from 'prom-client';
 import { buildOpsServer } from '../receiver/server.js';
+import { withSemiSpaceFlag } from './v8-flags.js';
 
 /** Message a worker sends the primary about its Kafka readiness. */
 interface ReadinessMessage {
@@ -83,6 +84,8 @@ export async function runReceiverPrimary(opts: PrimaryOptions): Promise<number> 
   // our own account of running workers: cluster.workers may still list one whose 'exit' was emitted
   // (it is removed once its IPC channel has closed too)
   const live = new Set<Worker>();
+  // workers run with the receiver's young generation, however the primary was started (v8-flags.ts)
+  cluster.setupPrimary({ execArgv: withSemiSpaceFlag(process.execArgv, process.env.NODE_OPTIONS) });
   const fork = (): void => {
     live.add(cluster.fork());
   };

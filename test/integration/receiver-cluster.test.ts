@@ -5,12 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
+import { SEMI_SPACE_FLAG } from '../../src/cli/v8-flags.js';
 import { countItems, decodeProtobuf, encodeProtobuf } from '../../src/otlp/codec.js';
 import type { ExportTraceServiceRequest } from '../../src/otlp/model.js';
 import { BROKERS, deleteTopics, ensureTopicsRetry, presetWithTopics } from '../support/kafka-harness.js';
@@ -108,11 +109,14 @@ test('sieve receiver --workers 2: shared port, aggregated metrics, worker replac
     configPath,
     args: ['--workers', '2'],
     env: { SIEVE_HASH_KEY: randomBytes(32).toString('hex') },
+    nodeArgs: [], // started as `node bin/sieve.mjs`: the primary still gives its workers the receiver's heap flag
   });
   await waitFor200(`http://127.0.0.1:${sieve.ports.receiverOps}/readyz`, sieve);
   const workerPids = () =>
     [...sieve!.log().matchAll(/"pid":(\d+),"msg":"receiver worker listening"/g)].map((m) => Number(m[1]));
   assert.equal(workerPids().length, 2, sieve.log());
+  for (const pid of workerPids())
+    assert.ok(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(SEMI_SPACE_FLAG), `worker ${pid}`);
 
   // 40 concurrent requests on 40 connections: the primary deals connections to both workers
   const statuses = await Promise.all(Array.from({ length: 40 }, () => post(traceRequest(25))));

@@ -4,6 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { SEMI_SPACE_FLAG } from '../../src/cli/v8-flags.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -32,6 +33,8 @@ export async function startSieve(opts: {
   dev?: boolean;
   args?: string[];
   env?: NodeJS.ProcessEnv;
+  /** node's own flags (default: SEMI_SPACE_FLAG, as Sieve's launchers start it; see src/cli/v8-flags.ts) */
+  nodeArgs?: string[];
 }): Promise<SieveProcess> {
   const ports = {
     otlp: await freePort(),
@@ -40,6 +43,7 @@ export async function startSieve(opts: {
     loaderOps: await freePort(),
   };
   const args = [
+    ...(opts.nodeArgs ?? [SEMI_SPACE_FLAG]),
     join(ROOT, 'bin', 'sieve.mjs'),
     opts.command,
     ...(opts.dev === false ? [] : ['--dev']),
