@@ -14,13 +14,14 @@ import { readKeysFile } from '../config/keys-file.js';
 import { withTlsFromEnv } from '../config/receiver-settings.js';
 import { ensureTopics, KafkaExporter } from '../kafka/exporter.js';
 import { dialectsFromEnv } from '../loader/genai.js';
-import { startLoader } from '../loader/loader.js';
+import { DEFAULT_MIN_INSERT_INTERVAL_MS, startLoader } from '../loader/loader.js';
 import { buildLoaderOpsServer } from '../loader/ops.js';
 import { loadPricing } from '../loader/pricing.js';
 import type { SieveConfig } from '../pipeline/api.js';
 import { buildOpsServer, buildReceiver, createGrpcReceiver, createIngestCore } from '../receiver/server.js';
 import { receiverEndpoints, renderBanner } from './banner.js';
 import { type DevHashKey, ensureDevHashKey } from './dev-key.js';
+import { envInteger } from './env-number.js';
 import { checkKafkaAtStart, kafkaSecurityOf, loaderTopicsOf } from './kafka-access.js';
 import { onStopRequest, startLoaderThread } from './loader-thread.js';
 import { createLogger, logFormat } from './log.js';
@@ -287,7 +288,16 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
       pricing: loadPricing(pricingFile),
       dialects: dialectsFromEnv(),
       // bytes of messages per fetch and per insert; decoded rows take ~3× that in memory
-      batch: { maxBytes: Number(process.env.SIEVE_LOADER_FETCH_BYTES ?? 4 * 1024 * 1024) },
+      batch: {
+        maxBytes: envInteger(process.env, 'SIEVE_LOADER_FETCH_BYTES', 4 * 1024 * 1024, { min: 1024, max: 2 ** 30 }),
+        // at most one insert per partition per interval (ClickHouse pays per insert); 0: no pacing
+        minInsertIntervalMs: envInteger(
+          process.env,
+          'SIEVE_LOADER_MIN_INSERT_INTERVAL_MS',
+          DEFAULT_MIN_INSERT_INTERVAL_MS,
+          { min: 0, max: 60_000 },
+        ),
+      },
     });
     const ops = buildLoaderOpsServer(() => loader, registry);
     await new Promise<void>((ok, fail) => ops.once('error', fail).listen(LOADER_OPS_PORT, OPS_HOST, ok));

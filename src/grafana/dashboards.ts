@@ -784,6 +784,22 @@ function pipelineHealth(): BuiltDashboard {
       ],
     },
     {
+      // with the receiver's request latency: span end → queryable (Kafka timestamp → rows inserted)
+      title: 'Loader freshness: Kafka → ClickHouse age p50 / p99 by topic',
+      unit: 's',
+      columns: [],
+      promql: [
+        {
+          expr: 'histogram_quantile(0.5, sum by (le, topic) (rate(sieve_loader_message_age_seconds_bucket[$__rate_interval])))',
+          legend: 'p50 {{topic}}',
+        },
+        {
+          expr: 'histogram_quantile(0.99, sum by (le, topic) (rate(sieve_loader_message_age_seconds_bucket[$__rate_interval])))',
+          legend: 'p99 {{topic}}',
+        },
+      ],
+    },
+    {
       title: 'Consumer lag by topic',
       unit: 'short',
       columns: [],

@@ -45,28 +45,73 @@ export class JobQueue {
    * per partition instead of one per fetch (ClickHouse pays per insert: a part, the views, the token).
    */
   mergeIntoHead(maxBytes: number): InsertJob | undefined {
-    let head = this.jobs[0];
-    if (head === undefined || head.exactRange) return head;
-    for (let i = 1; i < this.jobs.length; i++) {
+    return this.jobs.length === 0 ? undefined : this.mergeAt(0, maxBytes);
+  }
+
+  /**
+   * The next insert: the first queued job whose partition is due (`dueAt(job) <= nowMs`) or already
+   * has `maxBytes` queued (waiting would not make its insert bigger), with the later jobs of its
+   * partition folded in as mergeIntoHead does. While the queue is half full nothing waits (pacing
+   * must not pause fetching). The job stays queued (its bytes count) until done().
+   * Otherwise `wakeAt`: when the first partition becomes due (none queued: undefined).
+   */
+  nextInsert(
+    maxBytes: number,
+    nowMs: number,
+    dueAt: (job: InsertJob) => number,
+  ): { job: InsertJob; wakeAt?: undefined } | { job?: undefined; wakeAt: number | undefined } {
+    if (this.jobs.length > 0 && this.queuedBytes * 2 >= this.maxBytes) return { job: this.mergeAt(0, maxBytes) };
+    let wakeAt: number | undefined;
+    const seen = new Set<string>();
+    for (let i = 0; i < this.jobs.length; i++) {
+      const j = this.jobs[i] as InsertJob;
+      const key = `${j.generation}\u0000${j.topic}\u0000${j.partition}`;
+      if (seen.has(key)) continue; // only a partition's first job can go: its offsets go in order
+      seen.add(key);
+      const due = dueAt(j);
+      if (due <= nowMs || this.partitionBytes(i) >= maxBytes) return { job: this.mergeAt(i, maxBytes) };
+      wakeAt = wakeAt === undefined ? due : Math.min(wakeAt, due);
+    }
+    return { wakeAt };
+  }
+
+  /** Removes a job returned by nextInsert or mergeIntoHead once it is done. */
+  done(job: InsertJob): void {
+    const i = this.jobs.indexOf(job);
+    if (i < 0) return;
+    this.jobs.splice(i, 1);
+    this.setBytes(this.queuedBytes - job.bytes);
+  }
+
+  /** Message bytes queued for the partition (and generation) of the job at `i`, from it on. */
+  private partitionBytes(i: number): number {
+    const first = this.jobs[i] as InsertJob;
+    let bytes = 0;
+    for (let k = i; k < this.jobs.length; k++) {
+      const j = this.jobs[k] as InsertJob;
+      if (j.topic === first.topic && j.partition === first.partition && j.generation === first.generation)
+        bytes += j.bytes;
+    }
+    return bytes;
+  }
+
+  private mergeAt(at: number, maxBytes: number): InsertJob {
+    let head = this.jobs[at] as InsertJob;
+    if (head.exactRange) return head;
+    for (let i = at + 1; i < this.jobs.length; i++) {
       const j = this.jobs[i]!;
       if (j.topic !== head.topic || j.partition !== head.partition || j.generation !== head.generation) continue;
       if (j.exactRange || head.bytes + j.bytes > maxBytes) break;
       head = mergeJobs(head, j);
       this.jobs.splice(i--, 1);
     }
-    this.jobs[0] = head;
+    this.jobs[at] = head;
     return head;
   }
 
   push(job: InsertJob): void {
     this.jobs.push(job);
     this.setBytes(this.queuedBytes + job.bytes);
-  }
-
-  /** Removes the head job once it is done. */
-  shift(): void {
-    const job = this.jobs.shift();
-    if (job) this.setBytes(this.queuedBytes - job.bytes);
   }
 
   clear(): void {

@@ -59,9 +59,9 @@ describe('JobQueue.mergeIntoHead', () => {
       tc.chunks.map((c) => c.toString().trim()),
       ['rows of 100', 'rows of 101', 'rows of 102', 'rows of 103', 'rows of 104'],
     );
-    q.shift();
+    q.done(head);
     assert.equal(q.head()?.partition, 1);
-    q.shift();
+    q.done(q.head()!);
     assert.equal(bytes.at(-1), 0, 'queued bytes back to zero');
   });
 
@@ -70,15 +70,74 @@ describe('JobQueue.mergeIntoHead', () => {
     q.push(job(0, 100, 2, { exactRange: true }));
     q.push(job(0, 102, 2));
     assert.equal(q.mergeIntoHead(1e9)!.last, '101');
-    q.shift();
+    q.done(q.head()!);
     q.push(job(0, 104, 2, { exactRange: true }));
     assert.equal(q.mergeIntoHead(1e9)!.last, '103', 'stops before a committed range');
-    q.shift();
-    q.shift();
+    q.done(q.head()!);
+    q.done(q.head()!);
     q.push(job(0, 200, 2));
     q.push(job(0, 202, 2, { generation: 2 }));
     q.push(job(0, 204, 2));
     q.push(job(0, 206, 2));
     assert.equal(q.mergeIntoHead(45)!.last, '205', 'other generation skipped, cap of 45 bytes: 2 jobs');
+  });
+});
+
+describe('JobQueue.nextInsert: at most one insert per partition per interval', () => {
+  const key = (j: InsertJob) => `${j.topic}/${j.partition}`;
+
+  test('a partition not yet due waits; another that is goes first; a due one gets its later batches folded in', () => {
+    const q = new JobQueue(1e9, () => undefined);
+    q.push(job(0, 100, 2));
+    q.push(job(1, 50, 1));
+    q.push(job(0, 102, 1));
+    const due = new Map([
+      ['t/0', 2000],
+      ['t/1', 1000],
+    ]);
+    const dueAt = (j: InsertJob) => due.get(key(j)) ?? 0;
+    assert.deepEqual(q.nextInsert(1e9, 500, dueAt), { wakeAt: 1000 }, 'nothing due: wake when partition 1 is');
+    const first = q.nextInsert(1e9, 1000, dueAt).job!;
+    assert.deepEqual([first.partition, first.first, first.last], [1, '50', '50']);
+    q.done(first);
+    assert.deepEqual(q.nextInsert(1e9, 1500, dueAt), { wakeAt: 2000 });
+    const second = q.nextInsert(1e9, 2000, dueAt).job!;
+    assert.deepEqual([second.partition, second.first, second.last], [0, '100', '102'], 'both batches of partition 0');
+    q.done(second);
+    assert.equal(q.length, 0);
+    assert.deepEqual(q.nextInsert(1e9, 3000, dueAt), { wakeAt: undefined });
+  });
+
+  test('a partition with a full insert queued goes without waiting, capped at maxBytes', () => {
+    const q = new JobQueue(1e9, () => undefined);
+    q.push(job(0, 100, 2)); // 20 bytes each
+    q.push(job(0, 102, 2));
+    q.push(job(0, 104, 2));
+    const later = () => 10_000;
+    const next = q.nextInsert(40, 0, later).job!;
+    assert.deepEqual([next.first, next.last], ['100', '103'], '40 bytes of the 60 queued');
+    q.done(next);
+    assert.deepEqual(q.nextInsert(40, 0, later), { wakeAt: 10_000 }, 'the 20 bytes left wait for their turn');
+  });
+
+  test('a queue half full inserts its head at once: pacing never pauses fetching', () => {
+    const q = new JobQueue(80, () => undefined); // room for 80 bytes of messages
+    q.push(job(1, 50, 1)); // 10 bytes
+    q.push(job(0, 100, 2)); // 20
+    assert.deepEqual(
+      q.nextInsert(1e9, 0, () => 10_000),
+      { wakeAt: 10_000 },
+    );
+    q.push(job(0, 102, 1)); // 40 of 80
+    const head = q.nextInsert(1e9, 0, () => 10_000).job!;
+    assert.deepEqual([head.partition, head.first], [1, '50'], 'the oldest batch first');
+  });
+
+  test("only a partition's first batch can go: a later batch of the same partition never overtakes it", () => {
+    const q = new JobQueue(1e9, () => undefined);
+    q.push(job(0, 100, 1, { exactRange: true }));
+    q.push(job(0, 101, 1));
+    const j = q.nextInsert(1e9, 0, () => 0).job!;
+    assert.deepEqual([j.first, j.last], ['100', '100'], 'the committed range alone, first');
   });
 });
