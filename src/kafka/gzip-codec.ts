@@ -7,12 +7,12 @@
  * inside withGzipLevel(level, …), and the codec, which kafkajs calls while encoding that send's
  * request, reads it from the async context. Levels as the Collector takes them: 0 or -1 = zlib's
  * default, 1 (fastest) … 9 (smallest), -2 = Huffman coding only. Deflate is one of the receiver's
- * largest costs: on spans after the default PII pipeline, 11 CPU ms per 1,000 spans at zlib's
- * default level and 6.5 at level 1, for messages 3% larger (ratio 5.2 instead of 5.4).
+ * largest costs: on spans after the default PII pipeline, 11.7–12.5 CPU ms per 1,000 spans at zlib's
+ * default level and 7.3–7.8 at level 1, for messages 2.5% larger (`npm run bench -- kafka-gzip`).
  *
  * Decompression (the loader's side) is synchronous into one buffer of the size the gzip trailer gives:
  * kafkajs' promisified unzip runs a zlib stream on the thread pool, collects 16 KiB chunks and
- * concatenates them, 2.8–3.4 CPU ms per 512-span message against 1.0–1.1 ms this way.
+ * concatenates them, 5.1–8.2 CPU ms per 1,000 spans against 1.8–2.2 this way (same benchmark).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { promisify } from 'node:util';

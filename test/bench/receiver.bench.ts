@@ -12,6 +12,9 @@
  *   BENCH_PROTOCOL=http|grpc            OTLP/HTTP (default) or OTLP/gRPC (statuses: 200 = OK, 1000 + gRPC code)
  *   npm run bench -- receiver
  * Also prints the receiver's CPU time per 1,000 accepted spans (user + system, all its processes).
+ * BENCH_NODE_ARGS: node's flags for the receiver's process instead of Sieve's launch flags
+ * (src/cli/v8-flags.ts); empty = Node's defaults, e.g. `BENCH_NODE_ARGS= BENCH_WORKERS=1` for the
+ * receiver as it ran before the young-generation flag (workers forked by a primary get the flag anyway).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +31,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 48);
 /** open loop: the clients together offer this many spans/s (e.g. 2× capacity for the overload figure) */
 const OFFERED = process.env.BENCH_OFFERED ? Number(process.env.BENCH_OFFERED) : undefined;
+const NODE_ARGS = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean);
 const WORKERS = (process.env.BENCH_WORKERS ?? '1,2').split(',').map(Number);
 const PROTOCOL = process.env.BENCH_PROTOCOL ?? 'http';
 if (PROTOCOL !== 'http' && PROTOCOL !== 'grpc') throw new Error('BENCH_PROTOCOL must be http or grpc');
@@ -105,6 +109,7 @@ async function run(mode: Mode, workers: number): Promise<Result> {
       configPath: join(dir, 'sieve.yaml'),
       args: ['--workers', String(workers)],
       env: { SIEVE_HASH_KEY: randomBytes(32).toString('hex'), LOG_LEVEL: 'warn' },
+      ...(NODE_ARGS !== undefined ? { nodeArgs: NODE_ARGS } : {}),
     });
     await waitFor200(`http://127.0.0.1:${sieve.ports.receiverOps}/readyz`, sieve);
     const pid = sieve.child.pid as number;
