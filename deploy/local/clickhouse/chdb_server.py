@@ -277,6 +277,10 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "chdb-clickhouse-adapter"
     timeout = 120
+    # as clickhouse-server: TCP_NODELAY. Headers and body go out in two writes; with Nagle on, the body
+    # waited for the client's delayed ACK of the headers on a kept-alive connection: every answer
+    # took 40 ms more (SELECT 1 through @clickhouse/client: 48 ms instead of a few).
+    disable_nagle_algorithm = True
     engine: Engine  # set on the class before serving
     read_secs = 0.0
 
