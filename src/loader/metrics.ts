@@ -64,8 +64,8 @@ export type LoaderMetrics = ReturnType<typeof loaderMetrics>;
 
 /**
  * Records how long each of a job's messages took from its Kafka timestamp to `nowMs`, when the job's
- * rows were inserted (its undecodable messages are in the DLQ by then) (producers' clocks may run ahead: never below 0; a message without a timestamp is
- * not counted).
+ * rows were inserted (its undecodable messages are in the DLQ by then). Producers' clocks may run
+ * ahead: never below 0. A message without a timestamp is not counted.
  */
 export function observeMessageAges(
   m: LoaderMetrics,
