@@ -1,4 +1,18 @@
-/** Whole-number settings from the environment, refused with the variable's name when they are not one. */
+/** Whole-number settings (flags, environment variables), refused with their name when they are not one. */
+export function wholeNumber(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  range: { min: number; max: number },
+): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < range.min || n > range.max)
+    throw new Error(`${name} must be a whole number from ${range.min} to ${range.max}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** wholeNumber of the variable `name` in `env`; unset or blank: `defaultValue`. */
 export function envInteger(
   env: NodeJS.ProcessEnv,
   name: string,
@@ -6,9 +20,5 @@ export function envInteger(
   range: { min: number; max: number },
 ): number {
   const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return defaultValue;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < range.min || n > range.max)
-    throw new Error(`${name} must be a whole number from ${range.min} to ${range.max}, got ${JSON.stringify(raw)}`);
-  return n;
+  return wholeNumber(name, raw === undefined || raw.trim() === '' ? undefined : raw, defaultValue, range);
 }

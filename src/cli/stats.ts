@@ -12,6 +12,7 @@ import { explainNoData } from '../stats/diagnose.js';
 import { readPipelineHealth } from '../stats/ops.js';
 import { renderHealth, renderStats } from '../stats/render.js';
 import { statsWindow } from '../stats/scope.js';
+import { wholeNumber } from './env-number.js';
 
 export const STATS_USAGE = `usage: sieve stats [--minutes N] [--watch [--interval S]] [--receiver-ops URL] [--loader-ops URL]
   --minutes N         how far back to look (default 10, at most 1440)
@@ -29,14 +30,6 @@ interface StatsOptions {
   loaderOps: string;
 }
 
-function positiveInt(name: string, value: string | undefined, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max)
-    throw new Error(`${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(value)}`);
-  return n;
-}
-
 export function parseStatsArgs(args: string[], env: NodeJS.ProcessEnv = process.env): StatsOptions | 'help' {
   const { values } = parseArgs({
     args,
@@ -52,9 +45,9 @@ export function parseStatsArgs(args: string[], env: NodeJS.ProcessEnv = process.
   });
   if (values.help) return 'help';
   return {
-    minutes: positiveInt('--minutes', values.minutes, 10, 1440),
+    minutes: wholeNumber('--minutes', values.minutes, 10, { min: 1, max: 1440 }),
     watch: values.watch ?? false,
-    intervalSeconds: positiveInt('--interval', values.interval, 5, 3600),
+    intervalSeconds: wholeNumber('--interval', values.interval, 5, { min: 1, max: 3600 }),
     receiverOps: (values['receiver-ops'] ?? `http://127.0.0.1:${env.SIEVE_RECEIVER_OPS_PORT ?? 13133}`).replace(
       /\/$/,
       '',

@@ -191,8 +191,14 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
       const next = queue.nextInsert(maxBytes, now, dueAt);
       const job = next.job;
       if (job === undefined) {
-        if (next.wakeAt === undefined) await queue.changed();
-        else await Promise.race([queue.changed(), sleep(next.wakeAt - now)]);
+        const wakeAt = next.wakeAt;
+        if (wakeAt === undefined) await queue.changed();
+        else {
+          // woken by the queue or when a partition falls due; the timer goes with the wait
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([queue.changed(), new Promise<void>((r) => (timer = setTimeout(r, wakeAt - now)))]);
+          clearTimeout(timer);
+        }
         continue;
       }
       lastInsertAt.set(partitionOf(job), now);
