@@ -563,7 +563,7 @@ class WireKeyValue implements KeyValue {
   }
 }
 const keyValuePool: WireKeyValue[] = [];
-const keyValues: KeyValue[] = [];
+const pooledLists: (WireKeyValue[] | undefined)[] = [];
 
 /** The AnyValue b[start, end) as the decoder builds it: one scalar member directly, anything else decoded. */
 function wireAnyValue(start: number, end: number): AnyValue {
@@ -575,7 +575,8 @@ function wireAnyValue(start: number, end: number): AnyValue {
   switch (t) {
     case 0x0a: {
       const n = varint();
-      if (p + n === end) return { stringValue: b.toString('utf8', p, end) };
+      if (p + n === end)
+        return { stringValue: n > ByteStringCache.WIDTH ? b.toString('utf8', p, end) : valueStrings.get(p, n) };
       break;
     }
     case 0x10:
@@ -597,12 +598,42 @@ function wireAnyValue(start: number, end: number): AnyValue {
   return decodeAnyValue(b, start, end);
 }
 
-// direct-mapped cache of key strings (keys repeat across spans)
-const KEY_SLOTS = 4096;
-const KEY_WIDTH = 48;
-const keyCacheBytes = new Uint8Array(KEY_SLOTS * KEY_WIDTH);
-const keyCacheLen = new Int32Array(KEY_SLOTS).fill(-1);
-const keyCacheStr: string[] = new Array(KEY_SLOTS).fill('');
+/**
+ * A direct-mapped cache of the strings of short byte runs of the message: attribute keys, and the
+ * values the GenAI resolution reads (models, providers, operations), repeat from span to span, and
+ * decoding one through Buffer#toString costs more than the byte compare that finds it here.
+ */
+class ByteStringCache {
+  private static readonly SLOTS = 4096;
+  static readonly WIDTH = 48;
+  private readonly bytes = new Uint8Array(ByteStringCache.SLOTS * ByteStringCache.WIDTH);
+  private readonly lengths = new Int32Array(ByteStringCache.SLOTS).fill(-1);
+  private readonly strings: string[] = new Array(ByteStringCache.SLOTS).fill('');
+
+  /** `intern`: keep the engine's shared copy of each string (as for property names) */
+  constructor(private readonly intern: boolean) {}
+
+  /** b[s, s + n) as UTF-8 (the caller has checked it is valid); n at most WIDTH */
+  get(s: number, n: number): string {
+    const h = bytesHash(s, s + n);
+    const slot = (h ^ (h >>> 13)) & (ByteStringCache.SLOTS - 1);
+    const base = slot * ByteStringCache.WIDTH;
+    const bytes = this.bytes;
+    if (this.lengths[slot] === n) {
+      let j = 0;
+      while (j < n && bytes[base + j] === b[s + j]) j++;
+      if (j === n) return this.strings[slot]!;
+    }
+    const decoded = b.toString('utf8', s, s + n);
+    const str = this.intern ? internalized(decoded) : decoded;
+    for (let j = 0; j < n; j++) bytes[base + j] = b[s + j] as number;
+    this.lengths[slot] = n;
+    this.strings[slot] = str;
+    return str;
+  }
+}
+const keyStrings = new ByteStringCache(true);
+const valueStrings = new ByteStringCache(false);
 
 /** The engine's shared copy of `s` (as for property names), so comparing it with a literal key is cheap. */
 function internalized(s: string): string {
@@ -612,20 +643,7 @@ function internalized(s: string): string {
 function keyString(i: number): string {
   const s = keyStart[i]!;
   const n = keyEnd[i]! - s;
-  if (n > KEY_WIDTH) return b.toString('utf8', s, s + n);
-  const h = bytesHash(s, s + n);
-  const slot = (h ^ (h >>> 13)) & (KEY_SLOTS - 1);
-  const base = slot * KEY_WIDTH;
-  if (keyCacheLen[slot] === n) {
-    let j = 0;
-    while (j < n && keyCacheBytes[base + j] === b[s + j]) j++;
-    if (j === n) return keyCacheStr[slot]!;
-  }
-  const str = internalized(b.toString('utf8', s, s + n));
-  for (let j = 0; j < n; j++) keyCacheBytes[base + j] = b[s + j] as number;
-  keyCacheLen[slot] = n;
-  keyCacheStr[slot] = str;
-  return str;
+  return n > ByteStringCache.WIDTH ? b.toString('utf8', s, s + n) : keyStrings.get(s, n);
 }
 
 // ---- GenAI columns: the attributes they read, remembered per attribute key set ----
@@ -751,28 +769,33 @@ function spanGenAi(res: ResourceColumns, kind: number, timeMs: number): GenAiFie
   return resolveSpan(dialects, keyValuesAt(read), res.ai, { kind, timeMs }, options.pricing, hooks, read.refs);
 }
 
-/** The collected list as KeyValues (the same pooled array and objects every call). */
+/** The first `n` pooled KeyValues as a list of that length (one list per length: setting an array's length is a runtime call). */
+function pooledList(n: number): WireKeyValue[] {
+  while (keyValuePool.length < n) keyValuePool.push(new WireKeyValue());
+  let list = pooledLists[n];
+  if (list === undefined) pooledLists[n] = list = keyValuePool.slice(0, n);
+  return list;
+}
+
+/** The collected list as KeyValues (the same pooled list and objects every call). */
 function collectedKeyValues(): KeyValue[] {
-  while (keyValuePool.length < attrCount) keyValuePool.push(new WireKeyValue());
-  keyValues.length = attrCount;
-  for (let i = 0; i < attrCount; i++) keyValues[i] = wireKeyValue(i, i);
-  return keyValues;
+  const list = pooledList(attrCount);
+  for (let i = 0; i < attrCount; i++) wireKeyValue(i, i);
+  return list;
 }
 
 /** The entries the resolution reads, in order, as KeyValues (pooled like collectedKeyValues). */
 function keyValuesAt(read: ReadKeys): KeyValue[] {
   const n = read.indices.length;
-  while (keyValuePool.length < n) keyValuePool.push(new WireKeyValue());
-  keyValues.length = n;
+  const list = pooledList(n);
   for (let j = 0; j < n; j++) {
     const i = read.indices[j]!;
-    const kv = keyValuePool[j]!;
+    const kv = list[j]!;
     kv.key = read.names[j]!;
     kv.start = valStart[i]!;
     kv.end = valEnd[i]!;
-    keyValues[j] = kv;
   }
-  return keyValues;
+  return list;
 }
 
 function wireKeyValue(slot: number, i: number): WireKeyValue {

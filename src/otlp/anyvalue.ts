@@ -27,6 +27,10 @@ function own(v: object, k: string): boolean {
 /** Which oneof member of the AnyValue is set ('empty' when none, or v is null). */
 export function anyValueKind(v: AnyValue | null | undefined): AnyValueKind {
   if (v == null) return 'empty';
+  // fast paths without the own-property call: a prototype's default is '' or 0 / Long, never these
+  const s = v.stringValue;
+  if (typeof s === 'string' && s !== '') return 'string';
+  if (s === undefined && typeof v.intValue === 'number' && v.intValue !== 0) return 'int';
   if (own(v, 'stringValue')) return 'string';
   if (own(v, 'intValue')) return 'int';
   if (own(v, 'boolValue')) return 'bool';

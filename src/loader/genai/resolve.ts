@@ -99,7 +99,10 @@ export const PLAIN_SPAN: Readonly<GenAiFields> = Object.freeze({
 export interface ListResolution {
   /** per field: the winning value (string, or the AnyValue of a numeric field), undefined when absent */
   values: (AnyValue | string | undefined)[];
+  /** per field: the dialect of the winning alias, -1 when absent */
   dialects: Int16Array;
+  /** bit f: field f has a value (what the next resolution into the same scratch resets) */
+  set: number;
   /** an identifying field came through a non-weak alias */
   strong: boolean;
   any: boolean;
@@ -113,6 +116,8 @@ export interface GenAiHooks {
 }
 
 const NF = FIELDS.length;
+// ListResolution.set is a bit per field
+if (NF > 31) throw new Error('GenAI fields: at most 31');
 const NUMERIC: boolean[] = FIELDS.map((_, i) =>
   [
     F.input_tokens,
@@ -130,6 +135,7 @@ export const MAX_TOKENS = 1e9;
 const EMPTY_LIST: ListResolution = Object.freeze({
   values: new Array(NF).fill(undefined),
   dialects: new Int16Array(NF).fill(-1),
+  set: 0,
   strong: false,
   any: false,
 }) as ListResolution;
@@ -149,23 +155,27 @@ function resolveInto(
   ranks: Int32Array,
   aliasRefs?: readonly (AliasRef[] | undefined)[],
 ): ListResolution {
-  // a loop, not Array.prototype.fill: that one is a call into the runtime on every span
-  for (let f = 0; f < NF; f++) out.values[f] = undefined;
-  out.dialects.fill(-1);
-  ranks.fill(0x7fffffff);
+  // only the fields the last resolution into `out` set: no fill (a runtime call) or loop over every field
+  for (let m = out.set; m !== 0; m &= m - 1) {
+    const f = 31 - Math.clz32(m & -m);
+    out.values[f] = undefined;
+    out.dialects[f] = -1;
+    ranks[f] = NO_RANK;
+  }
+  out.set = 0;
   out.strong = false;
   out.any = false;
   if (attrs == null || attrs.length === 0) return out;
   let pending: { ref: AliasRef; value: AnyValue | string }[] | undefined;
   let watchedValues: Map<string, string> | undefined;
   // of a key written twice (invalid OTLP), the first is read, as the attribute maps store it
-  SEEN.length = 0;
-  for (let i = 0; i < attrs.length; i++) {
+  let seen = 0; // SEEN[0, seen) (a count, not SEEN.length = 0: that is a runtime call)
+  attributes: for (let i = 0; i < attrs.length; i++) {
     const kv = attrs[i] as KeyValue;
     const refs = aliasRefs ? aliasRefs[i] : d.byKey.get(kv.key);
     if (refs === undefined && !(d.watched.size > 0 && d.watched.has(kv.key))) continue;
-    if (SEEN.includes(kv.key)) continue;
-    SEEN.push(kv.key);
+    for (let s = 0; s < seen; s++) if (SEEN[s] === kv.key) continue attributes;
+    SEEN[seen++] = kv.key;
     if (d.watched.size > 0 && d.watched.has(kv.key))
       (watchedValues ??= new Map()).set(kv.key, stringOf(kv.value ?? {}));
     if (refs === undefined) continue;
@@ -199,14 +209,18 @@ function offer(out: ListResolution, ranks: Int32Array, ref: AliasRef, v: AnyValu
     ranks[ref.field] = ref.rank;
     out.values[ref.field] = v;
     out.dialects[ref.field] = ref.dialect;
+    out.set |= 1 << ref.field;
   }
   out.any = true;
   if (!ref.weak && IDENTIFYING[ref.field]) out.strong = true;
 }
 
+const NO_RANK = 0x7fffffff;
+/** An empty resolution, and the ranks of its winning aliases (all NO_RANK), to resolve into. */
 const newList = (): ListResolution => ({
   values: new Array(NF).fill(undefined),
-  dialects: new Int16Array(NF),
+  dialects: new Int16Array(NF).fill(-1),
+  set: 0,
   strong: false,
   any: false,
 });
@@ -223,13 +237,13 @@ export function readsKey(d: CompiledDialects, key: string): boolean {
 /** One pass over an attribute list (a resource's: resolved once, reused for all its spans). */
 export function resolveList(d: CompiledDialects, attrs: readonly KeyValue[] | null | undefined): ListResolution {
   if (attrs == null || attrs.length === 0) return EMPTY_LIST;
-  const out = resolveInto(d, attrs, newList(), new Int32Array(NF));
+  const out = resolveInto(d, attrs, newList(), new Int32Array(NF).fill(NO_RANK));
   return out.any ? out : EMPTY_LIST;
 }
 
 // scratch for the span's own list and the merged fields (the hot path allocates only its result)
 const SPAN = newList();
-const SPAN_RANKS = new Int32Array(NF);
+const SPAN_RANKS = new Int32Array(NF).fill(NO_RANK);
 const VAL: (AnyValue | string | undefined)[] = new Array(NF).fill(undefined);
 const DIA = new Int16Array(NF);
 
