@@ -1,4 +1,4 @@
-/** Whole-number settings (flags, environment variables), refused with their name when they are not one. */
+/** Whole-number and enumerated settings (flags, environment variables), refused with their name when invalid. */
 export function wholeNumber(
   name: string,
   raw: string | undefined,
@@ -21,4 +21,18 @@ export function envInteger(
 ): number {
   const raw = env[name];
   return wholeNumber(name, raw === undefined || raw.trim() === '' ? undefined : raw, defaultValue, range);
+}
+
+/** The variable `name` in `env`, one of `choices` (unset or blank: `defaultValue`); refused with the choices otherwise. */
+export function envChoice<T extends string>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  choices: readonly T[],
+  defaultValue: T,
+): T {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return defaultValue;
+  const hit = choices.find((c) => c === raw);
+  if (hit === undefined) throw new Error(`${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(raw)}`);
+  return hit;
 }

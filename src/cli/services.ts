@@ -14,6 +14,7 @@ import { readKeysFile } from '../config/keys-file.js';
 import { withTlsFromEnv } from '../config/receiver-settings.js';
 import { ensureTopics, KafkaExporter } from '../kafka/exporter.js';
 import { dialectsFromEnv } from '../loader/genai.js';
+import { ROW_FORMATS } from '../loader/insert.js';
 import { DEFAULT_MIN_INSERT_INTERVAL_MS, startLoader } from '../loader/loader.js';
 import { buildLoaderOpsServer } from '../loader/ops.js';
 import { loadPricing } from '../loader/pricing.js';
@@ -21,7 +22,7 @@ import type { SieveConfig } from '../pipeline/api.js';
 import { buildOpsServer, buildReceiver, createGrpcReceiver, createIngestCore } from '../receiver/server.js';
 import { receiverEndpoints, renderBanner } from './banner.js';
 import { type DevHashKey, ensureDevHashKey } from './dev-key.js';
-import { envInteger } from './env-number.js';
+import { envChoice, envInteger } from './env-number.js';
 import { checkKafkaAtStart, kafkaSecurityOf, loaderTopicsOf } from './kafka-access.js';
 import { onStopRequest, startLoaderThread } from './loader-thread.js';
 import { createLogger, logFormat } from './log.js';
@@ -298,6 +299,8 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
           { min: 0, max: 60_000 },
         ),
       },
+      // Native: about half the engine's CPU per span for a quarter more of the loader's (insert.ts)
+      insertFormat: envChoice(process.env, 'SIEVE_LOADER_INSERT_FORMAT', ROW_FORMATS, 'RowBinary'),
     });
     const ops = buildLoaderOpsServer(() => loader, registry);
     await new Promise<void>((ok, fail) => ops.once('error', fail).listen(LOADER_OPS_PORT, OPS_HOST, ok));

@@ -34,7 +34,7 @@ import type { TopicFormat } from '../otlp/kafka-value.js';
 import type { Signal } from '../otlp/model.js';
 import { DeadLetters } from './dlq.js';
 import type { CompiledDialects } from './genai.js';
-import { Inserter } from './insert.js';
+import { Inserter, type RowFormat } from './insert.js';
 import { buildJob, type InsertJob } from './job.js';
 import { loaderMetrics, observeMessageAges } from './metrics.js';
 import { PartitionOffsets } from './offsets.js';
@@ -71,6 +71,8 @@ export interface LoaderOptions {
   batch?: { maxBytes?: number; maxWaitMs?: number; maxQueuedBytes?: number; minInsertIntervalMs?: number };
   /** Retry backoff bounds while ClickHouse is unavailable. */
   retry?: { initialMs?: number; maxMs?: number };
+  /** How otel_traces rows are sent (default RowBinary; Native: see insert.ts). */
+  insertFormat?: RowFormat;
 }
 
 export interface Loader {
@@ -110,7 +112,15 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
   /** consumer group generations seen (GROUP_JOIN events): batches of an earlier one are not inserted */
   let generation = 0;
 
-  const inserter = new Inserter({ client, database, logger, metrics: m, backoff, stopping: () => stopping });
+  const inserter = new Inserter({
+    client,
+    database,
+    logger,
+    metrics: m,
+    backoff,
+    stopping: () => stopping,
+    insertFormat: opts.insertFormat ?? 'RowBinary',
+  });
   // a RowBinary table whose columns differ from its encoder's would get shifted values: refuse to start
   // (ClickHouse down or the table not there yet is checked again before the first insert)
   const signals = new Set([
@@ -119,10 +129,11 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
   ]);
   for (const signal of signals) {
     const insert = ROW_BINARY_TABLES[signal];
-    if (insert)
-      await inserter.checkColumns(insert).catch((err: unknown) => {
-        if (err instanceof SchemaMismatchError) throw err;
-      });
+    if (!insert) continue;
+    await inserter.checkColumns(insert).catch((err: unknown) => {
+      if (err instanceof SchemaMismatchError) throw err;
+    });
+    logger.info({ table: insert.table, format: opts.insertFormat ?? 'RowBinary' }, 'loader insert format');
   }
 
   const kafka = new Kafka({

@@ -324,3 +324,8 @@ export function compileObjectWriter(columns: readonly Column[]): (w: RowBinaryWr
 export function rowBinaryInsert(database: string, table: string, columns: readonly Column[]): string {
   return `INSERT INTO ${database}.${table} (${columns.map((c) => `\`${c.name}\``).join(', ')}) FORMAT RowBinary`;
 }
+
+/** The INSERT of Native blocks (they name their columns). */
+export function nativeInsert(database: string, table: string): string {
+  return `INSERT INTO ${database}.${table} FORMAT Native`;
+}

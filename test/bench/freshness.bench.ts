@@ -12,6 +12,7 @@
  *
  *   node --import tsx test/bench/freshness.bench.ts      (or: npm run bench -- freshness)
  *   FRESH_LAYOUTS=split|all|split,all  FRESH_OFFERED=20000  FRESH_SECONDS=30  FRESH_CLIENTS=16
+ *   SIEVE_LOADER_INSERT_FORMAT=Native  (the loader's insert format, passed on to it)
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -213,7 +214,7 @@ async function run(layout: Layout, offered: number): Promise<void> {
       `freshness[${layout}]: offered ${offered.toLocaleString('en-US')} spans/s for ${SECONDS}s, accepted ${Math.round(load.accepted / load.seconds).toLocaleString('en-US')} spans/s ` +
         `(${accepted.length} requests, ${load.refused} refused: ${JSON.stringify(load.statuses)}); span end → row queryable: p50 ${q(0.5).toFixed(2)} s, ` +
         `p90 ${q(0.9).toFixed(2)} s, p99 ${q(0.99).toFixed(2)} s, max ${q(1).toFixed(2)} s (±${POLL_MS} ms polling); ` +
-        `loader lag max ${maxLag} messages; span inserts during the load: ${inserts.count}, ` +
+        `loader lag max ${maxLag} messages; span inserts (${process.env.SIEVE_LOADER_INSERT_FORMAT || 'RowBinary'}) during the load: ${inserts.count}, ` +
         `${Math.round(inserts.rows / Math.max(1, inserts.count)).toLocaleString('en-US')} rows and ` +
         `${Math.round((inserts.seconds / Math.max(1, inserts.count)) * 1000)} ms each on average, messages in Kafka ` +
         `${(inserts.ageSeconds / Math.max(1, inserts.messages)).toFixed(2)} s on average until inserted; CPU cores: ${cpuText}` +

@@ -6,13 +6,17 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
+import { envChoice } from '../../src/cli/env-number.js';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
 import { migrate } from '../../src/clickhouse/migrate.js';
+import { ROW_FORMATS } from '../../src/loader/insert.js';
 import { startLoader } from '../../src/loader/loader.js';
 import { loaderBenchMessage, SPANS_PER_MESSAGE as PER } from './support/loader-messages.js';
 import { clickhousePid, ownCpuMs, processCpuMs } from './support/proc-cpu.js';
 
 const SPANS = Number(process.env.SPANS ?? 300_000);
+/** how the rows go to ClickHouse (the loader's SIEVE_LOADER_INSERT_FORMAT) */
+const insertFormat = envChoice(process.env, 'SIEVE_LOADER_INSERT_FORMAT', ROW_FORMATS, 'RowBinary');
 const id = randomBytes(4).toString('hex');
 const db = `sieve_bench_${id}`;
 const topic = `bench_spans_${id}`;
@@ -53,6 +57,7 @@ const loader = await startLoader({
   logger: pino({ level: 'warn' }),
   registry: new Registry(),
   batch: { maxBytes: Number(process.env.LOADER_MAX_BYTES ?? 16 * 1024 * 1024) },
+  insertFormat,
 });
 let n = 0;
 let lastLog = 0;
@@ -73,6 +78,7 @@ const per1k = (ms: number) => Number(((ms / Math.max(1, n)) * 1000).toFixed(1));
 console.log(
   JSON.stringify({
     bench: 'loader',
+    insertFormat,
     spans: n,
     seconds: Number(secs.toFixed(2)),
     spansPerSec: Math.round(n / secs),

@@ -1,6 +1,6 @@
 // Rows ClickHouse refuses do not stop the partition: the refused messages (and only those) go to the
 // DLQ with ClickHouse's error, every other span lands exactly once, rollups agree with the raw
-// table, and the group's offsets reach the end of the topic.
+// table, and the group's offsets reach the end of the topic; with RowBinary and with Native inserts.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
@@ -9,20 +9,18 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
 import { migrate } from '../../src/clickhouse/migrate.js';
+import type { RowFormat } from '../../src/loader/insert.js';
 import { type Loader, startLoader } from '../../src/loader/loader.js';
 import { makeTraces } from '../../src/loader/testdata/spans.js';
 import { encodeProtobuf } from '../../src/otlp/codec.js';
 import { until } from '../support/until.js';
 
-const id = randomBytes(4).toString('hex');
-const db = `sieve_refused_${id}`;
-const topic = `refused_spans_${id}`;
-const groupId = `g_refused_${id}`;
+const runId = randomBytes(4).toString('hex');
 const brokers = [process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'];
 const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
 const client = createClickHouseClient();
-const registry = new Registry();
 let loader: Loader | undefined;
+const databases: string[] = [];
 
 async function scalar(sql: string): Promise<number> {
   const rs = await client.query({ query: sql, format: 'JSONEachRow' });
@@ -31,11 +29,23 @@ async function scalar(sql: string): Promise<number> {
 
 after(async () => {
   await loader?.stop().catch(() => undefined);
-  await client.command({ query: `DROP DATABASE IF EXISTS ${db}` });
+  for (const db of databases) await client.command({ query: `DROP DATABASE IF EXISTS ${db}` });
   await client.close();
 });
 
-test('refused rows go to the DLQ per message; the rest of the batch lands and offsets are committed', async () => {
+test('refused rows go to the DLQ per message; the rest of the batch lands and offsets are committed', () =>
+  refusedRows('RowBinary'));
+
+test('the same with Native inserts: a refused block is split and re-encoded down to the refused messages', () =>
+  refusedRows('Native'));
+
+async function refusedRows(insertFormat: RowFormat): Promise<void> {
+  const id = `${runId}_${insertFormat.toLowerCase()}`;
+  const db = `sieve_refused_${id}`;
+  const topic = `refused_spans_${id}`;
+  const groupId = `g_refused_${id}`;
+  const registry = new Registry();
+  databases.push(db);
   await migrate({ client, database: db });
   // the platform team's guard: a constraint ClickHouse enforces on every insert
   await client.command({
@@ -72,6 +82,7 @@ test('refused rows go to the DLQ per message; the rest of the batch lands and of
     logger: pino({ level: 'silent' }),
     registry,
     retry: { initialMs: 50, maxMs: 200 },
+    insertFormat,
   });
   const good = (MESSAGES - poisoned.size - 1) * PER;
   await until('the accepted spans', async () => (await scalar(`SELECT count() FROM ${db}.otel_traces`)) >= good);
@@ -119,4 +130,6 @@ test('refused rows go to the DLQ per message; the rest of the batch lands and of
     return end?.high === String(MESSAGES) && committed?.offset === end.high;
   });
   await admin.disconnect();
-});
+  await loader.stop();
+  loader = undefined;
+}

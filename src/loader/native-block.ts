@@ -1,0 +1,447 @@
+/**
+ * RowBinary rows → one ClickHouse Native block: the same values, column after column.
+ *
+ * Why: ClickHouse parses RowBinary a value at a time, and a LowCardinality value (every attribute
+ * key of the Map(LowCardinality(String), String) columns, ServiceName, SpanName…) costs a lookup in
+ * the column's dictionary per row. In Native a LowCardinality column arrives as its dictionary and
+ * one small index per row. Measured on chDB 26.9 with the loader's 8,192-row batches: parsing 85 →
+ * 8 CPU ms per batch, the whole insert into otel_traces (views included) −30 % engine CPU and −40 %
+ * wall time.
+ *
+ * Format (https://clickhouse.com/docs/interfaces/formats/Native, as clickhouse-server writes it over
+ * HTTP): LEB128 column count and row count; per column its name and type (Strings), then its values:
+ *   fixed-width  the values back to back, little-endian
+ *   String       LEB128 length + bytes, per row (as in RowBinary)
+ *   Array(T)     UInt64 end offset per row, then the elements' column of T
+ *   Map(K, V)    as Array(Tuple(K, V)): offsets, then the keys' column, then the values' column
+ *   LowCardinality(String)  a UInt64 serialization version (1) before the column's data (before
+ *                the offsets of an enclosing Array or Map), then: UInt64 flags (index width code |
+ *                HasAdditionalKeys | NeedUpdateDictionary), UInt64 key count, the keys as Strings,
+ *                UInt64 value count, and the values as indexes into the keys (UInt8/16/32).
+ */
+import { type Column, copyBytes, sameBytes, viewOf } from './row-binary.js';
+
+const HAS_ADDITIONAL_KEYS = 1 << 9;
+const NEED_UPDATE_DICTIONARY = 1 << 10;
+/** LowCardinality serialization version: SharedDictionariesWithAdditionalKeys */
+const LOW_CARDINALITY_VERSION = 1;
+
+/** A growable byte buffer. */
+class Bytes {
+  buf = Buffer.allocUnsafe(1 << 16);
+  /** `buf` as a DataView (word copies and compares) */
+  view = viewOf(this.buf);
+  pos = 0;
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.pos + n) cap *= 2;
+    const next = Buffer.allocUnsafe(cap);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+    this.view = viewOf(next);
+  }
+  /** The input's bytes [start, end) appended. */
+  copyInput(start: number, end: number): void {
+    const n = end - start;
+    this.ensure(n + 3); // copyBytes may write 3 bytes past the end
+    copyBytes(srcView, srcLength, start, end, this.view, this.pos);
+    this.pos += n;
+  }
+  append(bytes: Buffer, end = bytes.length): void {
+    this.ensure(end);
+    bytes.copy(this.buf, this.pos, 0, end);
+    this.pos += end;
+  }
+  u64(n: number): void {
+    this.ensure(8);
+    const b = this.buf;
+    const q = this.pos;
+    const lo = n >>> 0;
+    const hi = Math.floor(n / 4294967296) >>> 0;
+    b[q] = lo;
+    b[q + 1] = lo >>> 8;
+    b[q + 2] = lo >>> 16;
+    b[q + 3] = lo >>> 24;
+    b[q + 4] = hi;
+    b[q + 5] = hi >>> 8;
+    b[q + 6] = hi >>> 16;
+    b[q + 7] = hi >>> 24;
+    this.pos = q + 8;
+  }
+  varint(n: number): void {
+    this.ensure(10);
+    while (n > 0x7f) {
+      this.buf[this.pos++] = (n & 0x7f) | 0x80;
+      n = Math.floor(n / 128);
+    }
+    this.buf[this.pos++] = n;
+  }
+}
+
+// ---- the RowBinary input: the chunk being read and the position in it ----
+const NO_BYTES = Buffer.alloc(0);
+let src: Buffer = NO_BYTES;
+let srcView = viewOf(NO_BYTES);
+let srcLength = 0;
+let p = 0;
+
+function setInput(chunk: Buffer): void {
+  src = chunk;
+  srcView = viewOf(chunk);
+  srcLength = chunk.length;
+  p = 0;
+}
+
+function readLength(): number {
+  let x = src[p++] as number;
+  if (x < 0x80) return x;
+  let v = x & 0x7f;
+  let mul = 128;
+  for (;;) {
+    if (p >= src.length) throw new RangeError('RowBinary: truncated length');
+    x = src[p++] as number;
+    v += (x & 0x7f) * mul;
+    if (x < 0x80) return v;
+    mul *= 128;
+  }
+}
+
+/** Past the String at p; returns where its bytes start (its end is p). */
+function skipString(): number {
+  const n = readLength();
+  const s = p;
+  p += n;
+  if (p > src.length) throw new RangeError('RowBinary: truncated string');
+  return s;
+}
+
+/** The distinct values of a LowCardinality(String) column in the block, and each value's index. */
+class Dictionary {
+  /** the keys, serialized as Strings */
+  readonly keys = new Bytes();
+  size = 0;
+  private keyStart = new Int32Array(64);
+  private keyEnd = new Int32Array(64);
+  /** open addressing: key number + 1, 0 = empty */
+  private slots = new Int32Array(256);
+  indexes = new Int32Array(1024);
+  count = 0;
+
+  reset(): void {
+    this.keys.pos = 0;
+    if (this.size > 0) this.slots.fill(0);
+    this.size = 0;
+    this.count = 0;
+  }
+
+  push(index: number): void {
+    if (this.count === this.indexes.length) this.indexes = grown(this.indexes);
+    this.indexes[this.count++] = index;
+  }
+
+  /** The index of the value src[s, e) (added when new). */
+  indexOf(s: number, e: number): number {
+    let h = e - s;
+    for (let i = s; i < e; i++) h = Math.imul(h ^ (src[i] as number), 0x01000193);
+    const mask = this.slots.length - 1;
+    let slot = (h ^ (h >>> 15)) & mask;
+    for (;;) {
+      const k = this.slots[slot]! - 1;
+      if (k < 0) break;
+      if (this.is(k, s, e)) return k;
+      slot = (slot + 1) & mask;
+    }
+    const k = this.size++;
+    if (k === this.keyStart.length) {
+      this.keyStart = grown(this.keyStart);
+      this.keyEnd = grown(this.keyEnd);
+    }
+    this.keys.varint(e - s);
+    this.keyStart[k] = this.keys.pos;
+    this.keys.copyInput(s, e);
+    this.keyEnd[k] = this.keys.pos;
+    this.slots[slot] = k + 1;
+    if (this.size * 2 > this.slots.length) this.rehash();
+    return k;
+  }
+
+  /** Whether src[s, e) is key k's bytes. */
+  is(k: number, s: number, e: number): boolean {
+    const ks = this.keyStart[k]!;
+    if (this.keyEnd[k]! - ks !== e - s) return false;
+    return sameBytes(this.keys.view, this.keys.buf.length, ks, srcView, srcLength, s, e);
+  }
+
+  private rehash(): void {
+    this.slots = new Int32Array(this.slots.length * 2);
+    const mask = this.slots.length - 1;
+    const kb = this.keys.buf;
+    for (let k = 0; k < this.size; k++) {
+      const s = this.keyStart[k]!;
+      const e = this.keyEnd[k]!;
+      let h = e - s;
+      for (let i = s; i < e; i++) h = Math.imul(h ^ (kb[i] as number), 0x01000193);
+      let slot = (h ^ (h >>> 15)) & mask;
+      while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
+      this.slots[slot] = k + 1;
+    }
+  }
+
+  /** The column's data after its version: flags, keys, then the indexes in the narrowest width. */
+  write(out: Bytes): void {
+    if (this.count === 0) return;
+    const width = this.size <= 0x100 ? 0 : this.size <= 0x10000 ? 1 : 2;
+    out.u64(width | HAS_ADDITIONAL_KEYS | NEED_UPDATE_DICTIONARY);
+    out.u64(this.size);
+    out.append(this.keys.buf, this.keys.pos);
+    out.u64(this.count);
+    const bytes = 1 << width;
+    out.ensure(this.count * bytes);
+    const b = out.buf;
+    let q = out.pos;
+    const idx = this.indexes;
+    if (width === 0) for (let i = 0; i < this.count; i++) b[q++] = idx[i] as number;
+    else if (width === 1)
+      for (let i = 0; i < this.count; i++, q += 2) {
+        b[q] = idx[i] as number;
+        b[q + 1] = (idx[i] as number) >>> 8;
+      }
+    else for (let i = 0; i < this.count; i++, q += 4) b.writeUInt32LE(idx[i] as number, q);
+    out.pos = q;
+  }
+}
+
+function grown(a: Int32Array): Int32Array<ArrayBuffer> {
+  const x = new Int32Array(a.length * 2);
+  x.set(a);
+  return x;
+}
+
+enum Kind {
+  Fixed,
+  String,
+  LowCardinality,
+  /** Map(LowCardinality(String), String) */
+  Map,
+  Array,
+}
+
+/** One column (or an Array's elements) being built. */
+interface ColumnState {
+  kind: Kind;
+  /** Fixed: bytes per value */
+  width: number;
+  /** Fixed, String: the values; Map: the values' Strings */
+  data: Bytes;
+  /** Map, Array: end offset per row (UInt64) */
+  offsets: Bytes;
+  total: number;
+  /** LowCardinality: the values; Map: the keys */
+  dict: Dictionary;
+  /** Map: the previous row's key indexes by position (keys repeat from span to span) */
+  lastKeys: Int32Array;
+  lastKeyCount: number;
+  /** LowCardinality: the previous value's index */
+  lastIndex: number;
+  /** Array: its elements */
+  element: ColumnState | undefined;
+}
+
+const FIXED_WIDTH: Record<string, number> = {
+  UInt8: 1,
+  Int8: 1,
+  UInt16: 2,
+  Int16: 2,
+  UInt32: 4,
+  Int32: 4,
+  Float32: 4,
+  DateTime: 4,
+  UInt64: 8,
+  Int64: 8,
+  Float64: 8,
+};
+
+/** The state for a column of this ClickHouse type (the types the loader's encoders write). */
+function columnState(type: string): ColumnState {
+  const t = type.trim();
+  const state = (kind: Kind, width = 0, element?: ColumnState): ColumnState => ({
+    kind,
+    width,
+    data: new Bytes(),
+    offsets: new Bytes(),
+    total: 0,
+    dict: new Dictionary(),
+    lastKeys: new Int32Array(64),
+    lastKeyCount: 0,
+    lastIndex: -1,
+    element,
+  });
+  if (t === 'String') return state(Kind.String);
+  if (t === 'LowCardinality(String)') return state(Kind.LowCardinality);
+  if (t === 'Map(LowCardinality(String), String)') return state(Kind.Map);
+  if (/^DateTime64\(\d+(,.*)?\)$/.test(t)) return state(Kind.Fixed, 8);
+  const width = FIXED_WIDTH[t];
+  if (width !== undefined) return state(Kind.Fixed, width);
+  const array = /^Array\((.*)\)$/.exec(t);
+  if (array) return state(Kind.Array, 0, columnState(array[1]!));
+  throw new Error(`Native block: no encoding for column type ${type}`);
+}
+
+function reset(c: ColumnState): void {
+  c.data.pos = 0;
+  c.offsets.pos = 0;
+  c.total = 0;
+  c.dict.reset();
+  c.lastKeyCount = 0;
+  c.lastIndex = -1;
+  if (c.element) reset(c.element);
+}
+
+/** Reads one value of column `c` at p. */
+function readValue(c: ColumnState): void {
+  switch (c.kind) {
+    case Kind.Fixed: {
+      const s = p;
+      p += c.width;
+      if (p > src.length) throw new RangeError('RowBinary: truncated value');
+      c.data.copyInput(s, p);
+      return;
+    }
+    case Kind.String: {
+      const s = p;
+      skipString();
+      c.data.copyInput(s, p);
+      return;
+    }
+    case Kind.LowCardinality: {
+      const s = skipString();
+      const d = c.dict;
+      // a column often repeats its last value (ServiceName, empty GenAI fields)
+      const k = c.lastIndex >= 0 && d.is(c.lastIndex, s, p) ? c.lastIndex : d.indexOf(s, p);
+      c.lastIndex = k;
+      d.push(k);
+      return;
+    }
+    case Kind.Map:
+      readMap(c);
+      return;
+    case Kind.Array: {
+      const n = readLength();
+      const e = c.element as ColumnState;
+      for (let i = 0; i < n; i++) readValue(e);
+      c.total += n;
+      c.offsets.u64(c.total);
+      return;
+    }
+  }
+}
+
+function readMap(c: ColumnState): void {
+  const n = readLength();
+  const d = c.dict;
+  if (n > c.lastKeys.length) c.lastKeys = grown(c.lastKeys);
+  const last = c.lastKeys;
+  const lastCount = c.lastKeyCount;
+  for (let i = 0; i < n; i++) {
+    const ks = skipString();
+    const ke = p;
+    // spans of one instrumentation share their keys, in order
+    const k = i < lastCount && d.is(last[i]!, ks, ke) ? last[i]! : d.indexOf(ks, ke);
+    last[i] = k;
+    d.push(k);
+    const vs = p;
+    skipString();
+    c.data.copyInput(vs, p);
+  }
+  c.lastKeyCount = n;
+  c.total += n;
+  c.offsets.u64(c.total);
+}
+
+function writePrefix(c: ColumnState, out: Bytes): void {
+  if (c.kind === Kind.LowCardinality || c.kind === Kind.Map) out.u64(LOW_CARDINALITY_VERSION);
+  else if (c.element) writePrefix(c.element, out);
+}
+
+function writeData(c: ColumnState, out: Bytes): void {
+  switch (c.kind) {
+    case Kind.Fixed:
+    case Kind.String:
+      out.append(c.data.buf, c.data.pos);
+      return;
+    case Kind.LowCardinality:
+      c.dict.write(out);
+      return;
+    case Kind.Map:
+      out.append(c.offsets.buf, c.offsets.pos);
+      c.dict.write(out);
+      out.append(c.data.buf, c.data.pos);
+      return;
+    case Kind.Array:
+      out.append(c.offsets.buf, c.offsets.pos);
+      writeData(c.element as ColumnState, out);
+      return;
+  }
+}
+
+/** Turns RowBinary rows of `columns` into one Native block (reusable: one per column list). */
+export class NativeBlockEncoder {
+  private readonly states: ColumnState[];
+  private readonly header: Buffer[];
+
+  constructor(readonly columns: readonly Column[]) {
+    this.states = columns.map((c) => columnState(c.type));
+    this.header = columns.map((c) => {
+      const h = new Bytes();
+      for (const s of [c.name, c.type]) {
+        const bytes = Buffer.from(s, 'utf8');
+        h.varint(bytes.length);
+        h.append(bytes);
+      }
+      return Buffer.from(h.buf.subarray(0, h.pos));
+    });
+  }
+
+  /**
+   * One Native block of RowBinary rows: `chunks[i]` holds exactly `rows[i]` whole rows (a RangeError
+   * when it does not).
+   */
+  encode(chunks: readonly Buffer[], rows: readonly number[]): Buffer {
+    const states = this.states;
+    for (const c of states) reset(c);
+    let total = 0;
+    try {
+      for (let i = 0; i < chunks.length; i++) {
+        setInput(chunks[i]!);
+        const n = rows[i]!;
+        readRows(states, n);
+        if (p !== src.length) throw new RangeError(`RowBinary: ${src.length - p} bytes after ${n} rows`);
+        total += n;
+      }
+    } finally {
+      setInput(NO_BYTES);
+    }
+    return block(states, this.header, total);
+  }
+}
+
+/** `rows` rows of the columns from the input. */
+function readRows(states: readonly ColumnState[], rows: number): void {
+  for (let r = 0; r < rows; r++) for (let c = 0; c < states.length; c++) readValue(states[c]!);
+}
+
+/** The block: column and row counts, then per column its name, type, prefix and data. */
+function block(states: readonly ColumnState[], header: readonly Buffer[], total: number): Buffer {
+  const out = new Bytes();
+  out.ensure(total * 512);
+  out.varint(states.length);
+  out.varint(total);
+  for (let c = 0; c < states.length; c++) {
+    const h = header[c]!;
+    out.append(h);
+    writePrefix(states[c]!, out);
+    writeData(states[c]!, out);
+  }
+  return out.buf.subarray(0, out.pos);
+}

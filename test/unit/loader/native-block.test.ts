@@ -1,0 +1,187 @@
+// RowBinary rows → one Native block: every value of every column type otel_traces has comes back
+// as it went in (read with a reader written from the format's description), across chunks, with
+// dictionaries of any size; malformed rows are refused.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { NativeBlockEncoder } from '../../../src/loader/native-block.js';
+import type { Column } from '../../../src/loader/row-binary.js';
+import { TRACE_COLUMNS } from '../../../src/loader/traces-rowbinary.js';
+import { readNativeBlock } from '../../support/native-reader.js';
+import { readRowBinary, type Value } from '../../support/row-binary-reader.js';
+
+/** RowBinary of values by their ClickHouse types (what the loader's encoders write). */
+function writeRowBinary(rows: Record<string, Value>[], columns: readonly Column[]): Buffer {
+  const parts: Buffer[] = [];
+  const leb = (n: number) => {
+    const out: number[] = [];
+    while (n > 0x7f) {
+      out.push((n & 0x7f) | 0x80);
+      n = Math.floor(n / 128);
+    }
+    out.push(n);
+    parts.push(Buffer.from(out));
+  };
+  const write = (type: string, v: Value): void => {
+    const inner = /^(LowCardinality|Array)\((.*)\)$/.exec(type);
+    if (inner?.[1] === 'LowCardinality') {
+      write(inner[2]!, v);
+      return;
+    }
+    if (inner?.[1] === 'Array') {
+      leb((v as Value[]).length);
+      for (const x of v as Value[]) write(inner[2]!, x);
+      return;
+    }
+    const map = /^Map\((.*), (.*)\)$/.exec(type);
+    if (map) {
+      leb((v as Map<string, Value>).size);
+      for (const [k, x] of v as Map<string, Value>) {
+        write(map[1]!, k);
+        write(map[2]!, x);
+      }
+      return;
+    }
+    const b = Buffer.alloc(8);
+    switch (type) {
+      case 'String': {
+        const s = Buffer.from(v as string, 'utf8');
+        leb(s.length);
+        parts.push(s);
+        return;
+      }
+      case 'UInt64':
+        b.writeBigUInt64LE(v as bigint);
+        break;
+      case 'DateTime64(9)':
+        b.writeBigInt64LE(v as bigint);
+        break;
+      case 'Float64':
+        b.writeDoubleLE(v as number);
+        break;
+      case 'UInt8':
+        parts.push(Buffer.from([v as number]));
+        return;
+      default:
+        throw new Error(`test writer: ${type}`);
+    }
+    parts.push(b);
+  };
+  for (const row of rows) for (const c of columns) write(c.type, row[c.name]!);
+  return Buffer.concat(parts);
+}
+
+// small alphabets, so that values repeat (dictionaries) as well as differ
+const text = fc.oneof(
+  fc.constantFrom('', 'a', 'GET /x', 'é☃', 'svc'),
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: 'grapheme', maxLength: 8 }),
+);
+const map = fc
+  .uniqueArray(fc.tuple(text, text), { maxLength: 6, selector: ([k]) => k })
+  .map((e) => new Map<string, Value>(e));
+function arbitraryOf(type: string): fc.Arbitrary<Value> {
+  const inner = /^(LowCardinality|Array)\((.*)\)$/.exec(type);
+  if (inner?.[1] === 'LowCardinality') return arbitraryOf(inner[2]!);
+  if (inner?.[1] === 'Array') return fc.array(arbitraryOf(inner[2]!), { maxLength: 3 });
+  if (type.startsWith('Map(')) return map;
+  switch (type) {
+    case 'String':
+      return text;
+    case 'UInt64':
+      return fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
+    case 'DateTime64(9)':
+      return fc.bigInt({ min: 0n, max: 2n ** 63n - 1n });
+    case 'Float64':
+      return fc.double({ noNaN: true });
+    case 'UInt8':
+      return fc.integer({ min: 0, max: 255 });
+    default:
+      throw new Error(`test values: ${type}`);
+  }
+}
+const row = fc.record(Object.fromEntries(TRACE_COLUMNS.map((c) => [c.name, arbitraryOf(c.type)])));
+
+describe('NativeBlockEncoder', () => {
+  const encoder = new NativeBlockEncoder(TRACE_COLUMNS);
+
+  test('rows of every otel_traces column type, in any chunks, read back from the block as written', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(row, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 4 }), (chunks) => {
+        const data = chunks.map((rows) => writeRowBinary(rows, TRACE_COLUMNS));
+        const block = readNativeBlock(
+          encoder.encode(
+            data,
+            chunks.map((r) => r.length),
+          ),
+        );
+        assert.deepEqual(
+          block.columns,
+          TRACE_COLUMNS.map(({ name, type }) => ({ name, type })),
+        );
+        assert.deepEqual(block.rows, readRowBinary(Buffer.concat(data), TRACE_COLUMNS));
+        assert.deepEqual(
+          block.rows,
+          chunks.flat().map((r) => ({ ...r })),
+        );
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  test('dictionaries past 256 and 65,536 values: wider indexes, every value kept', () => {
+    const columns: Column[] = [
+      { name: 'Name', type: 'LowCardinality(String)' },
+      { name: 'Attributes', type: 'Map(LowCardinality(String), String)' },
+    ];
+    const n = 70_000;
+    const rows = Array.from({ length: n }, (_, i) => ({
+      Name: `name-${i % 300}`,
+      Attributes: new Map<string, Value>([
+        [`key-${i}`, `v${i}`],
+        ['shared', 'x'],
+      ]),
+    }));
+    const block = readNativeBlock(new NativeBlockEncoder(columns).encode([writeRowBinary(rows, columns)], [n]));
+    assert.deepEqual(block.rows, rows);
+  });
+
+  test('the encoder is reused: a block holds only its own rows and dictionary', () => {
+    const columns: Column[] = [{ name: 'S', type: 'LowCardinality(String)' }];
+    const e = new NativeBlockEncoder(columns);
+    e.encode([writeRowBinary([{ S: 'first' }, { S: 'second' }], columns)], [2]);
+    const block = e.encode([writeRowBinary([{ S: 'third' }], columns)], [1]);
+    assert.deepEqual(readNativeBlock(block).rows, [{ S: 'third' }]);
+    // one key in the dictionary: flags, key count 1
+    assert.ok(block.includes(Buffer.from([1, 0, 0, 0, 0, 0, 0, 0, 5, ...Buffer.from('third')])));
+  });
+
+  test('rows that are not whole, or more bytes than the rows: a RangeError, not a wrong block', () => {
+    const columns: Column[] = [
+      { name: 'S', type: 'String' },
+      { name: 'N', type: 'UInt64' },
+    ];
+    const data = writeRowBinary(
+      [
+        { S: 'a', N: 1n },
+        { S: 'b', N: 2n },
+      ],
+      columns,
+    );
+    const e = new NativeBlockEncoder(columns);
+    assert.throws(() => e.encode([data.subarray(0, data.length - 3)], [2]), RangeError);
+    assert.throws(() => e.encode([data], [1]), /bytes after 1 rows/);
+    assert.throws(() => e.encode([Buffer.from([0x85])], [1]), RangeError);
+    assert.deepEqual(readNativeBlock(e.encode([data], [2])).rows, [
+      { S: 'a', N: 1n },
+      { S: 'b', N: 2n },
+    ]);
+  });
+
+  test('a column type it has no encoding for is refused when the encoder is made', () => {
+    assert.throws(
+      () => new NativeBlockEncoder([{ name: 'x', type: 'Decimal(10, 2)' }]),
+      /no encoding for column type Decimal/,
+    );
+  });
+});
