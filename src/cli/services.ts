@@ -14,7 +14,7 @@ import { readKeysFile } from '../config/keys-file.js';
 import { withTlsFromEnv } from '../config/receiver-settings.js';
 import { ensureTopics, KafkaExporter } from '../kafka/exporter.js';
 import { dialectsFromEnv } from '../loader/genai.js';
-import { ROW_FORMATS } from '../loader/insert.js';
+import { ROW_FORMATS } from '../loader/rows.js';
 import { DEFAULT_MIN_INSERT_INTERVAL_MS, startLoader } from '../loader/loader.js';
 import { buildLoaderOpsServer } from '../loader/ops.js';
 import { loadPricing } from '../loader/pricing.js';

@@ -12,8 +12,8 @@ import type { InsertJob, TableChunks } from './job.js';
 import type { LoaderMetrics } from './metrics.js';
 import { NativeBlockEncoder } from './native-block.js';
 import { isRefusedData, splitAtMessageBoundary } from './refusals.js';
+import type { Column } from './row-binary.js';
 import { type Backoff, sleep } from './retry.js';
-import { nativeInsert } from './row-binary.js';
 import { type InsertFormat, insertStatement } from './rows.js';
 import { checkTableColumns, SchemaMismatchError } from './table-schema.js';
 
@@ -32,23 +32,14 @@ export interface InserterOptions {
   backoff: Backoff;
   /** true once the loader stops: a failing insert is abandoned (its batch stays uncommitted) */
   stopping: () => boolean;
-  /**
-   * How RowBinary tables' rows are sent: as encoded, or turned into one ClickHouse Native block per
-   * insert (native-block.ts: about half the engine's CPU per span, a quarter more of the loader's).
-   */
-  insertFormat?: RowFormat;
 }
-
-/** The wire format of the rows of RowBinary tables (otel_traces) in their INSERT. */
-export type RowFormat = 'RowBinary' | 'Native';
-export const ROW_FORMATS: readonly RowFormat[] = ['RowBinary', 'Native'];
 
 export class Inserter {
   /** false while inserts fail for ClickHouse's reasons (the loader's /readyz) */
   healthy = true;
   /** RowBinary tables whose columns were checked against the encoder's */
   private readonly checked = new Set<string>();
-  /** per RowBinary table: its rows as Native blocks, when insertFormat is Native */
+  /** per Native table: the encoder of its blocks */
   private readonly nativeEncoders = new Map<string, NativeBlockEncoder>();
 
   constructor(private readonly o: InserterOptions) {}
@@ -62,7 +53,7 @@ export class Inserter {
 
   /** Compares a RowBinary table's columns with its encoder's now (throws SchemaMismatchError on a difference). */
   async checkColumns(insert: InsertFormat): Promise<void> {
-    if (insert.format !== 'RowBinary' || this.checked.has(insert.table)) return;
+    if (insert.format === 'JSONEachRow' || this.checked.has(insert.table)) return;
     await checkTableColumns(this.o.client, this.o.database, insert.table, insert.columns);
     this.checked.add(insert.table);
   }
@@ -88,26 +79,14 @@ export class Inserter {
       for (let i = start; i < end; i++) rows += tc.rows[i]!;
       const chunks = whole ? tc.chunks : tc.chunks.slice(start, end);
       const insert = tc.insert;
-      if (insert.format === 'RowBinary' && this.o.insertFormat === 'Native') {
-        // all the messages' rows as one block: the engine pays per block (a dictionary per column)
-        let encoder = this.nativeEncoders.get(table);
-        if (!encoder) this.nativeEncoders.set(table, (encoder = new NativeBlockEncoder(insert.columns)));
-        const block = encoder.encode(chunks, whole ? tc.rows : tc.rows.slice(start, end));
-        await this.insertWithRetry(
-          insert,
-          nativeInsert(this.o.database, table),
-          [block],
-          rows,
-          tokenOf(job, first, last, table),
-        );
-      } else
-        await this.insertWithRetry(
-          insert,
-          insertStatement(this.o.database, insert),
-          chunks,
-          rows,
-          tokenOf(job, first, last, table),
-        );
+      const count = whole ? tc.rows : tc.rows.slice(start, end);
+      await this.insertWithRetry(
+        insert,
+        // Native: all the messages' rows as one block (the engine pays per block: a dictionary per column)
+        insert.format === 'Native' ? [this.nativeEncoder(table, insert.columns).encode(chunks, count)] : chunks,
+        rows,
+        `${job.topic}-${job.partition}-${first}-${last}-${table}`,
+      );
     } catch (err) {
       if (!isRefusedData(err)) throw err;
       const mid = splitAtMessageBoundary(tc.owner, start, end);
@@ -120,14 +99,14 @@ export class Inserter {
     }
   }
 
+  private nativeEncoder(table: string, columns: readonly Column[]): NativeBlockEncoder {
+    let encoder = this.nativeEncoders.get(table);
+    if (!encoder) this.nativeEncoders.set(table, (encoder = new NativeBlockEncoder(columns)));
+    return encoder;
+  }
+
   /** Retries until the insert succeeds, stop() is called, or ClickHouse refuses the rows (thrown). */
-  private async insertWithRetry(
-    insert: InsertFormat,
-    statement: string,
-    chunks: Buffer[],
-    rows: number,
-    token: string,
-  ): Promise<void> {
+  private async insertWithRetry(insert: InsertFormat, chunks: Buffer[], rows: number, token: string): Promise<void> {
     const { client, logger, metrics: m } = this.o;
     const table = insert.table;
     let delay = this.o.backoff.initialMs;
@@ -137,7 +116,7 @@ export class Inserter {
         await this.checkColumns(insert);
         await client
           .exec({
-            query: statement,
+            query: insertStatement(this.o.database, insert),
             values: Readable.from(chunks),
             clickhouse_settings: {
               insert_deduplication_token: token,
@@ -168,7 +147,3 @@ export class Inserter {
   }
 }
 
-/** The deduplication token of a job's rows (or of the messages `first`..`last` of it) in `table`. */
-function tokenOf(job: InsertJob, first: string, last: string, table: string): string {
-  return `${job.topic}-${job.partition}-${first}-${last}-${table}`;
-}

@@ -34,7 +34,7 @@ import type { TopicFormat } from '../otlp/kafka-value.js';
 import type { Signal } from '../otlp/model.js';
 import { DeadLetters } from './dlq.js';
 import type { CompiledDialects } from './genai.js';
-import { Inserter, type RowFormat } from './insert.js';
+import { Inserter } from './insert.js';
 import { buildJob, type InsertJob } from './job.js';
 import { loaderMetrics, observeMessageAges } from './metrics.js';
 import { PartitionOffsets } from './offsets.js';
@@ -42,7 +42,7 @@ import type { PricingTable } from './pricing.js';
 import { JobQueue } from './queue.js';
 import { sleep } from './retry.js';
 import { releaseRows } from './row-binary.js';
-import { ROW_BINARY_TABLES, type RowContext } from './rows.js';
+import { ROW_BINARY_TABLES, type RowContext, type RowFormat } from './rows.js';
 import { SchemaMismatchError } from './table-schema.js';
 
 export interface LoaderOptions {
@@ -104,6 +104,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     dialects: opts.dialects,
     onUnknownModel: (provider, model, count = 1) => m.unknown.inc({ provider, model }, count),
     onInvalidUsage: (field, dialect, count = 1) => m.invalidUsage.inc({ field, dialect }, count),
+    insertFormat: opts.insertFormat ?? 'RowBinary',
   };
 
   /** set by stop(): no new batches are queued, and a failing insert is abandoned (its batch stays uncommitted) */
@@ -119,7 +120,6 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     metrics: m,
     backoff,
     stopping: () => stopping,
-    insertFormat: opts.insertFormat ?? 'RowBinary',
   });
   // a RowBinary table whose columns differ from its encoder's would get shifted values: refuse to start
   // (ClickHouse down or the table not there yet is checked again before the first insert)

@@ -48,10 +48,11 @@ class Bytes {
     copyBytes(srcView, srcLength, start, end, this.view, this.pos);
     this.pos += n;
   }
-  append(bytes: Buffer, end = bytes.length): void {
-    this.ensure(end);
-    bytes.copy(this.buf, this.pos, 0, end);
-    this.pos += end;
+  /** bytes[start, end) appended */
+  append(bytes: Buffer, end = bytes.length, start = 0): void {
+    this.ensure(end - start);
+    bytes.copy(this.buf, this.pos, start, end);
+    this.pos += end - start;
   }
   u64(n: number): void {
     this.ensure(8);
@@ -404,44 +405,76 @@ export class NativeBlockEncoder {
   }
 
   /**
-   * One Native block of RowBinary rows: `chunks[i]` holds exactly `rows[i]` whole rows (a RangeError
-   * when it does not).
+   * One Native block of the rows of `chunks`, each in the column layout of traceRowBinary (a UInt32
+   * column count, the UInt32 end of each column's values, then the values column by column, each as
+   * RowBinary writes it); `rows[i]`: the rows of chunks[i]. A RangeError when a chunk's columns do not
+   * hold exactly that many values.
    */
   encode(chunks: readonly Buffer[], rows: readonly number[]): Buffer {
     const states = this.states;
-    for (const c of states) reset(c);
+    const n = states.length;
+    const starts = chunks.map((chunk) => {
+      if (chunk.length < 4 + 4 * n || chunk.readUInt32LE(0) !== n)
+        throw new RangeError(`column layout: not ${n} columns`);
+      return 4 + 4 * n;
+    });
+    const bounds = (chunk: Buffer, i: number, c: number): [number, number] => {
+      const base = starts[i]!;
+      const e = base + chunk.readUInt32LE(4 + 4 * c);
+      const s = c === 0 ? base : base + chunk.readUInt32LE(4 * c);
+      if (s > e || e > chunk.length) throw new RangeError(`column layout: column ${c} out of bounds`);
+      return [s, e];
+    };
     let total = 0;
+    let bytes = 0;
+    for (let i = 0; i < chunks.length; i++) {
+      total += rows[i]!;
+      bytes += chunks[i]!.length;
+    }
+    const out = new Bytes();
+    out.ensure(bytes + 64 * n + 16);
+    out.varint(n);
+    out.varint(total);
     try {
-      for (let i = 0; i < chunks.length; i++) {
-        setInput(chunks[i]!);
-        const n = rows[i]!;
-        readRows(states, n);
-        if (p !== src.length) throw new RangeError(`RowBinary: ${src.length - p} bytes after ${n} rows`);
-        total += n;
+      for (let c = 0; c < n; c++) {
+        const state = states[c]!;
+        out.append(this.header[c]!);
+        writePrefix(state, out);
+        if (state.kind === Kind.Fixed || state.kind === Kind.String) {
+          // the values are the column's data as they are: checked, then copied
+          for (let i = 0; i < chunks.length; i++) {
+            const chunk = chunks[i]!;
+            const [s, e] = bounds(chunk, i, c);
+            setInput(chunk);
+            p = s;
+            skipValues(state, rows[i]!);
+            if (p !== e) throw new RangeError(`column layout: column ${c} has bytes after its ${rows[i]} values`);
+            out.append(chunk, e, s);
+          }
+          continue;
+        }
+        reset(state);
+        for (let i = 0; i < chunks.length; i++) {
+          const chunk = chunks[i]!;
+          const [s, e] = bounds(chunk, i, c);
+          setInput(chunk);
+          p = s;
+          const count = rows[i]!;
+          for (let r = 0; r < count; r++) readValue(state);
+          if (p !== e) throw new RangeError(`column layout: column ${c} has bytes after its ${count} values`);
+        }
+        writeData(state, out);
       }
     } finally {
       setInput(NO_BYTES);
     }
-    return block(states, this.header, total);
+    return out.buf.subarray(0, out.pos);
   }
 }
 
-/** `rows` rows of the columns from the input. */
-function readRows(states: readonly ColumnState[], rows: number): void {
-  for (let r = 0; r < rows; r++) for (let c = 0; c < states.length; c++) readValue(states[c]!);
-}
-
-/** The block: column and row counts, then per column its name, type, prefix and data. */
-function block(states: readonly ColumnState[], header: readonly Buffer[], total: number): Buffer {
-  const out = new Bytes();
-  out.ensure(total * 512);
-  out.varint(states.length);
-  out.varint(total);
-  for (let c = 0; c < states.length; c++) {
-    const h = header[c]!;
-    out.append(h);
-    writePrefix(states[c]!, out);
-    writeData(states[c]!, out);
-  }
-  return out.buf.subarray(0, out.pos);
+/** Past `count` values of a fixed-width or String column. */
+function skipValues(state: ColumnState, count: number): void {
+  if (state.kind === Kind.Fixed) p += count * state.width;
+  else for (let r = 0; r < count; r++) skipString();
+  if (p > srcLength) throw new RangeError('RowBinary: truncated column');
 }

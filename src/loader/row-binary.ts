@@ -201,8 +201,8 @@ const pool: ArrayBuffer[] = [];
 /** buffers handed out by rowsBuffer and not given back: only these may return to the pool (once) */
 const outstanding = new WeakSet<ArrayBuffer>();
 
-/** A buffer for about `bytes` of rows: a released one of that size (up to twice it), else a new one. */
-function rowsBuffer(bytes: number): Buffer {
+/** A buffer for about `bytes` of rows (give it back with releaseRows): a released one of that size (up to twice it), else a new one. */
+export function rowsBuffer(bytes: number): Buffer {
   let ab: ArrayBuffer | undefined;
   for (let i = pool.length - 1; i >= 0; i--) {
     const x = pool[i] as ArrayBuffer;

@@ -12,13 +12,20 @@ import type { CompiledDialects, GenAiHooks } from './genai.js';
 import { logRows } from './logs-rows.js';
 import { metricRows } from './metrics-rows.js';
 import type { PricingTable } from './pricing.js';
-import { type Column, rowBinaryInsert } from './row-binary.js';
+import { type Column, nativeInsert, rowBinaryInsert } from './row-binary.js';
 import { TRACE_COLUMNS, traceRowBinary } from './traces-rowbinary.js';
 
-/** How a table's rows are written: RowBinary with its explicit column list, or JSONEachRow by name. */
+/**
+ * How a table's rows are written: RowBinary with its explicit column list; Native, its columns' values
+ * column by column (one block per insert: native-block.ts); or JSONEachRow by name.
+ */
 export type InsertFormat =
-  | { table: string; format: 'RowBinary'; columns: readonly Column[] }
+  | { table: string; format: 'RowBinary' | 'Native'; columns: readonly Column[] }
   | { table: string; format: 'JSONEachRow' };
+
+/** How spans go to otel_traces (SIEVE_LOADER_INSERT_FORMAT). */
+export type RowFormat = 'RowBinary' | 'Native';
+export const ROW_FORMATS: readonly RowFormat[] = ['RowBinary', 'Native'];
 
 /** One message's rows for one table, encoded in the table's insert format. */
 export interface TableRows {
@@ -29,22 +36,26 @@ export interface TableRows {
 
 export type RowsByTable = Map<string, TableRows>;
 
-/** Pricing, AI dialect tables (default: the shipped presets) and the GenAI counters' hooks. */
+/** Pricing, AI dialect tables (default: the shipped presets), the GenAI counters' hooks, the spans' format. */
 export interface RowContext extends GenAiHooks {
   pricing?: PricingTable;
   dialects?: CompiledDialects;
+  /** default RowBinary */
+  insertFormat?: RowFormat;
 }
 
 /** Tables written as RowBinary, with the columns their encoder writes (the loader checks them at start). */
 export const ROW_BINARY_TABLES: Partial<Record<Signal, InsertFormat & { format: 'RowBinary' }>> = {
   traces: { table: 'otel_traces', format: 'RowBinary', columns: TRACE_COLUMNS },
 };
+const NATIVE_TRACES: InsertFormat = { table: 'otel_traces', format: 'Native', columns: TRACE_COLUMNS };
 
 export function messageToRows(signal: Signal, value: Buffer, ctx: RowContext = {}): RowsByTable {
   const out: RowsByTable = new Map();
   if (signal === 'traces') {
-    const insert = ROW_BINARY_TABLES.traces!;
-    const { data, rows } = traceRowBinary(value, ctx);
+    const native = ctx.insertFormat === 'Native';
+    const insert = native ? NATIVE_TRACES : ROW_BINARY_TABLES.traces!;
+    const { data, rows } = traceRowBinary(value, { ...ctx, layout: native ? 'columns' : 'rows' });
     if (rows > 0) out.set(insert.table, { insert, data, rows });
     return out;
   }
@@ -61,6 +72,7 @@ export function messageToRows(signal: Signal, value: Buffer, ctx: RowContext = {
 
 /** The INSERT statement for one table's rows. */
 export function insertStatement(database: string, insert: InsertFormat): string {
+  if (insert.format === 'Native') return nativeInsert(database, insert.table);
   return insert.format === 'RowBinary'
     ? rowBinaryInsert(database, insert.table, insert.columns)
     : `INSERT INTO ${database}.${insert.table} FORMAT JSONEachRow`;

@@ -35,7 +35,7 @@ import {
   resolveSpan,
 } from './genai.js';
 import { GENAI_COLUMNS } from './genai-columns.js';
-import { type Column, compileObjectWriter, copyBytes, RowBinaryWriter, sameBytes, viewOf } from './row-binary.js';
+import { type Column, compileObjectWriter, copyBytes, RowBinaryWriter, rowsBuffer, sameBytes, viewOf } from './row-binary.js';
 import { nanosToDateTime64 } from './time.js';
 import { SPAN_KIND, STATUS_CODE, type TraceMapOptions } from './traces-rows.js';
 
@@ -69,12 +69,30 @@ export const TRACE_COLUMNS: readonly Column[] = [
 ];
 
 const writeGenAi = compileObjectWriter(GENAI_COLUMNS);
+/** layout 'columns': one writer per GenAI column, and each column's value for a plain span */
+const writeGenAiColumn = GENAI_COLUMNS.map((c) => compileObjectWriter([c]));
+const PLAIN_GENAI_COLUMN = GENAI_COLUMNS.map((_, i) => {
+  const x = new RowBinaryWriter(64);
+  writeGenAiColumn[i]!(x, PLAIN_SPAN);
+  return viewOf(x.take());
+});
 /** the GenAI columns of a plain span, encoded once */
 const PLAIN_GENAI = (() => {
   const x = new RowBinaryWriter(256);
   writeGenAi(x, PLAIN_SPAN);
   return viewOf(x.take());
 })();
+
+/** TRACE_COLUMNS' positions, as span() writes them (checked at load) */
+const SPAN_COLUMN_ORDER = [
+  'Timestamp', 'TraceId', 'SpanId', 'ParentSpanId', 'TraceState', 'SpanName', 'SpanKind', 'ServiceName',
+  'ResourceAttributes', 'ScopeName', 'ScopeVersion', 'SpanAttributes', 'Duration', 'StatusCode',
+  'StatusMessage', 'Events.Timestamp', 'Events.Name', 'Events.Attributes', 'Links.TraceId', 'Links.SpanId',
+  'Links.TraceState', 'Links.Attributes', 'TenantId', 'Environment',
+];
+const GENAI_FIRST = SPAN_COLUMN_ORDER.length;
+if (TRACE_COLUMNS.some((c, i) => c.name !== (SPAN_COLUMN_ORDER[i] ?? GENAI_COLUMNS[i - GENAI_FIRST]?.name)))
+  throw new Error('TRACE_COLUMNS and the order span() writes them in differ');
 
 export interface EncodedRows {
   /** the rows, back to back */
@@ -179,7 +197,15 @@ const u32 = (at: number): number =>
   0;
 
 // ---- writers ----
-const w = new RowBinaryWriter();
+/** the rows (layout 'rows'), handed over uncopied */
+const rowWriter = new RowBinaryWriter();
+/** layout 'columns': each column's values (RowBinary) in its own writer */
+const columnWriters = TRACE_COLUMNS.map(() => new RowBinaryWriter(1 << 16));
+const rowLayout: RowBinaryWriter[] = TRACE_COLUMNS.map(() => rowWriter);
+/** where each column's values go: all to rowWriter, or each to its columnWriter */
+let cols = rowLayout;
+/** the writer of the column being written (the write helpers write to it) */
+let w = rowWriter;
 const small = new RowBinaryWriter(4096);
 const resourceMap = new RowBinaryWriter(4096);
 
@@ -809,10 +835,11 @@ function wireKeyValue(slot: number, i: number): WireKeyValue {
 // ---- the message ----
 
 interface ResourceColumns {
-  /** ServiceName, ResourceAttributes */
-  head: DataView;
-  /** TenantId, Environment */
-  tail: DataView;
+  /** ServiceName, ResourceAttributes, TenantId, Environment: their values */
+  service: DataView;
+  attributes: DataView;
+  tenant: DataView;
+  environment: DataView;
   /** the resource's AI fields (resolved once for all its spans) */
   ai: ListResolution;
 }
@@ -820,33 +847,67 @@ interface ResourceColumns {
 let options: TraceMapOptions = {};
 let dialects = defaultDialects();
 
-/** otel_traces rows of one ExportTraceServiceRequest (throws OtlpDecodeError or RangeError for a poison message). */
-export function traceRowBinary(message: Buffer, opts: TraceMapOptions = {}): EncodedRows {
+/**
+ * otel_traces rows of one ExportTraceServiceRequest (throws OtlpDecodeError or RangeError for a poison
+ * message). Layout 'rows' (default): RowBinary rows. Layout 'columns': the same values column by
+ * column (see COLUMNS_HEADER), for one Native block per insert (native-block.ts).
+ */
+export function traceRowBinary(message: Buffer, opts: TraceEncodeOptions = {}): EncodedRows {
   // everything but the span attributes' KeyValues, which attributeMap checks as it reads them
   validateTracesShallow(message);
   b = message;
   bv = viewOf(message);
   bLength = message.length;
   p = 0;
+  const byColumn = opts.layout === 'columns';
+  cols = byColumn ? columnWriters : rowLayout;
+  if (byColumn) for (const c of columnWriters) c.pos = 0;
   // rows are about the size of the message (hex ids are longer, field tags gone): handed over uncopied
-  w.begin(message.length + (message.length >> 2) + 4096);
+  else rowWriter.begin(message.length + (message.length >> 2) + 4096);
   options = opts;
   dialects = opts.dialects ?? defaultDialects();
   try {
     const rows = sumOverFields(0, message.length, 0x0a, resourceSpans);
-    return { data: w.detach(), rows };
+    return { data: byColumn ? joinColumns(columnWriters) : rowWriter.detach(), rows };
   } finally {
     reportHooks();
     b = NO_BYTES;
     bv = viewOf(NO_BYTES);
     bLength = 0;
-    w.pos = 0;
+    rowWriter.pos = 0;
+    cols = rowLayout;
+    w = rowWriter;
     options = {};
   }
 }
 
+export interface TraceEncodeOptions extends TraceMapOptions {
+  layout?: 'rows' | 'columns';
+}
+
+/**
+ * Layout 'columns': a UInt32 (LE) column count, the UInt32 end of each column's values (from the end
+ * of this header), then each column's values back to back, each value as RowBinary writes it.
+ */
+function joinColumns(writers: readonly RowBinaryWriter[]): Buffer {
+  const header = 4 + 4 * writers.length;
+  let size = header;
+  for (const c of writers) size += c.pos;
+  const out = rowsBuffer(size).subarray(0, size); // pooled like detached rows (releaseRows)
+  out.writeUInt32LE(writers.length, 0);
+  let at = header;
+  for (let i = 0; i < writers.length; i++) {
+    const c = writers[i]!;
+    c.buf.copy(out, at, 0, c.pos);
+    at += c.pos;
+    out.writeUInt32LE(at - header, 4 + 4 * i);
+  }
+  return out;
+}
+
 /** Bounds of the last field with tag `tag` in b[start, end) into FOUND (start -1: none). */
 const FOUND = { start: -1, end: -1 };
+const FOUND_NONE: Readonly<typeof FOUND> = { start: -1, end: -1 };
 function lastField(start: number, end: number, tag: number): typeof FOUND {
   FOUND.start = -1;
   FOUND.end = -1;
@@ -878,30 +939,36 @@ function resourceSpans(start: number, end: number): number {
   const fields = resourceFields(resourceKeyValues);
   const ai = resolveList(dialects, resourceKeyValues);
   small.pos = 0;
-  small.string(fields.ServiceName);
-  small.raw(resourceMap.buf, 0, resourceMap.pos);
-  const res: ResourceColumns = { head: viewOf(small.take()), tail: viewOf(NO_BYTES), ai };
-  small.string(fields.TenantId);
-  small.string(fields.Environment);
-  res.tail = viewOf(small.take());
+  const value = (write: () => void) => {
+    write();
+    return viewOf(small.take());
+  };
+  const res: ResourceColumns = {
+    service: value(() => small.string(fields.ServiceName)),
+    attributes: value(() => small.raw(resourceMap.buf, 0, resourceMap.pos)),
+    tenant: value(() => small.string(fields.TenantId)),
+    environment: value(() => small.string(fields.Environment)),
+    ai,
+  };
   return sumOverFields(start, end, 0x12, (s, e) => scopeSpans(s, e, res));
+}
+
+/** ScopeName, ScopeVersion: their values */
+interface ScopeColumns {
+  name: DataView;
+  version: DataView;
 }
 
 function scopeSpans(start: number, end: number, res: ResourceColumns): number {
   const { start: ss, end: se } = lastField(start, end, 0x0a);
-  small.pos = 0;
-  if (ss < 0) {
-    small.uint8(0);
-    small.uint8(0);
-  } else {
-    const { start: ns, end: ne } = lastField(ss, se, 0x0a);
-    if (ns < 0) small.uint8(0);
-    else small.stringBytes(b, ns, ne);
-    const { start: vs, end: ve } = lastField(ss, se, 0x12);
-    if (vs < 0) small.uint8(0);
-    else small.stringBytes(b, vs, ve);
-  }
-  const scope = viewOf(small.take());
+  const scopeString = (tag: number) => {
+    small.pos = 0;
+    const f = ss < 0 ? FOUND_NONE : lastField(ss, se, tag);
+    if (f.start < 0) small.uint8(0);
+    else small.stringBytes(b, f.start, f.end);
+    return viewOf(small.take());
+  };
+  const scope: ScopeColumns = { name: scopeString(0x0a), version: scopeString(0x12) };
   return sumOverFields(start, end, 0x12, (s, e) => {
     span(s, e, res, scope);
     return 1;
@@ -950,7 +1017,7 @@ function grown(a: Int32Array): Int32Array<ArrayBuffer> {
   return x;
 }
 
-function span(start: number, end: number, res: ResourceColumns, scope: DataView): void {
+function span(start: number, end: number, res: ResourceColumns, scope: ScopeColumns): void {
   let traceS = 0;
   let traceE = 0;
   let spanS = 0;
@@ -1030,20 +1097,27 @@ function span(start: number, end: number, res: ResourceColumns, scope: DataView)
     }
   }
 
+  const c = cols;
+  w = c[0]!;
   writeNanos(startAt);
+  w = c[1]!;
   writeHex(traceS, traceE);
+  w = c[2]!;
   writeHex(spanS, spanE);
+  w = c[3]!;
   writeHex(parentS, parentE);
-  w.stringBytes(b, stateS, stateE);
-  w.stringBytes(b, nameS, nameE);
-  w.raw(KIND_BYTES[kind] ?? (KIND_BYTES[0] as Buffer));
-  w.rawView(res.head);
-  w.rawView(scope);
-  if (hasAttributes) attributeMap(start, end, 0x4a, w, spanTemplate(), true);
+  c[4]!.stringBytes(b, stateS, stateE);
+  c[5]!.stringBytes(b, nameS, nameE);
+  c[6]!.raw(KIND_BYTES[kind] ?? (KIND_BYTES[0] as Buffer));
+  c[7]!.rawView(res.service);
+  c[8]!.rawView(res.attributes);
+  c[9]!.rawView(scope.name);
+  c[10]!.rawView(scope.version);
+  if (hasAttributes) attributeMap(start, end, 0x4a, c[11]!, spanTemplate(), true);
   else {
     attrCount = 0;
     templateMatched = false;
-    w.uint8(0);
+    c[11]!.uint8(0);
   }
   // start time in ms (prices valid at that time); fixed64 nanoseconds, 0 when absent
   const startMs = startAt < 0 ? 0 : (u32(startAt + 4) * 4294967296 + u32(startAt)) / 1e6;
@@ -1060,14 +1134,19 @@ function span(start: number, end: number, res: ResourceColumns, scope: DataView)
       dLo += 4294967296;
       dHi -= 1;
     }
-    w.u64(dLo, dHi);
-  } else w.u64(0, 0);
+    c[12]!.u64(dLo, dHi);
+  } else c[12]!.u64(0, 0);
   writeStatus(statusS, statusE);
   writeEvents();
   writeLinks();
-  w.rawView(res.tail);
-  if (genAi === PLAIN_SPAN) w.rawView(PLAIN_GENAI);
-  else writeGenAi(w, genAi);
+  c[22]!.rawView(res.tenant);
+  c[23]!.rawView(res.environment);
+  if (c === rowLayout) {
+    if (genAi === PLAIN_SPAN) rowWriter.rawView(PLAIN_GENAI);
+    else writeGenAi(rowWriter, genAi);
+  } else if (genAi === PLAIN_SPAN)
+    for (let i = 0; i < GENAI_COLUMNS.length; i++) c[GENAI_FIRST + i]!.rawView(PLAIN_GENAI_COLUMN[i]!);
+  else for (let i = 0; i < GENAI_COLUMNS.length; i++) writeGenAiColumn[i]!(c[GENAI_FIRST + i]!, genAi);
 }
 
 function writeStatus(start: number, end: number): void {
@@ -1089,13 +1168,14 @@ function writeStatus(start: number, end: number): void {
       } else skip(t);
     }
   }
-  w.raw(STATUS_BYTES[code] ?? (STATUS_BYTES[0] as Buffer));
-  if (ms < 0) w.uint8(0);
-  else w.stringBytes(b, ms, me);
+  cols[13]!.raw(STATUS_BYTES[code] ?? (STATUS_BYTES[0] as Buffer));
+  if (ms < 0) cols[14]!.uint8(0);
+  else cols[14]!.stringBytes(b, ms, me);
 }
 
 function writeEvents(): void {
   const n = eventCount;
+  w = cols[15]!;
   w.varint(n);
   for (let i = 0; i < n; i++) {
     let at = -1;
@@ -1110,8 +1190,10 @@ function writeEvents(): void {
     }
     writeNanos(at);
   }
+  w = cols[16]!;
   w.varint(n);
   for (let i = 0; i < n; i++) writeLastString(eventStart[i]!, eventEnd[i]!, 0x12);
+  w = cols[17]!;
   w.varint(n);
   for (let i = 0; i < n; i++) {
     attributeMap(eventStart[i]!, eventEnd[i]!, 0x1a, w);
@@ -1120,20 +1202,24 @@ function writeEvents(): void {
 
 function writeLinks(): void {
   const n = linkCount;
+  w = cols[18]!;
   w.varint(n);
   for (let i = 0; i < n; i++) {
     const { start, end } = lastField(linkStart[i]!, linkEnd[i]!, 0x0a);
     if (start < 0) w.uint8(0);
     else writeHex(start, end);
   }
+  w = cols[19]!;
   w.varint(n);
   for (let i = 0; i < n; i++) {
     const { start, end } = lastField(linkStart[i]!, linkEnd[i]!, 0x12);
     if (start < 0) w.uint8(0);
     else writeHex(start, end);
   }
+  w = cols[20]!;
   w.varint(n);
   for (let i = 0; i < n; i++) writeLastString(linkStart[i]!, linkEnd[i]!, 0x1a);
+  w = cols[21]!;
   w.varint(n);
   for (let i = 0; i < n; i++) {
     attributeMap(linkStart[i]!, linkEnd[i]!, 0x22, w);

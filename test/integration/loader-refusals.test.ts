@@ -9,7 +9,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
 import { migrate } from '../../src/clickhouse/migrate.js';
-import type { RowFormat } from '../../src/loader/insert.js';
+import type { RowFormat } from '../../src/loader/rows.js';
 import { type Loader, startLoader } from '../../src/loader/loader.js';
 import { makeTraces } from '../../src/loader/testdata/spans.js';
 import { encodeProtobuf } from '../../src/otlp/codec.js';

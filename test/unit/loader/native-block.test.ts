@@ -1,4 +1,4 @@
-// RowBinary rows → one Native block: every value of every column type otel_traces has comes back
+// Rows in the span encoder's column layout → one Native block: every value of every column type otel_traces has comes back
 // as it went in (read with a reader written from the format's description), across chunks, with
 // dictionaries of any size; malformed rows are refused.
 import assert from 'node:assert/strict';
@@ -8,10 +8,28 @@ import { NativeBlockEncoder } from '../../../src/loader/native-block.js';
 import type { Column } from '../../../src/loader/row-binary.js';
 import { TRACE_COLUMNS } from '../../../src/loader/traces-rowbinary.js';
 import { readNativeBlock } from '../../support/native-reader.js';
-import { readRowBinary, type Value } from '../../support/row-binary-reader.js';
+import type { Value } from '../../support/row-binary-reader.js';
 
-/** RowBinary of values by their ClickHouse types (what the loader's encoders write). */
-function writeRowBinary(rows: Record<string, Value>[], columns: readonly Column[]): Buffer {
+/**
+ * Rows in the span encoder's column layout: a UInt32 column count, the UInt32 end of each column's
+ * values, then each column's values as RowBinary writes them.
+ */
+function columnLayout(rows: Record<string, Value>[], columns: readonly Column[]): Buffer {
+  const values = columns.map((c) =>
+    writeRowBinary(
+      rows.map((r) => r[c.name]!),
+      c.type,
+    ),
+  );
+  const header = Buffer.alloc(4 + 4 * columns.length);
+  header.writeUInt32LE(columns.length, 0);
+  let end = 0;
+  values.forEach((v, i) => header.writeUInt32LE((end += v.length), 4 + 4 * i));
+  return Buffer.concat([header, ...values]);
+}
+
+/** RowBinary of values of a ClickHouse type. */
+function writeRowBinary(values: Value[], columnType: string): Buffer {
   const parts: Buffer[] = [];
   const leb = (n: number) => {
     const out: number[] = [];
@@ -67,7 +85,7 @@ function writeRowBinary(rows: Record<string, Value>[], columns: readonly Column[
     }
     parts.push(b);
   };
-  for (const row of rows) for (const c of columns) write(c.type, row[c.name]!);
+  for (const v of values) write(columnType, v);
   return Buffer.concat(parts);
 }
 
@@ -108,7 +126,7 @@ describe('NativeBlockEncoder', () => {
   test('rows of every otel_traces column type, in any chunks, read back from the block as written', () => {
     fc.assert(
       fc.property(fc.array(fc.array(row, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 4 }), (chunks) => {
-        const data = chunks.map((rows) => writeRowBinary(rows, TRACE_COLUMNS));
+        const data = chunks.map((rows) => columnLayout(rows, TRACE_COLUMNS));
         const block = readNativeBlock(
           encoder.encode(
             data,
@@ -119,7 +137,6 @@ describe('NativeBlockEncoder', () => {
           block.columns,
           TRACE_COLUMNS.map(({ name, type }) => ({ name, type })),
         );
-        assert.deepEqual(block.rows, readRowBinary(Buffer.concat(data), TRACE_COLUMNS));
         assert.deepEqual(
           block.rows,
           chunks.flat().map((r) => ({ ...r })),
@@ -142,26 +159,26 @@ describe('NativeBlockEncoder', () => {
         ['shared', 'x'],
       ]),
     }));
-    const block = readNativeBlock(new NativeBlockEncoder(columns).encode([writeRowBinary(rows, columns)], [n]));
+    const block = readNativeBlock(new NativeBlockEncoder(columns).encode([columnLayout(rows, columns)], [n]));
     assert.deepEqual(block.rows, rows);
   });
 
   test('the encoder is reused: a block holds only its own rows and dictionary', () => {
     const columns: Column[] = [{ name: 'S', type: 'LowCardinality(String)' }];
     const e = new NativeBlockEncoder(columns);
-    e.encode([writeRowBinary([{ S: 'first' }, { S: 'second' }], columns)], [2]);
-    const block = e.encode([writeRowBinary([{ S: 'third' }], columns)], [1]);
+    e.encode([columnLayout([{ S: 'first' }, { S: 'second' }], columns)], [2]);
+    const block = e.encode([columnLayout([{ S: 'third' }], columns)], [1]);
     assert.deepEqual(readNativeBlock(block).rows, [{ S: 'third' }]);
     // one key in the dictionary: flags, key count 1
     assert.ok(block.includes(Buffer.from([1, 0, 0, 0, 0, 0, 0, 0, 5, ...Buffer.from('third')])));
   });
 
-  test('rows that are not whole, or more bytes than the rows: a RangeError, not a wrong block', () => {
+  test('columns with fewer or more values than the rows, or a broken layout: a RangeError, not a wrong block', () => {
     const columns: Column[] = [
       { name: 'S', type: 'String' },
       { name: 'N', type: 'UInt64' },
     ];
-    const data = writeRowBinary(
+    const data = columnLayout(
       [
         { S: 'a', N: 1n },
         { S: 'b', N: 2n },
@@ -170,8 +187,12 @@ describe('NativeBlockEncoder', () => {
     );
     const e = new NativeBlockEncoder(columns);
     assert.throws(() => e.encode([data.subarray(0, data.length - 3)], [2]), RangeError);
-    assert.throws(() => e.encode([data], [1]), /bytes after 1 rows/);
-    assert.throws(() => e.encode([Buffer.from([0x85])], [1]), RangeError);
+    assert.throws(() => e.encode([data], [1]), /bytes after its 1 values/);
+    assert.throws(() => e.encode([data], [3]), RangeError);
+    assert.throws(() => e.encode([Buffer.from([0x85])], [1]), /not 2 columns/);
+    const lying = Buffer.from(data);
+    lying.writeUInt32LE(1000, 4); // the first column ends past the chunk
+    assert.throws(() => e.encode([lying], [2]), /out of bounds/);
     assert.deepEqual(readNativeBlock(e.encode([data], [2])).rows, [
       { S: 'a', N: 1n },
       { S: 'b', N: 2n },

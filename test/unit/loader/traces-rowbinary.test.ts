@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { NativeBlockEncoder } from '../../../src/loader/native-block.js';
 import { parsePricing } from '../../../src/loader/pricing.js';
 import type { Column } from '../../../src/loader/row-binary.js';
 import { nanosToDateTime64 } from '../../../src/loader/time.js';
@@ -12,6 +13,7 @@ import { traceRows } from '../../../src/loader/traces-rows.js';
 import { decodeProtobuf, encodeProtobuf, otlpRoot } from '../../../src/otlp/codec.js';
 import type { AnyValue, ExportTraceServiceRequest, KeyValue } from '../../../src/otlp/model.js';
 import { compileCodec } from '../../../src/otlp/wire.js';
+import { readNativeBlock } from '../../support/native-reader.js';
 import { readRowBinary, type Value } from '../../support/row-binary-reader.js';
 
 const pricing = parsePricing(
@@ -204,6 +206,37 @@ describe('traceRowBinary', () => {
         assert.deepEqual(want.unknownBinary, want.unknownJson);
       }),
       { numRuns: 400 },
+    );
+  });
+
+  test("layout 'columns': the same values, column by column, as one Native block reads them back", () => {
+    const native = new NativeBlockEncoder(TRACE_COLUMNS);
+    fc.assert(
+      fc.property(fc.array(request, { minLength: 1, maxLength: 3 }), (reqs) => {
+        const messages = reqs.map((r) => Buffer.from(encodeProtobuf('traces', r)));
+        const byRow: Buffer[] = [];
+        const byColumn: Buffer[] = [];
+        const rows: number[] = [];
+        for (const m of messages) {
+          let r: ReturnType<typeof traceRowBinary>;
+          try {
+            r = traceRowBinary(m, { pricing });
+          } catch {
+            // a poison message fails in both layouts alike
+            assert.throws(() => traceRowBinary(m, { pricing, layout: 'columns' }));
+            continue;
+          }
+          byRow.push(Buffer.from(r.data));
+          const c = traceRowBinary(m, { pricing, layout: 'columns' });
+          assert.equal(c.rows, r.rows);
+          byColumn.push(Buffer.from(c.data));
+          rows.push(c.rows);
+        }
+        if (rows.length === 0) return;
+        const block = readNativeBlock(native.encode(byColumn, rows));
+        assert.deepEqual(block.rows, readRowBinary(Buffer.concat(byRow), TRACE_COLUMNS));
+      }),
+      { numRuns: 200 },
     );
   });
 
