@@ -12,8 +12,8 @@ import type { InsertJob, TableChunks } from './job.js';
 import type { LoaderMetrics } from './metrics.js';
 import { NativeBlockEncoder } from './native-block.js';
 import { isRefusedData, splitAtMessageBoundary } from './refusals.js';
-import type { Column } from './row-binary.js';
 import { type Backoff, sleep } from './retry.js';
+import type { Column } from './row-binary.js';
 import { type InsertFormat, insertStatement } from './rows.js';
 import { checkTableColumns, SchemaMismatchError } from './table-schema.js';
 
@@ -146,4 +146,3 @@ export class Inserter {
     }
   }
 }
-

@@ -35,7 +35,15 @@ import {
   resolveSpan,
 } from './genai.js';
 import { GENAI_COLUMNS } from './genai-columns.js';
-import { type Column, compileObjectWriter, copyBytes, RowBinaryWriter, rowsBuffer, sameBytes, viewOf } from './row-binary.js';
+import {
+  type Column,
+  compileObjectWriter,
+  copyBytes,
+  RowBinaryWriter,
+  rowsBuffer,
+  sameBytes,
+  viewOf,
+} from './row-binary.js';
 import { nanosToDateTime64 } from './time.js';
 import { SPAN_KIND, STATUS_CODE, type TraceMapOptions } from './traces-rows.js';
 
@@ -85,10 +93,30 @@ const PLAIN_GENAI = (() => {
 
 /** TRACE_COLUMNS' positions, as span() writes them (checked at load) */
 const SPAN_COLUMN_ORDER = [
-  'Timestamp', 'TraceId', 'SpanId', 'ParentSpanId', 'TraceState', 'SpanName', 'SpanKind', 'ServiceName',
-  'ResourceAttributes', 'ScopeName', 'ScopeVersion', 'SpanAttributes', 'Duration', 'StatusCode',
-  'StatusMessage', 'Events.Timestamp', 'Events.Name', 'Events.Attributes', 'Links.TraceId', 'Links.SpanId',
-  'Links.TraceState', 'Links.Attributes', 'TenantId', 'Environment',
+  'Timestamp',
+  'TraceId',
+  'SpanId',
+  'ParentSpanId',
+  'TraceState',
+  'SpanName',
+  'SpanKind',
+  'ServiceName',
+  'ResourceAttributes',
+  'ScopeName',
+  'ScopeVersion',
+  'SpanAttributes',
+  'Duration',
+  'StatusCode',
+  'StatusMessage',
+  'Events.Timestamp',
+  'Events.Name',
+  'Events.Attributes',
+  'Links.TraceId',
+  'Links.SpanId',
+  'Links.TraceState',
+  'Links.Attributes',
+  'TenantId',
+  'Environment',
 ];
 const GENAI_FIRST = SPAN_COLUMN_ORDER.length;
 if (TRACE_COLUMNS.some((c, i) => c.name !== (SPAN_COLUMN_ORDER[i] ?? GENAI_COLUMNS[i - GENAI_FIRST]?.name)))

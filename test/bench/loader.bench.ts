@@ -9,8 +9,8 @@ import { Registry } from 'prom-client';
 import { envChoice } from '../../src/cli/env-number.js';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
 import { migrate } from '../../src/clickhouse/migrate.js';
-import { ROW_FORMATS } from '../../src/loader/rows.js';
 import { startLoader } from '../../src/loader/loader.js';
+import { ROW_FORMATS } from '../../src/loader/rows.js';
 import { loaderBenchMessage, SPANS_PER_MESSAGE as PER } from './support/loader-messages.js';
 import { clickhousePid, ownCpuMs, processCpuMs } from './support/proc-cpu.js';
 
