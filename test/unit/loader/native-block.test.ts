@@ -24,7 +24,10 @@ function columnLayout(rows: Record<string, Value>[], columns: readonly Column[])
   const header = Buffer.alloc(4 + 4 * columns.length);
   header.writeUInt32LE(columns.length, 0);
   let end = 0;
-  values.forEach((v, i) => header.writeUInt32LE((end += v.length), 4 + 4 * i));
+  values.forEach((v, i) => {
+    end += v.length;
+    header.writeUInt32LE(end, 4 + 4 * i);
+  });
   return Buffer.concat([header, ...values]);
 }
 
