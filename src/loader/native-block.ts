@@ -245,6 +245,8 @@ interface ColumnState {
   lastKeyCount: number;
   /** LowCardinality: the previous value's index */
   lastIndex: number;
+  /** Map in streams: each row's end in the entries (scratch) */
+  rowEnds: Int32Array;
   /** Array: its elements */
   element: ColumnState | undefined;
 }
@@ -276,6 +278,7 @@ function columnState(type: string): ColumnState {
     lastKeys: new Int32Array(64),
     lastKeyCount: 0,
     lastIndex: -1,
+    rowEnds: new Int32Array(0),
     element,
   });
   if (t === 'String') return state(Kind.String);
@@ -389,10 +392,13 @@ function writeData(c: ColumnState, out: Bytes): void {
 /** Turns RowBinary rows of `columns` into one Native block (reusable: one per column list). */
 export class NativeBlockEncoder {
   private readonly states: ColumnState[];
+  /** the top-level Map columns: their keys and counts come in streams of their own */
+  private readonly mapColumns: number[];
   private readonly header: Buffer[];
 
   constructor(readonly columns: readonly Column[]) {
     this.states = columns.map((c) => columnState(c.type));
+    this.mapColumns = this.states.flatMap((st, i) => (st.kind === Kind.Map ? [i] : []));
     this.header = columns.map((c) => {
       const h = new Bytes();
       for (const s of [c.name, c.type]) {
@@ -413,10 +419,12 @@ export class NativeBlockEncoder {
   encode(chunks: readonly Buffer[], rows: readonly number[]): Buffer {
     const states = this.states;
     const n = states.length;
+    // the columns, then each top-level Map column's keys and counts
+    const streams = n + 2 * this.mapColumns.length;
     const starts = chunks.map((chunk) => {
-      if (chunk.length < 4 + 4 * n || chunk.readUInt32LE(0) !== n)
-        throw new RangeError(`column layout: not ${n} columns`);
-      return 4 + 4 * n;
+      if (chunk.length < 4 + 4 * streams || chunk.readUInt32LE(0) !== streams)
+        throw new RangeError(`column layout: not ${streams} streams`);
+      return 4 + 4 * streams;
     });
     const bounds = (chunk: Buffer, i: number, c: number): [number, number] => {
       const base = starts[i]!;
@@ -454,6 +462,17 @@ export class NativeBlockEncoder {
           continue;
         }
         reset(state);
+        const m = this.mapColumns.indexOf(c);
+        if (m >= 0) {
+          // values, keys and counts in streams of their own
+          for (let i = 0; i < chunks.length; i++) {
+            const chunk = chunks[i]!;
+            setInput(chunk);
+            readSplitMap(state, rows[i]!, bounds(chunk, i, c), bounds(chunk, i, n + 2 * m), bounds(chunk, i, n + 2 * m + 1));
+          }
+          writeData(state, out);
+          continue;
+        }
         for (let i = 0; i < chunks.length; i++) {
           const chunk = chunks[i]!;
           const [s, e] = bounds(chunk, i, c);
@@ -470,6 +489,53 @@ export class NativeBlockEncoder {
     }
     return out.buf.subarray(0, out.pos);
   }
+}
+
+/**
+ * `rows` rows of a Map column from its three streams: the entry count of each row (LEB128) at
+ * `counts`, the keys at `keys`, the values at `values` (each RowBinary Strings).
+ */
+function readSplitMap(
+  c: ColumnState,
+  rows: number,
+  values: [number, number],
+  keys: [number, number],
+  counts: [number, number],
+): void {
+  const d = c.dict;
+  p = counts[0];
+  let entries = 0;
+  if (c.rowEnds.length < rows) c.rowEnds = new Int32Array(rows * 2);
+  const rowEnds = c.rowEnds;
+  for (let r = 0; r < rows; r++) {
+    entries += readLength();
+    rowEnds[r] = entries;
+  }
+  if (p !== counts[1]) throw new RangeError('column layout: a Map column has more counts than rows');
+  p = keys[0];
+  let at = 0;
+  for (let r = 0; r < rows; r++) {
+    const n = rowEnds[r]! - at;
+    if (n > c.lastKeys.length) c.lastKeys = grown(c.lastKeys);
+    const last = c.lastKeys;
+    const lastCount = c.lastKeyCount;
+    for (let i = 0; i < n; i++) {
+      const ks = skipString();
+      // spans of one instrumentation share their keys, in order
+      const k = i < lastCount && d.is(last[i]!, ks, p) ? last[i]! : d.indexOf(ks, p);
+      last[i] = k;
+      d.push(k);
+    }
+    c.lastKeyCount = n;
+    at += n;
+    c.offsets.u64(c.total + at);
+  }
+  if (p !== keys[1]) throw new RangeError('column layout: a Map column has more keys than its counts');
+  c.total += entries;
+  p = values[0];
+  for (let i = 0; i < entries; i++) skipString();
+  if (p !== values[1]) throw new RangeError('column layout: a Map column has more values than keys');
+  c.data.append(src, values[1], values[0]);
 }
 
 /** Past `count` values of a fixed-width or String column. */

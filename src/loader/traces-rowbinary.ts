@@ -227,8 +227,30 @@ const u32 = (at: number): number =>
 // ---- writers ----
 /** the rows (layout 'rows'), handed over uncopied */
 const rowWriter = new RowBinaryWriter();
-/** layout 'columns': each column's values (RowBinary) in its own writer */
+/**
+ * layout 'columns': each column's values (RowBinary) in its own writer, but for the two Map columns
+ * (ResourceAttributes, SpanAttributes) only their values: their keys and counts are two more streams
+ * each, after the columns (see MAP_COLUMNS).
+ */
 const columnWriters = TRACE_COLUMNS.map(() => new RowBinaryWriter(1 << 16));
+/** A Map column's keys (RowBinary Strings) and entry count per row (LEB128), in layout 'columns'. */
+interface MapStreams {
+  keys: RowBinaryWriter;
+  counts: RowBinaryWriter;
+}
+const newMapStreams = (): MapStreams => ({ keys: new RowBinaryWriter(1 << 16), counts: new RowBinaryWriter(4096) });
+const resourceAttributeStreams = newMapStreams();
+const spanAttributeStreams = newMapStreams();
+/** the writers of layout 'columns', in order: the columns, then each Map column's keys and counts */
+const layoutWriters = [
+  ...columnWriters,
+  resourceAttributeStreams.keys,
+  resourceAttributeStreams.counts,
+  spanAttributeStreams.keys,
+  spanAttributeStreams.counts,
+];
+/** per resource, in layout 'columns': its attribute map's streams */
+const resourceStreams = newMapStreams();
 const rowLayout: RowBinaryWriter[] = TRACE_COLUMNS.map(() => rowWriter);
 /** where each column's values go: all to rowWriter, or each to its columnWriter */
 let cols = rowLayout;
@@ -347,6 +369,9 @@ function sameKey(i: number, ks: number, ke: number): boolean {
  * while the keys are the template's, in order, none can be a duplicate, so they are compared with
  * it instead of hashed; at the first difference the entries so far are hashed and the list goes on
  * as any other. `templateMatched` tells whether the list's keys were exactly the template's.
+ *
+ * `split` (layout 'columns'): the keys go to split.keys and the count to split.counts (a LEB128), only
+ * the values to `out` — the Native block's streams of a Map column.
  */
 function attributeMap(
   start: number,
@@ -355,14 +380,19 @@ function attributeMap(
   out: RowBinaryWriter,
   template?: KeySet,
   check = false,
+  split?: MapStreams,
 ): void {
   attrCount = 0;
   listNo++;
   let tp = template === undefined ? -1 : 0; // position in the template while the keys match it
   indexed = tp < 0;
   const src = b;
-  out.ensure(1);
-  const countAt = out.pos++; // one byte for the count; widened below in the rare case of 128+ entries
+  const keysOut = split === undefined ? out : split.keys;
+  let countAt = -1;
+  if (split === undefined) {
+    out.ensure(1);
+    countAt = out.pos++; // one byte for the count; widened below in the rare case of 128+ entries
+  }
   let at = start;
   while (at < end) {
     let lengthAt = at + 1;
@@ -387,6 +417,7 @@ function attributeMap(
     const kvEnd = kvStart + n;
     at = kvEnd;
     const entryAt = out.pos; // where this entry's output starts (taken back if its key is a duplicate)
+    const keyAt = keysOut.pos;
     let ks: number;
     let ke: number;
     let vs: number;
@@ -408,11 +439,22 @@ function attributeMap(
       ve = kvEnd;
       if (vl >= 2 && src[vs] === 0x0a && (src[vs + 1] as number) + 2 === vl) {
         // the value is one string: key and string copied with their length bytes; ASCII is valid UTF-8
-        out.ensure(kl + vl + 3); // copyBytes may write 3 bytes past its end
-        const q = out.pos;
-        const bits =
-          copyBytes(bv, bLength, ks - 1, ke, out.view, q) | copyBytes(bv, bLength, vs + 1, ve, out.view, q + kl + 1);
-        out.pos = q + kl + vl;
+        let bits: number;
+        if (split === undefined) {
+          out.ensure(kl + vl + 3); // copyBytes may write 3 bytes past its end
+          const q = out.pos;
+          bits =
+            copyBytes(bv, bLength, ks - 1, ke, out.view, q) | copyBytes(bv, bLength, vs + 1, ve, out.view, q + kl + 1);
+          out.pos = q + kl + vl;
+        } else {
+          keysOut.ensure(kl + 4);
+          out.ensure(vl + 3);
+          const kq = keysOut.pos;
+          const vq = out.pos;
+          bits = copyBytes(bv, bLength, ks - 1, ke, keysOut.view, kq) | copyBytes(bv, bLength, vs + 1, ve, out.view, vq);
+          keysOut.pos = kq + kl + 1;
+          out.pos = vq + vl - 1;
+        }
         if (check && (bits & 0x80808080) !== 0) validateSpanKeyValue(src, kvStart, kvEnd);
         written = true;
       } else if (check) {
@@ -445,6 +487,7 @@ function attributeMap(
     }
     if (tp < 0 && !addKey(ks, ke)) {
       out.pos = entryAt;
+      keysOut.pos = keyAt;
       continue;
     }
     keyStart[attrCount] = ks;
@@ -453,7 +496,7 @@ function attributeMap(
     valEnd[attrCount] = ve;
     attrCount++;
     if (written) continue;
-    out.stringBytes(src, ks, ke);
+    keysOut.stringBytes(src, ks, ke);
     const ss = onlyStringValue(vs, ve);
     if (ss >= 0) out.stringBytes(src, ss, ve);
     else writeValueText(out, vs, ve);
@@ -464,6 +507,10 @@ function attributeMap(
     // a prefix of the template: hashed like any list (the key set memo reads the hashes)
     indexed = true;
     indexEntries();
+  }
+  if (split !== undefined) {
+    split.counts.varint(attrCount);
+    return;
   }
   if (attrCount < 0x80) {
     out.buf[countAt] = attrCount;
@@ -866,6 +913,9 @@ interface ResourceColumns {
   /** ServiceName, ResourceAttributes, TenantId, Environment: their values */
   service: DataView;
   attributes: DataView;
+  /** layout 'columns': the ResourceAttributes keys and entry count (`attributes` holds its values) */
+  attributeKeys: DataView;
+  attributeCount: DataView;
   tenant: DataView;
   environment: DataView;
   /** the resource's AI fields (resolved once for all its spans) */
@@ -889,14 +939,14 @@ export function traceRowBinary(message: Buffer, opts: TraceEncodeOptions = {}): 
   p = 0;
   const byColumn = opts.layout === 'columns';
   cols = byColumn ? columnWriters : rowLayout;
-  if (byColumn) for (const c of columnWriters) c.pos = 0;
+  if (byColumn) for (const c of layoutWriters) c.pos = 0;
   // rows are about the size of the message (hex ids are longer, field tags gone): handed over uncopied
   else rowWriter.begin(message.length + (message.length >> 2) + 4096);
   options = opts;
   dialects = opts.dialects ?? defaultDialects();
   try {
     const rows = sumOverFields(0, message.length, 0x0a, resourceSpans);
-    return { data: byColumn ? joinColumns(columnWriters) : rowWriter.detach(), rows };
+    return { data: byColumn ? joinColumns(layoutWriters) : rowWriter.detach(), rows };
   } finally {
     reportHooks();
     b = NO_BYTES;
@@ -914,8 +964,9 @@ export interface TraceEncodeOptions extends TraceMapOptions {
 }
 
 /**
- * Layout 'columns': a UInt32 (LE) column count, the UInt32 end of each column's values (from the end
- * of this header), then each column's values back to back, each value as RowBinary writes it.
+ * Layout 'columns': a UInt32 (LE) count of streams, the UInt32 end of each stream (from the end of this
+ * header), then the streams back to back: each column's values as RowBinary writes them (a Map
+ * column's: its values only), then per Map column (in column order) its keys and its entry counts.
  */
 function joinColumns(writers: readonly RowBinaryWriter[]): Buffer {
   const header = 4 + 4 * writers.length;
@@ -957,11 +1008,14 @@ function lastField(start: number, end: number, tag: number): typeof FOUND {
 function resourceSpans(start: number, end: number): number {
   // the resource (last occurrence wins, as in decoding) may come after its scopes
   const { start: rs, end: re } = lastField(start, end, 0x0a);
+  const split = cols === rowLayout ? undefined : resourceStreams;
   resourceMap.pos = 0;
-  if (rs >= 0) attributeMap(rs, re, 0x0a, resourceMap);
+  resourceStreams.keys.pos = 0;
+  resourceStreams.counts.pos = 0;
+  if (rs >= 0) attributeMap(rs, re, 0x0a, resourceMap, undefined, false, split);
   else {
     attrCount = 0;
-    resourceMap.uint8(0);
+    (split?.counts ?? resourceMap).uint8(0);
   }
   const resourceKeyValues = collectedKeyValues();
   const fields = resourceFields(resourceKeyValues);
@@ -974,6 +1028,8 @@ function resourceSpans(start: number, end: number): number {
   const res: ResourceColumns = {
     service: value(() => small.string(fields.ServiceName)),
     attributes: value(() => small.raw(resourceMap.buf, 0, resourceMap.pos)),
+    attributeKeys: value(() => small.raw(resourceStreams.keys.buf, 0, resourceStreams.keys.pos)),
+    attributeCount: value(() => small.raw(resourceStreams.counts.buf, 0, resourceStreams.counts.pos)),
     tenant: value(() => small.string(fields.TenantId)),
     environment: value(() => small.string(fields.Environment)),
     ai,
@@ -1139,13 +1195,19 @@ function span(start: number, end: number, res: ResourceColumns, scope: ScopeColu
   c[6]!.raw(KIND_BYTES[kind] ?? (KIND_BYTES[0] as Buffer));
   c[7]!.rawView(res.service);
   c[8]!.rawView(res.attributes);
+  const byColumn = c !== rowLayout;
+  if (byColumn) {
+    resourceAttributeStreams.keys.rawView(res.attributeKeys);
+    resourceAttributeStreams.counts.rawView(res.attributeCount);
+  }
   c[9]!.rawView(scope.name);
   c[10]!.rawView(scope.version);
-  if (hasAttributes) attributeMap(start, end, 0x4a, c[11]!, spanTemplate(), true);
+  if (hasAttributes)
+    attributeMap(start, end, 0x4a, c[11]!, spanTemplate(), true, byColumn ? spanAttributeStreams : undefined);
   else {
     attrCount = 0;
     templateMatched = false;
-    c[11]!.uint8(0);
+    (byColumn ? spanAttributeStreams.counts : c[11]!).uint8(0);
   }
   // start time in ms (prices valid at that time); fixed64 nanoseconds, 0 when absent
   const startMs = startAt < 0 ? 0 : (u32(startAt + 4) * 4294967296 + u32(startAt)) / 1e6;

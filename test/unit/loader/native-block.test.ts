@@ -11,38 +11,60 @@ import { readNativeBlock } from '../../support/native-reader.js';
 import type { Value } from '../../support/row-binary-reader.js';
 
 /**
- * Rows in the span encoder's column layout: a UInt32 column count, the UInt32 end of each column's
- * values, then each column's values as RowBinary writes them.
+ * Rows in the span encoder's column layout: a UInt32 count of streams, the UInt32 end of each, then the
+ * streams: each column's values as RowBinary writes them (a top-level Map column's values only), then
+ * per top-level Map column its keys (Strings) and its entry count per row (LEB128).
  */
 function columnLayout(rows: Record<string, Value>[], columns: readonly Column[]): Buffer {
-  const values = columns.map((c) =>
-    writeRowBinary(
-      rows.map((r) => r[c.name]!),
-      c.type,
-    ),
-  );
-  const header = Buffer.alloc(4 + 4 * columns.length);
-  header.writeUInt32LE(columns.length, 0);
+  const streams: Buffer[] = [];
+  const mapStreams: Buffer[] = [];
+  for (const c of columns) {
+    const values = rows.map((r) => r[c.name]!);
+    const map = /^Map\((.*), (.*)\)$/.exec(c.type);
+    if (!map) {
+      streams.push(writeRowBinary(values, c.type));
+      continue;
+    }
+    const entries = values.flatMap((m) => [...(m as Map<string, Value>)]);
+    streams.push(
+      writeRowBinary(
+        entries.map(([, v]) => v),
+        map[2]!,
+      ),
+    );
+    mapStreams.push(
+      writeRowBinary(
+        entries.map(([k]) => k),
+        map[1]!,
+      ),
+    );
+    mapStreams.push(Buffer.from(values.flatMap((m) => leb128((m as Map<string, Value>).size))));
+  }
+  streams.push(...mapStreams);
+  const header = Buffer.alloc(4 + 4 * streams.length);
+  header.writeUInt32LE(streams.length, 0);
   let end = 0;
-  values.forEach((v, i) => {
+  streams.forEach((v, i) => {
     end += v.length;
     header.writeUInt32LE(end, 4 + 4 * i);
   });
-  return Buffer.concat([header, ...values]);
+  return Buffer.concat([header, ...streams]);
+}
+
+function leb128(n: number): number[] {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
 }
 
 /** RowBinary of values of a ClickHouse type. */
 function writeRowBinary(values: Value[], columnType: string): Buffer {
   const parts: Buffer[] = [];
-  const leb = (n: number) => {
-    const out: number[] = [];
-    while (n > 0x7f) {
-      out.push((n & 0x7f) | 0x80);
-      n = Math.floor(n / 128);
-    }
-    out.push(n);
-    parts.push(Buffer.from(out));
-  };
+  const leb = (n: number) => parts.push(Buffer.from(leb128(n)));
   const write = (type: string, v: Value): void => {
     const inner = /^(LowCardinality|Array)\((.*)\)$/.exec(type);
     if (inner?.[1] === 'LowCardinality') {
@@ -192,7 +214,7 @@ describe('NativeBlockEncoder', () => {
     assert.throws(() => e.encode([data.subarray(0, data.length - 3)], [2]), RangeError);
     assert.throws(() => e.encode([data], [1]), /bytes after its 1 values/);
     assert.throws(() => e.encode([data], [3]), RangeError);
-    assert.throws(() => e.encode([Buffer.from([0x85])], [1]), /not 2 columns/);
+    assert.throws(() => e.encode([Buffer.from([0x85])], [1]), /not 2 streams/);
     const lying = Buffer.from(data);
     lying.writeUInt32LE(1000, 4); // the first column ends past the chunk
     assert.throws(() => e.encode([lying], [2]), /out of bounds/);
