@@ -83,7 +83,7 @@ export class Inserter {
       await this.insertWithRetry(
         insert,
         // Native: all the messages' rows as one block (the engine pays per block: a dictionary per column)
-        insert.format === 'Native' ? [this.nativeEncoder(table, insert.columns).encode(chunks, count)] : chunks,
+        insert.format === 'Native' ? this.nativeEncoder(table, insert.columns).encode(chunks, count) : chunks,
         rows,
         `${job.topic}-${job.partition}-${first}-${last}-${table}`,
       );

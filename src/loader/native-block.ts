@@ -21,6 +21,8 @@
  */
 import { type Column, copyBytes, sameBytes, viewOf } from './row-binary.js';
 
+/** a column's values from a chunk go into the block as a view from this size on (fewer, larger pieces to send) */
+const VIEW_BYTES = 32 * 1024;
 const HAS_ADDITIONAL_KEYS = 1 << 9;
 const NEED_UPDATE_DICTIONARY = 1 << 10;
 /** LowCardinality serialization version: SharedDictionariesWithAdditionalKeys */
@@ -411,12 +413,12 @@ export class NativeBlockEncoder {
   }
 
   /**
-   * One Native block of the rows of `chunks`, each in the column layout of traceRowBinary (a UInt32
+   * One Native block (as pieces, in order) of the rows of `chunks`, each in the column layout of traceRowBinary (a UInt32
    * column count, the UInt32 end of each column's values, then the values column by column, each as
    * RowBinary writes it); `rows[i]`: the rows of chunks[i]. A RangeError when a chunk's columns do not
    * hold exactly that many values.
    */
-  encode(chunks: readonly Buffer[], rows: readonly number[]): Buffer {
+  encode(chunks: readonly Buffer[], rows: readonly number[]): Buffer[] {
     const states = this.states;
     const n = states.length;
     // the columns, then each top-level Map column's keys and counts
@@ -439,8 +441,16 @@ export class NativeBlockEncoder {
       total += rows[i]!;
       bytes += chunks[i]!.length;
     }
+    // the block as pieces: what is built here, and the larger runs of fixed-width and String values
+    // as views of the chunks (not copied)
+    const parts: Buffer[] = [];
     const out = new Bytes();
-    out.ensure(bytes + 64 * n + 16);
+    out.ensure((bytes >>> 1) + 64 * n + 16);
+    let flushed = 0;
+    const flush = () => {
+      if (out.pos > flushed) parts.push(out.buf.subarray(flushed, out.pos));
+      flushed = out.pos;
+    };
     out.varint(n);
     out.varint(total);
     try {
@@ -457,7 +467,11 @@ export class NativeBlockEncoder {
             p = s;
             skipValues(state, rows[i]!);
             if (p !== e) throw new RangeError(`column layout: column ${c} has bytes after its ${rows[i]} values`);
-            out.append(chunk, e, s);
+            if (e - s < VIEW_BYTES) out.append(chunk, e, s);
+            else {
+              flush();
+              parts.push(chunk.subarray(s, e));
+            }
           }
           continue;
         }
@@ -468,7 +482,13 @@ export class NativeBlockEncoder {
           for (let i = 0; i < chunks.length; i++) {
             const chunk = chunks[i]!;
             setInput(chunk);
-            readSplitMap(state, rows[i]!, bounds(chunk, i, c), bounds(chunk, i, n + 2 * m), bounds(chunk, i, n + 2 * m + 1));
+            readSplitMap(
+              state,
+              rows[i]!,
+              bounds(chunk, i, c),
+              bounds(chunk, i, n + 2 * m),
+              bounds(chunk, i, n + 2 * m + 1),
+            );
           }
           writeData(state, out);
           continue;
@@ -487,7 +507,8 @@ export class NativeBlockEncoder {
     } finally {
       setInput(NO_BYTES);
     }
-    return out.buf.subarray(0, out.pos);
+    flush();
+    return parts;
   }
 }
 

@@ -82,8 +82,25 @@ const writeGenAiColumn = GENAI_COLUMNS.map((c) => compileObjectWriter([c]));
 const PLAIN_GENAI_COLUMN = GENAI_COLUMNS.map((_, i) => {
   const x = new RowBinaryWriter(64);
   writeGenAiColumn[i]!(x, PLAIN_SPAN);
-  return viewOf(x.take());
+  return x.take();
 });
+// a plain span's GenAI values are all zero bytes ('', 0): a run of plain spans is a fill per column
+if (PLAIN_GENAI_COLUMN.some((v) => v.some((byte) => byte !== 0))) throw new Error('plain GenAI values: not zeros');
+/** layout 'columns': plain spans whose GenAI values are not written yet (flushPlainGenAi) */
+let plainGenAiRun = 0;
+
+/** Writes the pending plain spans' GenAI values (zeros) to each GenAI column. */
+function flushPlainGenAi(): void {
+  if (plainGenAiRun === 0) return;
+  for (let i = 0; i < GENAI_COLUMNS.length; i++) {
+    const out = columnWriters[GENAI_FIRST + i]!;
+    const n = plainGenAiRun * PLAIN_GENAI_COLUMN[i]!.length;
+    out.ensure(n);
+    out.buf.fill(0, out.pos, out.pos + n);
+    out.pos += n;
+  }
+  plainGenAiRun = 0;
+}
 /** the GenAI columns of a plain span, encoded once */
 const PLAIN_GENAI = (() => {
   const x = new RowBinaryWriter(256);
@@ -451,7 +468,8 @@ function attributeMap(
           out.ensure(vl + 3);
           const kq = keysOut.pos;
           const vq = out.pos;
-          bits = copyBytes(bv, bLength, ks - 1, ke, keysOut.view, kq) | copyBytes(bv, bLength, vs + 1, ve, out.view, vq);
+          bits =
+            copyBytes(bv, bLength, ks - 1, ke, keysOut.view, kq) | copyBytes(bv, bLength, vs + 1, ve, out.view, vq);
           keysOut.pos = kq + kl + 1;
           out.pos = vq + vl - 1;
         }
@@ -946,6 +964,7 @@ export function traceRowBinary(message: Buffer, opts: TraceEncodeOptions = {}): 
   dialects = opts.dialects ?? defaultDialects();
   try {
     const rows = sumOverFields(0, message.length, 0x0a, resourceSpans);
+    if (byColumn) flushPlainGenAi();
     return { data: byColumn ? joinColumns(layoutWriters) : rowWriter.detach(), rows };
   } finally {
     reportHooks();
@@ -953,6 +972,7 @@ export function traceRowBinary(message: Buffer, opts: TraceEncodeOptions = {}): 
     bv = viewOf(NO_BYTES);
     bLength = 0;
     rowWriter.pos = 0;
+    plainGenAiRun = 0;
     cols = rowLayout;
     w = rowWriter;
     options = {};
@@ -1234,9 +1254,11 @@ function span(start: number, end: number, res: ResourceColumns, scope: ScopeColu
   if (c === rowLayout) {
     if (genAi === PLAIN_SPAN) rowWriter.rawView(PLAIN_GENAI);
     else writeGenAi(rowWriter, genAi);
-  } else if (genAi === PLAIN_SPAN)
-    for (let i = 0; i < GENAI_COLUMNS.length; i++) c[GENAI_FIRST + i]!.rawView(PLAIN_GENAI_COLUMN[i]!);
-  else for (let i = 0; i < GENAI_COLUMNS.length; i++) writeGenAiColumn[i]!(c[GENAI_FIRST + i]!, genAi);
+  } else if (genAi === PLAIN_SPAN) plainGenAiRun++;
+  else {
+    flushPlainGenAi();
+    for (let i = 0; i < GENAI_COLUMNS.length; i++) writeGenAiColumn[i]!(c[GENAI_FIRST + i]!, genAi);
+  }
 }
 
 function writeStatus(start: number, end: number): void {

@@ -2,10 +2,11 @@
 // its header names: written from the format's description, independently of src/loader/native-block.ts.
 import type { Value } from './row-binary-reader.js';
 
-export function readNativeBlock(data: Buffer): {
+export function readNativeBlock(block: Buffer | readonly Buffer[]): {
   columns: { name: string; type: string }[];
   rows: Record<string, Value>[];
 } {
+  const data = Buffer.isBuffer(block) ? block : Buffer.concat(block);
   let p = 0;
   const varint = (): number => {
     let v = 0;
