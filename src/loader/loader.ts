@@ -42,7 +42,7 @@ import type { PricingTable } from './pricing.js';
 import { JobQueue } from './queue.js';
 import { sleep } from './retry.js';
 import { releaseRows } from './row-binary.js';
-import { ROW_BINARY_TABLES, type RowContext, type RowFormat } from './rows.js';
+import { DEFAULT_ROW_FORMAT, ROW_BINARY_TABLES, type RowContext, type RowFormat } from './rows.js';
 import { SchemaMismatchError } from './table-schema.js';
 
 export interface LoaderOptions {
@@ -71,7 +71,7 @@ export interface LoaderOptions {
   batch?: { maxBytes?: number; maxWaitMs?: number; maxQueuedBytes?: number; minInsertIntervalMs?: number };
   /** Retry backoff bounds while ClickHouse is unavailable. */
   retry?: { initialMs?: number; maxMs?: number };
-  /** How otel_traces rows are sent (default RowBinary; Native: see insert.ts). */
+  /** How otel_traces rows are sent (default DEFAULT_ROW_FORMAT: Native). */
   insertFormat?: RowFormat;
 }
 
@@ -104,7 +104,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     dialects: opts.dialects,
     onUnknownModel: (provider, model, count = 1) => m.unknown.inc({ provider, model }, count),
     onInvalidUsage: (field, dialect, count = 1) => m.invalidUsage.inc({ field, dialect }, count),
-    insertFormat: opts.insertFormat ?? 'RowBinary',
+    insertFormat: opts.insertFormat ?? DEFAULT_ROW_FORMAT,
   };
 
   /** set by stop(): no new batches are queued, and a failing insert is abandoned (its batch stays uncommitted) */
@@ -133,7 +133,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     await inserter.checkColumns(insert).catch((err: unknown) => {
       if (err instanceof SchemaMismatchError) throw err;
     });
-    logger.info({ table: insert.table, format: opts.insertFormat ?? 'RowBinary' }, 'loader insert format');
+    logger.info({ table: insert.table, format: rowContext.insertFormat }, 'loader insert format');
   }
 
   const kafka = new Kafka({

@@ -19,6 +19,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
+import { DEFAULT_ROW_FORMAT } from '../../src/loader/rows.js';
 import { deleteTopics, presetWithTopics } from '../support/kafka-harness.js';
 import { type SieveProcess, startSieve, stopSieve, waitFor200 } from '../support/sieve-process.js';
 import { type LoadEvent, runLoadInChildProcess, SPANS_PER_REQUEST } from './support/otlp-load.js';
@@ -214,7 +215,7 @@ async function run(layout: Layout, offered: number): Promise<void> {
       `freshness[${layout}]: offered ${offered.toLocaleString('en-US')} spans/s for ${SECONDS}s, accepted ${Math.round(load.accepted / load.seconds).toLocaleString('en-US')} spans/s ` +
         `(${accepted.length} requests, ${load.refused} refused: ${JSON.stringify(load.statuses)}); span end → row queryable: p50 ${q(0.5).toFixed(2)} s, ` +
         `p90 ${q(0.9).toFixed(2)} s, p99 ${q(0.99).toFixed(2)} s, max ${q(1).toFixed(2)} s (±${POLL_MS} ms polling); ` +
-        `loader lag max ${maxLag} messages; span inserts (${process.env.SIEVE_LOADER_INSERT_FORMAT || 'RowBinary'}) during the load: ${inserts.count}, ` +
+        `loader lag max ${maxLag} messages; span inserts (${process.env.SIEVE_LOADER_INSERT_FORMAT || DEFAULT_ROW_FORMAT}) during the load: ${inserts.count}, ` +
         `${Math.round(inserts.rows / Math.max(1, inserts.count)).toLocaleString('en-US')} rows and ` +
         `${Math.round((inserts.seconds / Math.max(1, inserts.count)) * 1000)} ms each on average, messages in Kafka ` +
         `${(inserts.ageSeconds / Math.max(1, inserts.messages)).toFixed(2)} s on average until inserted; CPU cores: ${cpuText}` +

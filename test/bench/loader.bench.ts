@@ -10,13 +10,13 @@ import { envChoice } from '../../src/cli/env-number.js';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
 import { migrate } from '../../src/clickhouse/migrate.js';
 import { startLoader } from '../../src/loader/loader.js';
-import { ROW_FORMATS } from '../../src/loader/rows.js';
+import { DEFAULT_ROW_FORMAT, ROW_FORMATS } from '../../src/loader/rows.js';
 import { loaderBenchMessage, SPANS_PER_MESSAGE as PER } from './support/loader-messages.js';
 import { clickhousePid, ownCpuMs, processCpuMs } from './support/proc-cpu.js';
 
 const SPANS = Number(process.env.SPANS ?? 300_000);
 /** how the rows go to ClickHouse (the loader's SIEVE_LOADER_INSERT_FORMAT) */
-const insertFormat = envChoice(process.env, 'SIEVE_LOADER_INSERT_FORMAT', ROW_FORMATS, 'RowBinary');
+const insertFormat = envChoice(process.env, 'SIEVE_LOADER_INSERT_FORMAT', ROW_FORMATS, DEFAULT_ROW_FORMAT);
 const id = randomBytes(4).toString('hex');
 const db = `sieve_bench_${id}`;
 const topic = `bench_spans_${id}`;
