@@ -1,7 +1,8 @@
 // Loader throughput: pre-produce SPANS spans (512-span messages, 20 attributes) to a fresh topic, then
 // time the loader consuming them into ClickHouse. Prints spans/s and CPU per 1,000 spans of this process
 // (the loader; the 250 ms row-count poll is included) and of the local ClickHouse engine over the same
-// window. Run: node --import tsx test/bench/loader.bench.ts
+// window. The loader inserts in its default format (Native) or SIEVE_LOADER_INSERT_FORMAT's.
+// Run: node --import tsx test/bench/loader.bench.ts
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';

@@ -12,6 +12,7 @@ export function readNativeBlock(block: Buffer | readonly Buffer[]): {
     let v = 0;
     let mul = 1;
     for (;;) {
+      if (p >= data.length) throw new RangeError('Native block: truncated');
       const b = data[p++]!;
       v += (b & 0x7f) * mul;
       if (b < 0x80) return v;

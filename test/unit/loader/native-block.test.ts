@@ -233,6 +233,36 @@ describe('NativeBlockEncoder', () => {
     ]);
   });
 
+  test('a Map column whose counts, keys and values disagree: a RangeError', () => {
+    const columns: Column[] = [{ name: 'M', type: 'Map(LowCardinality(String), String)' }];
+    const e = new NativeBlockEncoder(columns);
+    const data = columnLayout(
+      [
+        {
+          M: new Map<string, Value>([
+            ['a', '1'],
+            ['b', '2'],
+          ]),
+        },
+      ],
+      columns,
+    );
+    assert.deepEqual(readNativeBlock(e.encode([data], [1])).rows, [
+      {
+        M: new Map([
+          ['a', '1'],
+          ['b', '2'],
+        ]),
+      },
+    ]);
+    // streams: values, keys, counts; the count is the last byte
+    for (const count of [1, 3]) {
+      const bad = Buffer.from(data);
+      bad[bad.length - 1] = count;
+      assert.throws(() => e.encode([bad], [1]), RangeError, `count ${count}`);
+    }
+  });
+
   test('a column type it has no encoding for is refused when the encoder is made', () => {
     assert.throws(
       () => new NativeBlockEncoder([{ name: 'x', type: 'Decimal(10, 2)' }]),
