@@ -19,7 +19,7 @@
  *                HasAdditionalKeys | NeedUpdateDictionary), UInt64 key count, the keys as Strings,
  *                UInt64 value count, and the values as indexes into the keys (UInt8/16/32).
  */
-import { type Column, copyBytes, sameBytes, viewOf } from './row-binary.js';
+import { type Column, copyBytes, RowBinaryWriter, sameBytes, viewOf } from './row-binary.js';
 
 /** a column's values from a chunk go into the block as a view from this size on (fewer, larger pieces to send) */
 const VIEW_BYTES = 32 * 1024;
@@ -28,59 +28,15 @@ const NEED_UPDATE_DICTIONARY = 1 << 10;
 /** LowCardinality serialization version: SharedDictionariesWithAdditionalKeys */
 const LOW_CARDINALITY_VERSION = 1;
 
-/** A growable byte buffer. */
-class Bytes {
-  buf = Buffer.allocUnsafe(1 << 16);
-  /** `buf` as a DataView (word copies and compares) */
-  view = viewOf(this.buf);
-  pos = 0;
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.pos + n) cap *= 2;
-    const next = Buffer.allocUnsafe(cap);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-    this.view = viewOf(next);
-  }
-  /** The input's bytes [start, end) appended. */
-  copyInput(start: number, end: number): void {
-    const n = end - start;
-    this.ensure(n + 3); // copyBytes may write 3 bytes past the end
-    copyBytes(srcView, srcLength, start, end, this.view, this.pos);
-    this.pos += n;
-  }
-  /** bytes[start, end) appended */
-  append(bytes: Buffer, end = bytes.length, start = 0): void {
-    this.ensure(end - start);
-    bytes.copy(this.buf, this.pos, start, end);
-    this.pos += end - start;
-  }
-  u64(n: number): void {
-    this.ensure(8);
-    const b = this.buf;
-    const q = this.pos;
-    const lo = n >>> 0;
-    const hi = Math.floor(n / 4294967296) >>> 0;
-    b[q] = lo;
-    b[q + 1] = lo >>> 8;
-    b[q + 2] = lo >>> 16;
-    b[q + 3] = lo >>> 24;
-    b[q + 4] = hi;
-    b[q + 5] = hi >>> 8;
-    b[q + 6] = hi >>> 16;
-    b[q + 7] = hi >>> 24;
-    this.pos = q + 8;
-  }
-  varint(n: number): void {
-    this.ensure(10);
-    while (n > 0x7f) {
-      this.buf[this.pos++] = (n & 0x7f) | 0x80;
-      n = Math.floor(n / 128);
-    }
-    this.buf[this.pos++] = n;
-  }
+/** The input's bytes [start, end) appended to `out`, a word at a time. */
+function copyInput(out: RowBinaryWriter, start: number, end: number): void {
+  const n = end - start;
+  out.ensure(n + 3); // copyBytes may write 3 bytes past the end
+  copyBytes(srcView, srcLength, start, end, out.view, out.pos);
+  out.pos += n;
 }
+
+const newBuffer = () => new RowBinaryWriter(1 << 16);
 
 // ---- the RowBinary input: the chunk being read and the position in it ----
 const NO_BYTES = Buffer.alloc(0);
@@ -122,7 +78,7 @@ function skipString(): number {
 /** The distinct values of a LowCardinality(String) column in the block, and each value's index. */
 class Dictionary {
   /** the keys, serialized as Strings */
-  readonly keys = new Bytes();
+  readonly keys = newBuffer();
   size = 0;
   private keyStart = new Int32Array(64);
   private keyEnd = new Int32Array(64);
@@ -162,7 +118,7 @@ class Dictionary {
     }
     this.keys.varint(e - s);
     this.keyStart[k] = this.keys.pos;
-    this.keys.copyInput(s, e);
+    copyInput(this.keys, s, e);
     this.keyEnd[k] = this.keys.pos;
     this.slots[slot] = k + 1;
     if (this.size * 2 > this.slots.length) this.rehash();
@@ -192,13 +148,13 @@ class Dictionary {
   }
 
   /** The column's data after its version: flags, keys, then the indexes in the narrowest width. */
-  write(out: Bytes): void {
+  write(out: RowBinaryWriter): void {
     if (this.count === 0) return;
     const width = this.size <= 0x100 ? 0 : this.size <= 0x10000 ? 1 : 2;
-    out.u64(width | HAS_ADDITIONAL_KEYS | NEED_UPDATE_DICTIONARY);
-    out.u64(this.size);
-    out.append(this.keys.buf, this.keys.pos);
-    out.u64(this.count);
+    out.uint64(width | HAS_ADDITIONAL_KEYS | NEED_UPDATE_DICTIONARY);
+    out.uint64(this.size);
+    out.raw(this.keys.buf, 0, this.keys.pos);
+    out.uint64(this.count);
     const bytes = 1 << width;
     out.ensure(this.count * bytes);
     const b = out.buf;
@@ -236,9 +192,9 @@ interface ColumnState {
   /** Fixed: bytes per value */
   width: number;
   /** Fixed, String: the values; Map: the values' Strings */
-  data: Bytes;
+  data: RowBinaryWriter;
   /** Map, Array: end offset per row (UInt64) */
-  offsets: Bytes;
+  offsets: RowBinaryWriter;
   total: number;
   /** LowCardinality: the values; Map: the keys */
   dict: Dictionary;
@@ -273,8 +229,8 @@ function columnState(type: string): ColumnState {
   const state = (kind: Kind, width = 0, element?: ColumnState): ColumnState => ({
     kind,
     width,
-    data: new Bytes(),
-    offsets: new Bytes(),
+    data: newBuffer(),
+    offsets: newBuffer(),
     total: 0,
     dict: new Dictionary(),
     lastKeys: new Int32Array(64),
@@ -311,13 +267,13 @@ function readValue(c: ColumnState): void {
       const s = p;
       p += c.width;
       if (p > src.length) throw new RangeError('RowBinary: truncated value');
-      c.data.copyInput(s, p);
+      copyInput(c.data, s, p);
       return;
     }
     case Kind.String: {
       const s = p;
       skipString();
-      c.data.copyInput(s, p);
+      copyInput(c.data, s, p);
       return;
     }
     case Kind.LowCardinality: {
@@ -337,7 +293,7 @@ function readValue(c: ColumnState): void {
       const e = c.element as ColumnState;
       for (let i = 0; i < n; i++) readValue(e);
       c.total += n;
-      c.offsets.u64(c.total);
+      c.offsets.uint64(c.total);
       return;
     }
   }
@@ -358,34 +314,34 @@ function readMap(c: ColumnState): void {
     d.push(k);
     const vs = p;
     skipString();
-    c.data.copyInput(vs, p);
+    copyInput(c.data, vs, p);
   }
   c.lastKeyCount = n;
   c.total += n;
-  c.offsets.u64(c.total);
+  c.offsets.uint64(c.total);
 }
 
-function writePrefix(c: ColumnState, out: Bytes): void {
-  if (c.kind === Kind.LowCardinality || c.kind === Kind.Map) out.u64(LOW_CARDINALITY_VERSION);
+function writePrefix(c: ColumnState, out: RowBinaryWriter): void {
+  if (c.kind === Kind.LowCardinality || c.kind === Kind.Map) out.uint64(LOW_CARDINALITY_VERSION);
   else if (c.element) writePrefix(c.element, out);
 }
 
-function writeData(c: ColumnState, out: Bytes): void {
+function writeData(c: ColumnState, out: RowBinaryWriter): void {
   switch (c.kind) {
     case Kind.Fixed:
     case Kind.String:
-      out.append(c.data.buf, c.data.pos);
+      out.raw(c.data.buf, 0, c.data.pos);
       return;
     case Kind.LowCardinality:
       c.dict.write(out);
       return;
     case Kind.Map:
-      out.append(c.offsets.buf, c.offsets.pos);
+      out.raw(c.offsets.buf, 0, c.offsets.pos);
       c.dict.write(out);
-      out.append(c.data.buf, c.data.pos);
+      out.raw(c.data.buf, 0, c.data.pos);
       return;
     case Kind.Array:
-      out.append(c.offsets.buf, c.offsets.pos);
+      out.raw(c.offsets.buf, 0, c.offsets.pos);
       writeData(c.element as ColumnState, out);
       return;
   }
@@ -402,11 +358,11 @@ export class NativeBlockEncoder {
     this.states = columns.map((c) => columnState(c.type));
     this.mapColumns = this.states.flatMap((st, i) => (st.kind === Kind.Map ? [i] : []));
     this.header = columns.map((c) => {
-      const h = new Bytes();
+      const h = newBuffer();
       for (const s of [c.name, c.type]) {
         const bytes = Buffer.from(s, 'utf8');
         h.varint(bytes.length);
-        h.append(bytes);
+        h.raw(bytes);
       }
       return Buffer.from(h.buf.subarray(0, h.pos));
     });
@@ -444,7 +400,7 @@ export class NativeBlockEncoder {
     // the block as pieces: what is built here, and the larger runs of fixed-width and String values
     // as views of the chunks (not copied)
     const parts: Buffer[] = [];
-    const out = new Bytes();
+    const out = newBuffer();
     out.ensure((bytes >>> 1) + 64 * n + 16);
     let flushed = 0;
     const flush = () => {
@@ -456,7 +412,7 @@ export class NativeBlockEncoder {
     try {
       for (let c = 0; c < n; c++) {
         const state = states[c]!;
-        out.append(this.header[c]!);
+        out.raw(this.header[c]!);
         writePrefix(state, out);
         if (state.kind === Kind.Fixed || state.kind === Kind.String) {
           // the values are the column's data as they are: checked, then copied
@@ -467,7 +423,7 @@ export class NativeBlockEncoder {
             p = s;
             skipValues(state, rows[i]!);
             if (p !== e) throw new RangeError(`column layout: column ${c} has bytes after its ${rows[i]} values`);
-            if (e - s < VIEW_BYTES) out.append(chunk, e, s);
+            if (e - s < VIEW_BYTES) out.raw(chunk, s, e);
             else {
               flush();
               parts.push(chunk.subarray(s, e));
@@ -549,14 +505,14 @@ function readSplitMap(
     }
     c.lastKeyCount = n;
     at += n;
-    c.offsets.u64(c.total + at);
+    c.offsets.uint64(c.total + at);
   }
   if (p !== keys[1]) throw new RangeError('column layout: a Map column has more keys than its counts');
   c.total += entries;
   p = values[0];
   for (let i = 0; i < entries; i++) skipString();
   if (p !== values[1]) throw new RangeError('column layout: a Map column has more values than keys');
-  c.data.append(src, values[1], values[0]);
+  c.data.raw(src, values[0], values[1]);
 }
 
 /** Past `count` values of a fixed-width or String column. */
