@@ -15,6 +15,8 @@
  * aliases (KeyValue objects whose value is decoded only when read; which keys they are is remembered
  * per key set) and its resource's, resolved once per resource, and are written as GENAI_COLUMNS
  * declares.
+ * Layout 'columns' writes the same values column by column (each column to its own writer; a Map
+ * column's keys and counts apart from its values), for one Native block per insert (native-block.ts).
  */
 import { anyValueToString } from '../otlp/anyvalue.js';
 import { otlpRoot, validateSpanAnyValue, validateSpanKeyValue, validateTracesShallow } from '../otlp/codec.js';
@@ -247,7 +249,7 @@ const rowWriter = new RowBinaryWriter();
 /**
  * layout 'columns': each column's values (RowBinary) in its own writer, but for the two Map columns
  * (ResourceAttributes, SpanAttributes) only their values: their keys and counts are two more streams
- * each, after the columns (see MAP_COLUMNS).
+ * each, after the columns (layoutWriters).
  */
 const columnWriters = TRACE_COLUMNS.map(() => new RowBinaryWriter(1 << 16));
 /** A Map column's keys (RowBinary Strings) and entry count per row (LEB128), in layout 'columns'. */
