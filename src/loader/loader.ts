@@ -113,14 +113,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
   /** consumer group generations seen (GROUP_JOIN events): batches of an earlier one are not inserted */
   let generation = 0;
 
-  const inserter = new Inserter({
-    client,
-    database,
-    logger,
-    metrics: m,
-    backoff,
-    stopping: () => stopping,
-  });
+  const inserter = new Inserter({ client, database, logger, metrics: m, backoff, stopping: () => stopping });
   // a RowBinary table whose columns differ from its encoder's would get shifted values: refuse to start
   // (ClickHouse down or the table not there yet is checked again before the first insert)
   const signals = new Set([

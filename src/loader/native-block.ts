@@ -104,8 +104,7 @@ class Dictionary {
 
   /** The index of the value src[s, e) (added when new). */
   indexOf(s: number, e: number): number {
-    let h = e - s;
-    for (let i = s; i < e; i++) h = Math.imul(h ^ (src[i] as number), 0x01000193);
+    const h = hashOf(src, s, e);
     const mask = this.slots.length - 1;
     let slot = (h ^ (h >>> 15)) & mask;
     for (;;) {
@@ -140,10 +139,7 @@ class Dictionary {
     const mask = this.slots.length - 1;
     const kb = this.keys.buf;
     for (let k = 0; k < this.size; k++) {
-      const s = this.keyStart[k]!;
-      const e = this.keyEnd[k]!;
-      let h = e - s;
-      for (let i = s; i < e; i++) h = Math.imul(h ^ (kb[i] as number), 0x01000193);
+      const h = hashOf(kb, this.keyStart[k]!, this.keyEnd[k]!);
       let slot = (h ^ (h >>> 15)) & mask;
       while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
       this.slots[slot] = k + 1;
@@ -172,6 +168,13 @@ class Dictionary {
     else for (let i = 0; i < this.count; i++, q += 4) b.writeUInt32LE(idx[i] as number, q);
     out.pos = q;
   }
+}
+
+/** FNV-1a-style hash of bytes[s, e) */
+function hashOf(bytes: Uint8Array, s: number, e: number): number {
+  let h = e - s;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
+  return h;
 }
 
 function grown(a: Int32Array): Int32Array<ArrayBuffer> {
@@ -302,19 +305,29 @@ function readValue(c: ColumnState): void {
   }
 }
 
+/** Room for a row of `n` keys in the previous row's key indexes. */
+function keyRoom(c: ColumnState, n: number): void {
+  while (n > c.lastKeys.length) c.lastKeys = grown(c.lastKeys);
+}
+
+/**
+ * Reads the `i`-th key of a Map row at p and appends its index: spans of one instrumentation share
+ * their keys, in order, so it is compared with the previous row's `i`-th key first.
+ */
+function readMapKey(c: ColumnState, i: number): void {
+  const ks = skipString();
+  const d = c.dict;
+  const last = c.lastKeys;
+  const k = i < c.lastKeyCount && d.is(last[i]!, ks, p) ? last[i]! : d.indexOf(ks, p);
+  last[i] = k;
+  d.push(k);
+}
+
 function readMap(c: ColumnState): void {
   const n = readLength();
-  const d = c.dict;
-  if (n > c.lastKeys.length) c.lastKeys = grown(c.lastKeys);
-  const last = c.lastKeys;
-  const lastCount = c.lastKeyCount;
+  keyRoom(c, n);
   for (let i = 0; i < n; i++) {
-    const ks = skipString();
-    const ke = p;
-    // spans of one instrumentation share their keys, in order
-    const k = i < lastCount && d.is(last[i]!, ks, ke) ? last[i]! : d.indexOf(ks, ke);
-    last[i] = k;
-    d.push(k);
+    readMapKey(c, i);
     const vs = p;
     skipString();
     copyInput(c.data, vs, p);
@@ -350,7 +363,7 @@ function writeData(c: ColumnState, out: RowBinaryWriter): void {
   }
 }
 
-/** Turns RowBinary rows of `columns` into one Native block (reusable: one per column list). */
+/** Turns chunks of `columns` in the span encoder's column layout into Native blocks (reusable: one per column list). */
 export class NativeBlockEncoder {
   private readonly states: ColumnState[];
   /** the top-level Map columns: their keys and counts come in streams of their own */
@@ -372,10 +385,10 @@ export class NativeBlockEncoder {
   }
 
   /**
-   * One Native block (as pieces, in order) of the rows of `chunks`, each in the column layout of traceRowBinary (a UInt32
-   * column count, the UInt32 end of each column's values, then the values column by column, each as
-   * RowBinary writes it); `rows[i]`: the rows of chunks[i]. A RangeError when a chunk's columns do not
-   * hold exactly that many values.
+   * One Native block (as pieces, in order) of the rows of `chunks`, each in the column layout of
+   * traceRowBinary (a UInt32 count of streams, the UInt32 end of each, then each column's values as
+   * RowBinary writes them, then each top-level Map column's keys and counts); `rows[i]`: the rows of
+   * chunks[i]. A RangeError when a chunk's streams do not hold exactly that many values.
    */
   encode(chunks: readonly Buffer[], rows: readonly number[]): Buffer[] {
     const states = this.states;
@@ -482,7 +495,6 @@ function readSplitMap(
   keys: [number, number],
   counts: [number, number],
 ): void {
-  const d = c.dict;
   p = counts[0];
   let entries = 0;
   if (c.rowEnds.length < rows) c.rowEnds = new Int32Array(rows * 2);
@@ -496,16 +508,8 @@ function readSplitMap(
   let at = 0;
   for (let r = 0; r < rows; r++) {
     const n = rowEnds[r]! - at;
-    if (n > c.lastKeys.length) c.lastKeys = grown(c.lastKeys);
-    const last = c.lastKeys;
-    const lastCount = c.lastKeyCount;
-    for (let i = 0; i < n; i++) {
-      const ks = skipString();
-      // spans of one instrumentation share their keys, in order
-      const k = i < lastCount && d.is(last[i]!, ks, p) ? last[i]! : d.indexOf(ks, p);
-      last[i] = k;
-      d.push(k);
-    }
+    keyRoom(c, n);
+    for (let i = 0; i < n; i++) readMapKey(c, i);
     c.lastKeyCount = n;
     at += n;
     c.offsets.uint64(c.total + at);

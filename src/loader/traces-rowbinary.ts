@@ -948,7 +948,7 @@ let dialects = defaultDialects();
 /**
  * otel_traces rows of one ExportTraceServiceRequest (throws OtlpDecodeError or RangeError for a poison
  * message). Layout 'rows' (default): RowBinary rows. Layout 'columns': the same values column by
- * column (see COLUMNS_HEADER), for one Native block per insert (native-block.ts).
+ * column (see joinColumns), for one Native block per insert (native-block.ts).
  */
 export function traceRowBinary(message: Buffer, opts: TraceEncodeOptions = {}): EncodedRows {
   // everything but the span attributes' KeyValues, which attributeMap checks as it reads them
