@@ -13,7 +13,7 @@ import type { LoaderMetrics } from './metrics.js';
 import { NativeBlockEncoder } from './native-block.js';
 import { isRefusedData, splitAtMessageBoundary } from './refusals.js';
 import { type Backoff, sleep } from './retry.js';
-import type { Column } from './row-binary.js';
+import { type Column, releaseRows } from './row-binary.js';
 import { type InsertFormat, insertStatement } from './rows.js';
 import { checkTableColumns, SchemaMismatchError } from './table-schema.js';
 
@@ -80,13 +80,13 @@ export class Inserter {
       const chunks = whole ? tc.chunks : tc.chunks.slice(start, end);
       const insert = tc.insert;
       const count = whole ? tc.rows : tc.rows.slice(start, end);
-      await this.insertWithRetry(
-        insert,
-        // Native: all the messages' rows as one block (the engine pays per block: a dictionary per column)
-        insert.format === 'Native' ? this.nativeEncoder(table, insert.columns).encode(chunks, count) : chunks,
-        rows,
-        `${job.topic}-${job.partition}-${first}-${last}-${table}`,
-      );
+      // Native: all the messages' rows as one block (the engine pays per block: a dictionary per column)
+      const native = insert.format === 'Native';
+      const body = native ? this.nativeEncoder(table, insert.columns).encode(chunks, count) : chunks;
+      await this.insertWithRetry(insert, body, rows, `${job.topic}-${job.partition}-${first}-${last}-${table}`);
+      // sent and answered: the block's buffer goes back to the pool (not after a failure, when a
+      // destroyed request might still be writing from it)
+      if (native) releaseRows(body[0]!);
     } catch (err) {
       if (!isRefusedData(err)) throw err;
       const mid = splitAtMessageBoundary(tc.owner, start, end);

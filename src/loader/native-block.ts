@@ -102,6 +102,13 @@ class Dictionary {
     this.indexes[this.count++] = index;
   }
 
+  /** Appends indexes[0, n). */
+  pushAll(indexes: Int32Array, n: number): void {
+    while (this.count + n > this.indexes.length) this.indexes = grown(this.indexes);
+    this.indexes.set(indexes.subarray(0, n), this.count);
+    this.count += n;
+  }
+
   /** The index of the value src[s, e) (added when new). */
   indexOf(s: number, e: number): number {
     const h = hashOf(src, s, e);
@@ -388,7 +395,9 @@ export class NativeBlockEncoder {
    * One Native block (as pieces, in order) of the rows of `chunks`, each in the column layout of
    * traceRowBinary (a UInt32 count of streams, the UInt32 end of each, then each column's values as
    * RowBinary writes them, then each top-level Map column's keys and counts); `rows[i]`: the rows of
-   * chunks[i]. A RangeError when a chunk's streams do not hold exactly that many values.
+   * chunks[i]. A RangeError when a chunk's streams do not hold exactly that many values. The pieces
+   * built here are in a pooled buffer (rowsBuffer): give it back with releaseRows(parts[0]) once the
+   * block is sent, or leave it to the garbage collector.
    */
   encode(chunks: readonly Buffer[], rows: readonly number[]): Buffer[] {
     const states = this.states;
@@ -416,8 +425,8 @@ export class NativeBlockEncoder {
     // the block as pieces: what is built here, and the larger runs of fixed-width and String values
     // as views of the chunks (not copied)
     const parts: Buffer[] = [];
-    const out = newBuffer();
-    out.ensure((bytes >>> 1) + 64 * n + 16);
+    const out = new RowBinaryWriter(0);
+    out.begin(bytes + 64 * n + 16);
     let flushed = 0;
     const flush = () => {
       if (out.pos > flushed) parts.push(out.buf.subarray(flushed, out.pos));
@@ -485,8 +494,9 @@ export class NativeBlockEncoder {
 }
 
 /**
- * `rows` rows of a Map column from its three streams: the entry count of each row (LEB128) at
- * `counts`, the keys at `keys`, the values at `values` (each RowBinary Strings).
+ * `rows` rows of a Map column from its three streams: per row its entry count × 2, + 1 when the row
+ * has the previous row's keys (which are then not in `keys`), as a LEB128 at `counts`; the keys at
+ * `keys`, the values at `values` (each RowBinary Strings).
  */
 function readSplitMap(
   c: ColumnState,
@@ -498,19 +508,25 @@ function readSplitMap(
   p = counts[0];
   let entries = 0;
   if (c.rowEnds.length < rows) c.rowEnds = new Int32Array(rows * 2);
-  const rowEnds = c.rowEnds;
+  const rowEnds = c.rowEnds; // each row's end in the entries × 2, + 1 when it repeats the previous row's keys
   for (let r = 0; r < rows; r++) {
-    entries += readLength();
-    rowEnds[r] = entries;
+    const x = readLength();
+    entries += Math.floor(x / 2);
+    rowEnds[r] = entries * 2 + (x & 1);
   }
   if (p !== counts[1]) throw new RangeError('column layout: a Map column has more counts than rows');
   p = keys[0];
   let at = 0;
   for (let r = 0; r < rows; r++) {
-    const n = rowEnds[r]! - at;
-    keyRoom(c, n);
-    for (let i = 0; i < n; i++) readMapKey(c, i);
-    c.lastKeyCount = n;
+    const end = rowEnds[r]!;
+    const n = (end >>> 1) - at;
+    if ((end & 1) === 0) {
+      keyRoom(c, n);
+      for (let i = 0; i < n; i++) readMapKey(c, i);
+      c.lastKeyCount = n;
+    } else if (r === 0 || n !== c.lastKeyCount)
+      throw new RangeError('column layout: a Map row repeats keys it does not follow');
+    else c.dict.pushAll(c.lastKeys, n);
     at += n;
     c.offsets.uint64(c.total + at);
   }

@@ -252,12 +252,21 @@ const rowWriter = new RowBinaryWriter();
  * each, after the columns (layoutWriters).
  */
 const columnWriters = TRACE_COLUMNS.map(() => new RowBinaryWriter(1 << 16));
-/** A Map column's keys (RowBinary Strings) and entry count per row (LEB128), in layout 'columns'. */
+/**
+ * A Map column's keys (RowBinary Strings) and per row its entry count × 2 + 1 when the row's keys are
+ * the previous row's of the message (then not written again), or + 0 (LEB128), in layout 'columns'.
+ */
 interface MapStreams {
   keys: RowBinaryWriter;
   counts: RowBinaryWriter;
+  /** what the previous row of this message has exactly as its keys (a KeySet or a resource), if known */
+  sameAs: object | undefined;
 }
-const newMapStreams = (): MapStreams => ({ keys: new RowBinaryWriter(1 << 16), counts: new RowBinaryWriter(4096) });
+const newMapStreams = (): MapStreams => ({
+  keys: new RowBinaryWriter(1 << 16),
+  counts: new RowBinaryWriter(4096),
+  sameAs: undefined,
+});
 const resourceAttributeStreams = newMapStreams();
 const spanAttributeStreams = newMapStreams();
 /** the writers of layout 'columns', in order: the columns, then each Map column's keys and counts */
@@ -389,8 +398,11 @@ function sameKey(i: number, ks: number, ke: number): boolean {
  * it instead of hashed; at the first difference the entries so far are hashed and the list goes on
  * as any other. `templateMatched` tells whether the list's keys were exactly the template's.
  *
- * `split` (layout 'columns'): the keys go to split.keys and the count to split.counts (a LEB128), only
- * the values to `out` — the Native block's streams of a Map column.
+ * `split` (layout 'columns'): the keys go to split.keys and the count to split.counts (see MapStreams),
+ * only the values to `out` — the Native block's streams of a Map column. When the template is the
+ * previous row's key set (split.sameAs), the keys are not written while they match it; the row is then
+ * marked as repeating the previous row's keys, or, at the first difference, the keys so far are
+ * written from the template.
  */
 function attributeMap(
   start: number,
@@ -407,6 +419,8 @@ function attributeMap(
   indexed = tp < 0;
   const src = b;
   const keysOut = split === undefined ? out : split.keys;
+  // keys not written while they are the previous row's (the template's)
+  let deferred = template !== undefined && split !== undefined && split.sameAs === template;
   let countAt = -1;
   if (split === undefined) {
     out.ensure(1);
@@ -436,7 +450,8 @@ function attributeMap(
     const kvEnd = kvStart + n;
     at = kvEnd;
     const entryAt = out.pos; // where this entry's output starts (taken back if its key is a duplicate)
-    const keyAt = keysOut.pos;
+    let keyAt = keysOut.pos;
+    let keyPending = false; // deferred: the key is neither written nor checked yet
     let ks: number;
     let ke: number;
     let vs: number;
@@ -466,14 +481,17 @@ function attributeMap(
             copyBytes(bv, bLength, ks - 1, ke, out.view, q) | copyBytes(bv, bLength, vs + 1, ve, out.view, q + kl + 1);
           out.pos = q + kl + vl;
         } else {
-          keysOut.ensure(kl + 4);
           out.ensure(vl + 3);
-          const kq = keysOut.pos;
           const vq = out.pos;
-          bits =
-            copyBytes(bv, bLength, ks - 1, ke, keysOut.view, kq) | copyBytes(bv, bLength, vs + 1, ve, out.view, vq);
-          keysOut.pos = kq + kl + 1;
+          bits = copyBytes(bv, bLength, vs + 1, ve, out.view, vq);
           out.pos = vq + vl - 1;
+          if (deferred) keyPending = true;
+          else {
+            keysOut.ensure(kl + 4);
+            const kq = keysOut.pos;
+            bits |= copyBytes(bv, bLength, ks - 1, ke, keysOut.view, kq);
+            keysOut.pos = kq + kl + 1;
+          }
         }
         if (check && (bits & 0x80808080) !== 0) validateSpanKeyValue(src, kvStart, kvEnd);
         written = true;
@@ -500,6 +518,17 @@ function attributeMap(
       const tn = t.bytes.length;
       if (tp + 1 + kn <= tn && t.bytes[tp] === kn && sameBytes(t.view, tn, tp + 1, bv, bLength, ks, ke)) tp += 1 + kn;
       else {
+        if (deferred) {
+          // the keys so far are the template's first ones: written from it (length byte + bytes each)
+          keysOut.raw(t.bytes, 0, tp);
+          deferred = false;
+          keyAt = keysOut.pos;
+          if (keyPending) {
+            keysOut.stringBytes(src, ks, ke);
+            if (check && !isAscii(src, ks, ke)) validateSpanKeyValue(src, kvStart, kvEnd);
+            keyPending = false;
+          }
+        }
         tp = -1;
         indexed = true;
         indexEntries();
@@ -516,7 +545,7 @@ function attributeMap(
     valEnd[attrCount] = ve;
     attrCount++;
     if (written) continue;
-    keysOut.stringBytes(src, ks, ke);
+    if (!deferred) keysOut.stringBytes(src, ks, ke);
     const ss = onlyStringValue(vs, ve);
     if (ss >= 0) out.stringBytes(src, ss, ve);
     else writeValueText(out, vs, ve);
@@ -529,7 +558,13 @@ function attributeMap(
     indexEntries();
   }
   if (split !== undefined) {
-    split.counts.varint(attrCount);
+    let repeat = 0;
+    if (deferred) {
+      if (templateMatched) repeat = 1;
+      else keysOut.raw((template as KeySet).bytes, 0, tp); // a prefix of the template
+    }
+    split.counts.varint(attrCount * 2 + repeat);
+    split.sameAs = templateMatched ? template : undefined;
     return;
   }
   if (attrCount < 0x80) {
@@ -546,6 +581,11 @@ function attributeMap(
   for (; n > 0x7f; n = Math.floor(n / 128)) out.buf[o++] = (n & 0x7f) | 0x80;
   out.buf[o] = n;
   out.pos += extra;
+}
+
+function isAscii(bytes: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if ((bytes[i] as number) >= 0x80) return false;
+  return true;
 }
 
 /** Puts the key b[ks, ke) in the current list's key set as entry attrCount; false when it is there already. */
@@ -936,6 +976,8 @@ interface ResourceColumns {
   /** layout 'columns': the ResourceAttributes keys and entry count (`attributes` holds its values) */
   attributeKeys: DataView;
   attributeCount: DataView;
+  /** layout 'columns': the count of a row repeating the previous row's keys (see MapStreams) */
+  attributeCountRepeated: DataView;
   tenant: DataView;
   environment: DataView;
   /** the resource's AI fields (resolved once for all its spans) */
@@ -959,7 +1001,12 @@ export function traceRowBinary(message: Buffer, opts: TraceEncodeOptions = {}): 
   p = 0;
   const byColumn = opts.layout === 'columns';
   cols = byColumn ? columnWriters : rowLayout;
-  if (byColumn) for (const c of layoutWriters) c.pos = 0;
+  if (byColumn) {
+    for (const c of layoutWriters) c.pos = 0;
+    // a message is a chunk of its own in the block: its first row writes its keys
+    resourceAttributeStreams.sameAs = undefined;
+    spanAttributeStreams.sameAs = undefined;
+  }
   // rows are about the size of the message (hex ids are longer, field tags gone): handed over uncopied
   else rowWriter.begin(message.length + (message.length >> 2) + 4096);
   options = opts;
@@ -1039,6 +1086,7 @@ function resourceSpans(start: number, end: number): number {
     attrCount = 0;
     (split?.counts ?? resourceMap).uint8(0);
   }
+  const entries = attrCount;
   const resourceKeyValues = collectedKeyValues();
   const fields = resourceFields(resourceKeyValues);
   const ai = resolveList(dialects, resourceKeyValues);
@@ -1052,6 +1100,7 @@ function resourceSpans(start: number, end: number): number {
     attributes: value(() => small.raw(resourceMap.buf, 0, resourceMap.pos)),
     attributeKeys: value(() => small.raw(resourceStreams.keys.buf, 0, resourceStreams.keys.pos)),
     attributeCount: value(() => small.raw(resourceStreams.counts.buf, 0, resourceStreams.counts.pos)),
+    attributeCountRepeated: value(() => small.varint(entries * 2 + 1)),
     tenant: value(() => small.string(fields.TenantId)),
     environment: value(() => small.string(fields.Environment)),
     ai,
@@ -1219,8 +1268,14 @@ function span(start: number, end: number, res: ResourceColumns, scope: ScopeColu
   c[8]!.rawView(res.attributes);
   const byColumn = c !== rowLayout;
   if (byColumn) {
-    resourceAttributeStreams.keys.rawView(res.attributeKeys);
-    resourceAttributeStreams.counts.rawView(res.attributeCount);
+    // the spans of a resource follow each other: its keys once, then "the previous row's keys"
+    const ra = resourceAttributeStreams;
+    if (ra.sameAs === res) ra.counts.rawView(res.attributeCountRepeated);
+    else {
+      ra.keys.rawView(res.attributeKeys);
+      ra.counts.rawView(res.attributeCount);
+      ra.sameAs = res;
+    }
   }
   c[9]!.rawView(scope.name);
   c[10]!.rawView(scope.version);
@@ -1229,7 +1284,10 @@ function span(start: number, end: number, res: ResourceColumns, scope: ScopeColu
   else {
     attrCount = 0;
     templateMatched = false;
-    (byColumn ? spanAttributeStreams.counts : c[11]!).uint8(0);
+    if (byColumn) {
+      spanAttributeStreams.counts.uint8(0);
+      spanAttributeStreams.sameAs = undefined;
+    } else c[11]!.uint8(0);
   }
   // start time in ms (prices valid at that time); fixed64 nanoseconds, 0 when absent
   const startMs = startAt < 0 ? 0 : (u32(startAt + 4) * 4294967296 + u32(startAt)) / 1e6;

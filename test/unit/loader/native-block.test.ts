@@ -13,7 +13,8 @@ import type { Value } from '../../support/row-binary-reader.js';
 /**
  * Rows in the span encoder's column layout: a UInt32 count of streams, the UInt32 end of each, then the
  * streams: each column's values as RowBinary writes them (a top-level Map column's values only), then
- * per top-level Map column its keys (Strings) and its entry count per row (LEB128).
+ * per top-level Map column its keys (Strings) and per row its entry count × 2 (LEB128), + 1 when the row's
+ * keys are the previous row's: they are then not written again.
  */
 function columnLayout(rows: Record<string, Value>[], columns: readonly Column[]): Buffer {
   const streams: Buffer[] = [];
@@ -25,20 +26,22 @@ function columnLayout(rows: Record<string, Value>[], columns: readonly Column[])
       streams.push(writeRowBinary(values, c.type));
       continue;
     }
-    const entries = values.flatMap((m) => [...(m as Map<string, Value>)]);
+    const maps = values as Map<string, Value>[];
+    const keysOf = (r: number) => JSON.stringify([...maps[r]!.keys()]);
+    const repeats = maps.map((m, r) => r > 0 && m.size > 0 && keysOf(r) === keysOf(r - 1));
     streams.push(
       writeRowBinary(
-        entries.map(([, v]) => v),
+        maps.flatMap((m) => [...m.values()]),
         map[2]!,
       ),
     );
     mapStreams.push(
       writeRowBinary(
-        entries.map(([k]) => k),
+        maps.flatMap((m, r) => (repeats[r] ? [] : [...m.keys()])),
         map[1]!,
       ),
     );
-    mapStreams.push(Buffer.from(values.flatMap((m) => leb128((m as Map<string, Value>).size))));
+    mapStreams.push(Buffer.from(maps.flatMap((m, r) => leb128(m.size * 2 + (repeats[r] ? 1 : 0)))));
   }
   streams.push(...mapStreams);
   const header = Buffer.alloc(4 + 4 * streams.length);
@@ -120,9 +123,14 @@ const text = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 8 }),
 );
-const map = fc
-  .uniqueArray(fc.tuple(text, text), { maxLength: 6, selector: ([k]) => k })
-  .map((e) => new Map<string, Value>(e));
+// spans of one instrumentation share their keys: rows often repeat the previous row's (written once)
+const sharedKeys = ['service.name', 'http.method', 'é☃'];
+const map = fc.oneof(
+  fc.uniqueArray(fc.tuple(text, text), { maxLength: 6, selector: ([k]) => k }).map((e) => new Map<string, Value>(e)),
+  fc
+    .tuple(fc.integer({ min: 1, max: sharedKeys.length }), fc.array(text, { minLength: 3, maxLength: 3 }))
+    .map(([n, values]) => new Map<string, Value>(sharedKeys.slice(0, n).map((k, i) => [k, values[i]!]))),
+);
 function arbitraryOf(type: string): fc.Arbitrary<Value> {
   const inner = /^(LowCardinality|Array)\((.*)\)$/.exec(type);
   if (inner?.[1] === 'LowCardinality') return arbitraryOf(inner[2]!);
@@ -255,12 +263,16 @@ describe('NativeBlockEncoder', () => {
         ]),
       },
     ]);
-    // streams: values, keys, counts; the count is the last byte
+    // streams: values, keys, counts; the count (entries × 2) is the last byte
     for (const count of [1, 3]) {
       const bad = Buffer.from(data);
-      bad[bad.length - 1] = count;
+      bad[bad.length - 1] = count * 2;
       assert.throws(() => e.encode([bad], [1]), RangeError, `count ${count}`);
     }
+    // the first row of a chunk cannot repeat the previous row's keys
+    const first = Buffer.from(data);
+    first[first.length - 1] = 2 * 2 + 1;
+    assert.throws(() => e.encode([first], [1]), /repeats keys/);
   });
 
   test('a column type it has no encoding for is refused when the encoder is made', () => {
