@@ -23,6 +23,7 @@ import { otlpRoot, validateSpanAnyValue, validateSpanKeyValue, validateTracesSha
 import { LongClass } from '../otlp/ids.js';
 import type { AnyValue, KeyValue } from '../otlp/model.js';
 import { compileCodec } from '../otlp/wire.js';
+import { ByteStringCache } from './byte-string-cache.js';
 import { resourceFields } from './common.js';
 import {
   type AliasRef,
@@ -37,57 +38,26 @@ import {
   resolveSpan,
 } from './genai.js';
 import { GENAI_COLUMNS } from './genai-columns.js';
-import {
-  type Column,
-  compileObjectWriter,
-  copyBytes,
-  RowBinaryWriter,
-  rowsBuffer,
-  sameBytes,
-  viewOf,
-} from './row-binary.js';
+import { copyBytes, RowBinaryWriter, sameBytes, viewOf } from './row-binary.js';
 import { nanosToDateTime64 } from './time.js';
-import { SPAN_KIND, STATUS_CODE, type TraceMapOptions } from './traces-rows.js';
+import {
+  type EncodedRows,
+  GENAI_FIRST,
+  joinColumns,
+  KIND_BYTES,
+  type MapStreams,
+  newMapStreams,
+  PLAIN_GENAI,
+  PLAIN_GENAI_COLUMN,
+  STATUS_BYTES,
+  TRACE_COLUMNS,
+  writeGenAi,
+  writeGenAiColumn,
+} from './trace-columns.js';
+import type { TraceMapOptions } from './traces-rows.js';
 
-/** otel_traces columns in the order the encoder writes them (checked against the table at start). */
-export const TRACE_COLUMNS: readonly Column[] = [
-  { name: 'Timestamp', type: 'DateTime64(9)' },
-  { name: 'TraceId', type: 'String' },
-  { name: 'SpanId', type: 'String' },
-  { name: 'ParentSpanId', type: 'String' },
-  { name: 'TraceState', type: 'String' },
-  { name: 'SpanName', type: 'LowCardinality(String)' },
-  { name: 'SpanKind', type: 'LowCardinality(String)' },
-  { name: 'ServiceName', type: 'LowCardinality(String)' },
-  { name: 'ResourceAttributes', type: 'Map(LowCardinality(String), String)' },
-  { name: 'ScopeName', type: 'String' },
-  { name: 'ScopeVersion', type: 'String' },
-  { name: 'SpanAttributes', type: 'Map(LowCardinality(String), String)' },
-  { name: 'Duration', type: 'UInt64' },
-  { name: 'StatusCode', type: 'LowCardinality(String)' },
-  { name: 'StatusMessage', type: 'String' },
-  { name: 'Events.Timestamp', type: 'Array(DateTime64(9))' },
-  { name: 'Events.Name', type: 'Array(LowCardinality(String))' },
-  { name: 'Events.Attributes', type: 'Array(Map(LowCardinality(String), String))' },
-  { name: 'Links.TraceId', type: 'Array(String)' },
-  { name: 'Links.SpanId', type: 'Array(String)' },
-  { name: 'Links.TraceState', type: 'Array(String)' },
-  { name: 'Links.Attributes', type: 'Array(Map(LowCardinality(String), String))' },
-  { name: 'TenantId', type: 'LowCardinality(String)' },
-  { name: 'Environment', type: 'LowCardinality(String)' },
-  ...GENAI_COLUMNS,
-];
+export { type EncodedRows, TRACE_COLUMNS } from './trace-columns.js';
 
-const writeGenAi = compileObjectWriter(GENAI_COLUMNS);
-/** layout 'columns': one writer per GenAI column, and each column's value for a plain span */
-const writeGenAiColumn = GENAI_COLUMNS.map((c) => compileObjectWriter([c]));
-const PLAIN_GENAI_COLUMN = GENAI_COLUMNS.map((_, i) => {
-  const x = new RowBinaryWriter(64);
-  writeGenAiColumn[i]!(x, PLAIN_SPAN);
-  return x.take();
-});
-// a plain span's GenAI values are all zero bytes ('', 0): a run of plain spans is a fill per column
-if (PLAIN_GENAI_COLUMN.some((v) => v.some((byte) => byte !== 0))) throw new Error('plain GenAI values: not zeros');
 /** layout 'columns': plain spans whose GenAI values are not written yet (flushPlainGenAi) */
 let plainGenAiRun = 0;
 
@@ -103,50 +73,6 @@ function flushPlainGenAi(): void {
   }
   plainGenAiRun = 0;
 }
-/** the GenAI columns of a plain span, encoded once */
-const PLAIN_GENAI = (() => {
-  const x = new RowBinaryWriter(256);
-  writeGenAi(x, PLAIN_SPAN);
-  return viewOf(x.take());
-})();
-
-/** TRACE_COLUMNS' positions, as span() writes them (checked at load) */
-const SPAN_COLUMN_ORDER = [
-  'Timestamp',
-  'TraceId',
-  'SpanId',
-  'ParentSpanId',
-  'TraceState',
-  'SpanName',
-  'SpanKind',
-  'ServiceName',
-  'ResourceAttributes',
-  'ScopeName',
-  'ScopeVersion',
-  'SpanAttributes',
-  'Duration',
-  'StatusCode',
-  'StatusMessage',
-  'Events.Timestamp',
-  'Events.Name',
-  'Events.Attributes',
-  'Links.TraceId',
-  'Links.SpanId',
-  'Links.TraceState',
-  'Links.Attributes',
-  'TenantId',
-  'Environment',
-];
-const GENAI_FIRST = SPAN_COLUMN_ORDER.length;
-if (TRACE_COLUMNS.some((c, i) => c.name !== (SPAN_COLUMN_ORDER[i] ?? GENAI_COLUMNS[i - GENAI_FIRST]?.name)))
-  throw new Error('TRACE_COLUMNS and the order span() writes them in differ');
-
-export interface EncodedRows {
-  /** the rows, back to back */
-  data: Buffer;
-  rows: number;
-}
-
 const anyValueCodec = compileCodec(otlpRoot.lookupType('opentelemetry.proto.common.v1.AnyValue'));
 const decodeAnyValue = (src: Buffer, start: number, end: number): AnyValue =>
   anyValueCodec.decode(src.subarray(start, end)) as AnyValue;
@@ -252,21 +178,6 @@ const rowWriter = new RowBinaryWriter();
  * each, after the columns (layoutWriters).
  */
 const columnWriters = TRACE_COLUMNS.map(() => new RowBinaryWriter(1 << 16));
-/**
- * A Map column's keys (RowBinary Strings) and per row its entry count × 2 + 1 when the row's keys are
- * the previous row's of the message (then not written again), or + 0 (LEB128), in layout 'columns'.
- */
-interface MapStreams {
-  keys: RowBinaryWriter;
-  counts: RowBinaryWriter;
-  /** what the previous row of this message has exactly as its keys (a KeySet or a resource), if known */
-  sameAs: object | undefined;
-}
-const newMapStreams = (): MapStreams => ({
-  keys: new RowBinaryWriter(1 << 16),
-  counts: new RowBinaryWriter(4096),
-  sameAs: undefined,
-});
 const resourceAttributeStreams = newMapStreams();
 const spanAttributeStreams = newMapStreams();
 /** the writers of layout 'columns', in order: the columns, then each Map column's keys and counts */
@@ -312,15 +223,6 @@ function writeNanos(at: number): void {
   if (hi > 0x7fffffff) nanosToDateTime64((BigInt(hi) << 32n) | BigInt(lo)); // throws the RangeError
   w.u64(lo, hi);
 }
-
-const encodedStrings = (names: readonly string[]): Buffer[] =>
-  names.map((s) => {
-    const x = new RowBinaryWriter(64);
-    x.string(s);
-    return x.take();
-  });
-const KIND_BYTES = encodedStrings(SPAN_KIND);
-const STATUS_BYTES = encodedStrings(STATUS_CODE);
 
 // ---- attribute lists: the first of duplicate keys kept, as attributesToRecord does ----
 let attrCount = 0;
@@ -737,7 +639,7 @@ function wireAnyValue(start: number, end: number): AnyValue {
     case 0x0a: {
       const n = varint();
       if (p + n === end)
-        return { stringValue: n > ByteStringCache.WIDTH ? b.toString('utf8', p, end) : valueStrings.get(p, n) };
+        return { stringValue: n > ByteStringCache.WIDTH ? b.toString('utf8', p, end) : valueStrings.get(b, p, n) };
       break;
     }
     case 0x10:
@@ -759,52 +661,13 @@ function wireAnyValue(start: number, end: number): AnyValue {
   return decodeAnyValue(b, start, end);
 }
 
-/**
- * A direct-mapped cache of the strings of short byte runs of the message: attribute keys, and the
- * values the GenAI resolution reads (models, providers, operations), repeat from span to span, and
- * decoding one through Buffer#toString costs more than the byte compare that finds it here.
- */
-class ByteStringCache {
-  private static readonly SLOTS = 4096;
-  static readonly WIDTH = 48;
-  private readonly bytes = new Uint8Array(ByteStringCache.SLOTS * ByteStringCache.WIDTH);
-  private readonly lengths = new Int32Array(ByteStringCache.SLOTS).fill(-1);
-  private readonly strings: string[] = new Array(ByteStringCache.SLOTS).fill('');
-
-  /** `intern`: keep the engine's shared copy of each string (as for property names) */
-  constructor(private readonly intern: boolean) {}
-
-  /** b[s, s + n) as UTF-8 (the caller has checked it is valid); n at most WIDTH */
-  get(s: number, n: number): string {
-    const h = bytesHash(s, s + n);
-    const slot = (h ^ (h >>> 13)) & (ByteStringCache.SLOTS - 1);
-    const base = slot * ByteStringCache.WIDTH;
-    const bytes = this.bytes;
-    if (this.lengths[slot] === n) {
-      let j = 0;
-      while (j < n && bytes[base + j] === b[s + j]) j++;
-      if (j === n) return this.strings[slot]!;
-    }
-    const decoded = b.toString('utf8', s, s + n);
-    const str = this.intern ? internalized(decoded) : decoded;
-    for (let j = 0; j < n; j++) bytes[base + j] = b[s + j] as number;
-    this.lengths[slot] = n;
-    this.strings[slot] = str;
-    return str;
-  }
-}
 const keyStrings = new ByteStringCache(true);
 const valueStrings = new ByteStringCache(false);
-
-/** The engine's shared copy of `s` (as for property names), so comparing it with a literal key is cheap. */
-function internalized(s: string): string {
-  return Object.keys({ [s]: 0 })[0] ?? s;
-}
 
 function keyString(i: number): string {
   const s = keyStart[i]!;
   const n = keyEnd[i]! - s;
-  return n > ByteStringCache.WIDTH ? b.toString('utf8', s, s + n) : keyStrings.get(s, n);
+  return n > ByteStringCache.WIDTH ? b.toString('utf8', s, s + n) : keyStrings.get(b, s, n);
 }
 
 // ---- GenAI columns: the attributes they read, remembered per attribute key set ----
@@ -1030,27 +893,6 @@ export function traceRowBinary(message: Buffer, opts: TraceEncodeOptions = {}): 
 
 export interface TraceEncodeOptions extends TraceMapOptions {
   layout?: 'rows' | 'columns';
-}
-
-/**
- * Layout 'columns': a UInt32 (LE) count of streams, the UInt32 end of each stream (from the end of this
- * header), then the streams back to back: each column's values as RowBinary writes them (a Map
- * column's: its values only), then per Map column (in column order) its keys and its entry counts.
- */
-function joinColumns(writers: readonly RowBinaryWriter[]): Buffer {
-  const header = 4 + 4 * writers.length;
-  let size = header;
-  for (const c of writers) size += c.pos;
-  const out = rowsBuffer(size).subarray(0, size); // pooled like detached rows (releaseRows)
-  out.writeUInt32LE(writers.length, 0);
-  let at = header;
-  for (let i = 0; i < writers.length; i++) {
-    const c = writers[i]!;
-    c.buf.copy(out, at, 0, c.pos);
-    at += c.pos;
-    out.writeUInt32LE(at - header, 4 + 4 * i);
-  }
-  return out;
 }
 
 /** Bounds of the last field with tag `tag` in b[start, end) into FOUND (start -1: none). */
