@@ -375,11 +375,14 @@ export class NativeBlockEncoder {
   private readonly states: ColumnState[];
   /** the top-level Map columns: their keys and counts come in streams of their own */
   private readonly mapColumns: number[];
+  /** Map and Array columns: each has a UInt64 offset per row in the block (one byte in RowBinary) */
+  private readonly offsetColumns: number;
   private readonly header: Buffer[];
 
   constructor(readonly columns: readonly Column[]) {
     this.states = columns.map((c) => columnState(c.type));
     this.mapColumns = this.states.flatMap((st, i) => (st.kind === Kind.Map ? [i] : []));
+    this.offsetColumns = this.states.filter((st) => st.kind === Kind.Map || st.kind === Kind.Array).length;
     this.header = columns.map((c) => {
       const h = newBuffer();
       for (const s of [c.name, c.type]) {
@@ -426,7 +429,10 @@ export class NativeBlockEncoder {
     // as views of the chunks (not copied)
     const parts: Buffer[] = [];
     const out = new RowBinaryWriter(0);
-    out.begin(bytes + 64 * n + 16);
+    // room for the whole block, so that it is one pooled buffer: the chunks' bytes (LowCardinality
+    // indexes and Map keys are at most as long as the values they stand for; up to 4 bytes for an
+    // empty string with 65,536+ keys: hence twice), and each Map and Array column's offsets
+    out.begin(2 * bytes + 8 * total * this.offsetColumns + 64 * n + 16);
     let flushed = 0;
     const flush = () => {
       if (out.pos > flushed) parts.push(out.buf.subarray(flushed, out.pos));
