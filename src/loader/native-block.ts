@@ -407,23 +407,14 @@ export class NativeBlockEncoder {
     const n = states.length;
     // the columns, then each top-level Map column's keys and counts
     const streams = n + 2 * this.mapColumns.length;
-    const starts = chunks.map((chunk) => {
-      if (chunk.length < 4 + 4 * streams || chunk.readUInt32LE(0) !== streams)
-        throw new RangeError(`column layout: not ${streams} streams`);
-      return 4 + 4 * streams;
-    });
-    const bounds = (chunk: Buffer, i: number, c: number): [number, number] => {
-      const base = starts[i]!;
-      const e = base + chunk.readUInt32LE(4 + 4 * c);
-      const s = c === 0 ? base : base + chunk.readUInt32LE(4 * c);
-      if (s > e || e > chunk.length) throw new RangeError(`column layout: column ${c} out of bounds`);
-      return [s, e];
-    };
     let total = 0;
     let bytes = 0;
     for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i]!;
+      if (chunk.length < 4 + 4 * streams || chunk.readUInt32LE(0) !== streams)
+        throw new RangeError(`column layout: not ${streams} streams`);
       total += rows[i]!;
-      bytes += chunks[i]!.length;
+      bytes += chunk.length;
     }
     // the block as pieces: what is built here, and the larger runs of fixed-width and String values
     // as views of the chunks (not copied)
@@ -433,85 +424,103 @@ export class NativeBlockEncoder {
     // indexes and Map keys are at most as long as the values they stand for; up to 4 bytes for an
     // empty string with 65,536+ keys: hence twice), and each Map and Array column's offsets
     out.begin(2 * bytes + 8 * total * this.offsetColumns + 64 * n + 16);
-    let flushed = 0;
-    const flush = () => {
-      if (out.pos > flushed) parts.push(out.buf.subarray(flushed, out.pos));
-      flushed = out.pos;
-    };
     out.varint(n);
     out.varint(total);
+    let flushed = 0; // out's bytes before this are in parts
     try {
       for (let c = 0; c < n; c++) {
         const state = states[c]!;
         out.raw(this.header[c]!);
         writePrefix(state, out);
         if (state.kind === Kind.Fixed || state.kind === Kind.String) {
-          // the values are the column's data as they are: checked, then copied
-          for (let i = 0; i < chunks.length; i++) {
-            const chunk = chunks[i]!;
-            const [s, e] = bounds(chunk, i, c);
-            setInput(chunk);
-            p = s;
-            skipValues(state, rows[i]!);
-            if (p !== e) throw new RangeError(`column layout: column ${c} has bytes after its ${rows[i]} values`);
-            if (e - s < VIEW_BYTES) out.raw(chunk, s, e);
-            else {
-              flush();
-              parts.push(chunk.subarray(s, e));
-            }
-          }
+          flushed = passColumn(state, c, streams, chunks, rows, out, parts, flushed);
           continue;
         }
         reset(state);
         const m = this.mapColumns.indexOf(c);
-        if (m >= 0) {
-          // values, keys and counts in streams of their own
-          for (let i = 0; i < chunks.length; i++) {
-            const chunk = chunks[i]!;
-            setInput(chunk);
-            readSplitMap(
-              state,
-              rows[i]!,
-              bounds(chunk, i, c),
-              bounds(chunk, i, n + 2 * m),
-              bounds(chunk, i, n + 2 * m + 1),
-            );
-          }
-          writeData(state, out);
-          continue;
-        }
         for (let i = 0; i < chunks.length; i++) {
-          const chunk = chunks[i]!;
-          const [s, e] = bounds(chunk, i, c);
-          setInput(chunk);
-          p = s;
-          const count = rows[i]!;
-          for (let r = 0; r < count; r++) readValue(state);
-          if (p !== e) throw new RangeError(`column layout: column ${c} has bytes after its ${count} values`);
+          setInput(chunks[i]!);
+          // a top-level Map column: values, keys and counts in streams of their own
+          if (m >= 0) readSplitMap(state, rows[i]!, streams, c, n + 2 * m);
+          else readColumn(state, c, streams, rows[i]!);
         }
         writeData(state, out);
       }
     } finally {
       setInput(NO_BYTES);
     }
-    flush();
+    if (out.pos > flushed) parts.push(out.buf.subarray(flushed, out.pos));
     return parts;
   }
 }
 
+// ---- a chunk's streams (the input is set to the chunk) ----
+/** where stream `c` of the input starts and ends, set by streamBounds */
+let streamStart = 0;
+let streamEnd = 0;
+
+/** Sets streamStart/streamEnd to stream `c` of the input (of `streams` streams); a RangeError past its end. */
+function streamBounds(streams: number, c: number): void {
+  const base = 4 + 4 * streams;
+  const e = base + src.readUInt32LE(4 + 4 * c);
+  const s = c === 0 ? base : base + src.readUInt32LE(4 * c);
+  if (s > e || e > srcLength) throw new RangeError(`column layout: column ${c} out of bounds`);
+  streamStart = s;
+  streamEnd = e;
+}
+
 /**
- * `rows` rows of a Map column from its three streams: per row its entry count × 2, + 1 when the row
- * has the previous row's keys (which are then not in `keys`), as a LEB128 at `counts`; the keys at
- * `keys`, the values at `values` (each RowBinary Strings).
+ * A fixed-width or String column `c`: each chunk's values are checked and passed on as they are
+ * (short runs copied to `out`, longer ones as views of the chunk). Returns where out's bytes not yet
+ * in `parts` start.
  */
-function readSplitMap(
-  c: ColumnState,
-  rows: number,
-  values: [number, number],
-  keys: [number, number],
-  counts: [number, number],
-): void {
-  p = counts[0];
+function passColumn(
+  state: ColumnState,
+  c: number,
+  streams: number,
+  chunks: readonly Buffer[],
+  rows: readonly number[],
+  out: RowBinaryWriter,
+  parts: Buffer[],
+  flushed: number,
+): number {
+  for (let i = 0; i < chunks.length; i++) {
+    const chunk = chunks[i]!;
+    setInput(chunk);
+    streamBounds(streams, c);
+    const s = streamStart;
+    const e = streamEnd;
+    p = s;
+    skipValues(state, rows[i]!);
+    if (p !== e) throw new RangeError(`column layout: column ${c} has bytes after its ${rows[i]} values`);
+    if (e - s < VIEW_BYTES) out.raw(chunk, s, e);
+    else {
+      if (out.pos > flushed) parts.push(out.buf.subarray(flushed, out.pos));
+      flushed = out.pos;
+      parts.push(chunk.subarray(s, e));
+    }
+  }
+  return flushed;
+}
+
+/** `count` values of column `c` (LowCardinality, Array) from the input's stream. */
+function readColumn(state: ColumnState, c: number, streams: number, count: number): void {
+  streamBounds(streams, c);
+  const e = streamEnd;
+  p = streamStart;
+  for (let r = 0; r < count; r++) readValue(state);
+  if (p !== e) throw new RangeError(`column layout: column ${c} has bytes after its ${count} values`);
+}
+
+/**
+ * `rows` rows of a Map column from its three streams in the input: per row its entry count × 2, + 1
+ * when the row has the previous row's keys (which are then not in the keys), as a LEB128 (stream
+ * keysAt + 1); the keys (stream keysAt) and the values (stream valuesAt), each RowBinary Strings.
+ */
+function readSplitMap(c: ColumnState, rows: number, streams: number, valuesAt: number, keysAt: number): void {
+  streamBounds(streams, keysAt + 1);
+  const countsEnd = streamEnd;
+  p = streamStart;
   let entries = 0;
   if (c.rowEnds.length < rows) c.rowEnds = new Int32Array(rows * 2);
   const rowEnds = c.rowEnds; // each row's end in the entries × 2, + 1 when it repeats the previous row's keys
@@ -520,8 +529,10 @@ function readSplitMap(
     entries += Math.floor(x / 2);
     rowEnds[r] = entries * 2 + (x & 1);
   }
-  if (p !== counts[1]) throw new RangeError('column layout: a Map column has more counts than rows');
-  p = keys[0];
+  if (p !== countsEnd) throw new RangeError('column layout: a Map column has more counts than rows');
+  streamBounds(streams, keysAt);
+  const keysEnd = streamEnd;
+  p = streamStart;
   let at = 0;
   for (let r = 0; r < rows; r++) {
     const end = rowEnds[r]!;
@@ -536,12 +547,15 @@ function readSplitMap(
     at += n;
     c.offsets.uint64(c.total + at);
   }
-  if (p !== keys[1]) throw new RangeError('column layout: a Map column has more keys than its counts');
+  if (p !== keysEnd) throw new RangeError('column layout: a Map column has more keys than its counts');
   c.total += entries;
-  p = values[0];
+  streamBounds(streams, valuesAt);
+  const valuesStart = streamStart;
+  const valuesEnd = streamEnd;
+  p = valuesStart;
   for (let i = 0; i < entries; i++) skipString();
-  if (p !== values[1]) throw new RangeError('column layout: a Map column has more values than keys');
-  c.data.raw(src, values[0], values[1]);
+  if (p !== valuesEnd) throw new RangeError('column layout: a Map column has more values than keys');
+  c.data.raw(src, valuesStart, valuesEnd);
 }
 
 /** Past `count` values of a fixed-width or String column. */

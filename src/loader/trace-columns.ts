@@ -6,7 +6,14 @@
  */
 import { PLAIN_SPAN } from './genai.js';
 import { GENAI_COLUMNS } from './genai-columns.js';
-import { type Column, compileObjectWriter, RowBinaryWriter, rowsBuffer, viewOf } from './row-binary.js';
+import {
+  type Column,
+  compileColumnsWriter,
+  compileObjectWriter,
+  RowBinaryWriter,
+  rowsBuffer,
+  viewOf,
+} from './row-binary.js';
 import { SPAN_KIND, STATUS_CODE } from './traces-rows.js';
 
 /** otel_traces columns in the order the encoder writes them (checked against the table at start). */
@@ -70,13 +77,13 @@ if (TRACE_COLUMNS.some((c, i) => c.name !== (SPAN_COLUMN_ORDER[i] ?? GENAI_COLUM
   throw new Error('TRACE_COLUMNS and the order span() writes them in differ');
 
 export const writeGenAi = compileObjectWriter(GENAI_COLUMNS);
-/** layout 'columns': one writer per GenAI column, and each column's value for a plain span */
-export const writeGenAiColumn = GENAI_COLUMNS.map((c) => compileObjectWriter([c]));
-export const PLAIN_GENAI_COLUMN = GENAI_COLUMNS.map((_, i) => {
-  const x = new RowBinaryWriter(64);
-  writeGenAiColumn[i]!(x, PLAIN_SPAN);
-  return x.take();
-});
+/** layout 'columns': the GenAI columns, each to its writer (writers[at + i]), and each column's value for a plain span */
+export const writeGenAiColumns = compileColumnsWriter(GENAI_COLUMNS);
+export const PLAIN_GENAI_COLUMN = (() => {
+  const writers = GENAI_COLUMNS.map(() => new RowBinaryWriter(64));
+  writeGenAiColumns(writers, 0, PLAIN_SPAN);
+  return writers.map((x) => x.take());
+})();
 // a plain span's GenAI values are all zero bytes ('', 0): a run of plain spans is a fill per column
 if (PLAIN_GENAI_COLUMN.some((v) => v.some((byte) => byte !== 0))) throw new Error('plain GenAI values: not zeros');
 /** the GenAI columns of a plain span, encoded once */

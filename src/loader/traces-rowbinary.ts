@@ -52,7 +52,7 @@ import {
   STATUS_BYTES,
   TRACE_COLUMNS,
   writeGenAi,
-  writeGenAiColumn,
+  writeGenAiColumns,
 } from './trace-columns.js';
 import type { TraceMapOptions } from './traces-rows.js';
 
@@ -1159,7 +1159,7 @@ function span(start: number, end: number, res: ResourceColumns, scope: ScopeColu
   } else if (genAi === PLAIN_SPAN) plainGenAiRun++;
   else {
     flushPlainGenAi();
-    for (let i = 0; i < GENAI_COLUMNS.length; i++) writeGenAiColumn[i]!(c[GENAI_FIRST + i]!, genAi);
+    writeGenAiColumns(c, GENAI_FIRST, genAi);
   }
 }
 

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import {
+  compileColumnsWriter,
   compileObjectWriter,
   copyBytes,
   RowBinaryWriter,
@@ -97,6 +98,22 @@ describe('compileObjectWriter', () => {
 
   test('a type it cannot write fails when compiled', () => {
     assert.throws(() => compileObjectWriter([{ name: 'x', type: 'Array(String)' }]), /no RowBinary writer.*Array/);
+    assert.throws(() => compileColumnsWriter([{ name: 'x', type: 'Array(String)' }]), /no RowBinary writer.*Array/);
+  });
+
+  test('compileColumnsWriter: each column to its own writer, from `at` on, as compileObjectWriter writes it alone', () => {
+    const writeColumns = compileColumnsWriter(columns);
+    const o = { s: 'héllo', u8: 7, b: true, u32: 4_000_000_000, u64: 2 ** 40 + 3, i64: -5, f: 0.25 };
+    const writers = Array.from({ length: columns.length + 2 }, () => new RowBinaryWriter(16));
+    writeColumns(writers, 2, o);
+    writeColumns(writers, 2, {});
+    assert.equal(writers[0]!.pos + writers[1]!.pos, 0, 'writers before `at` untouched');
+    columns.forEach((c, i) => {
+      const alone = new RowBinaryWriter(16);
+      compileObjectWriter([c])(alone, o);
+      compileObjectWriter([c])(alone, {});
+      assert.deepEqual(writers[2 + i]!.take(), alone.take(), c.name);
+    });
   });
 });
 
