@@ -124,6 +124,14 @@ export class RowBinaryWriter {
     this.pos += n;
   }
 
+  /** Bytes [start, end) of a view as they are (word copies, as rawView). */
+  rawRange(src: DataView, start: number, end: number): void {
+    const n = end - start;
+    this.ensure(n + 3);
+    copyBytes(src, src.byteLength, start, end, this.view, this.pos);
+    this.pos += n;
+  }
+
   /** Bytes as they are. */
   raw(src: Uint8Array, start = 0, end = src.length): void {
     const n = end - start;

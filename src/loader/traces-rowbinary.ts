@@ -81,7 +81,8 @@ const decodeAnyValue = (src: Buffer, start: number, end: number): AnyValue =>
 const NO_BYTES = Buffer.alloc(0);
 let b: Buffer = NO_BYTES;
 /** `b` as a DataView (word reads: copyBytes, sameBytes) */
-let bv: DataView = viewOf(NO_BYTES);
+const NO_BYTES_VIEW = viewOf(NO_BYTES);
+let bv: DataView = NO_BYTES_VIEW;
 let bLength = 0;
 let p = 0;
 let LO = 0;
@@ -833,16 +834,20 @@ function wireKeyValue(slot: number, i: number): WireKeyValue {
 // ---- the message ----
 
 interface ResourceColumns {
-  /** ServiceName, ResourceAttributes, TenantId, Environment: their values */
-  service: DataView;
-  attributes: DataView;
-  /** layout 'columns': the ResourceAttributes keys and entry count (`attributes` holds its values) */
-  attributeKeys: DataView;
-  attributeCount: DataView;
-  /** layout 'columns': the count of a row repeating the previous row's keys (see MapStreams) */
-  attributeCountRepeated: DataView;
-  tenant: DataView;
-  environment: DataView;
+  /**
+   * The resource's column values back to back, each up to where the next starts: ServiceName (from
+   * 0), ResourceAttributes (its values only in layout 'columns'), then for layout 'columns' the
+   * ResourceAttributes keys, its entry count and the count of a row repeating the previous row's keys
+   * (see MapStreams), then TenantId and Environment (up to `end`)
+   */
+  values: DataView;
+  attributes: number;
+  attributeKeys: number;
+  attributeCount: number;
+  attributeCountRepeated: number;
+  tenant: number;
+  environment: number;
+  end: number;
   /** the resource's AI fields (resolved once for all its spans) */
   ai: ListResolution;
 }
@@ -881,7 +886,7 @@ export function traceRowBinary(message: Buffer, opts: TraceEncodeOptions = {}): 
   } finally {
     reportHooks();
     b = NO_BYTES;
-    bv = viewOf(NO_BYTES);
+    bv = NO_BYTES_VIEW;
     bLength = 0;
     rowWriter.pos = 0;
     plainGenAiRun = 0;
@@ -932,44 +937,61 @@ function resourceSpans(start: number, end: number): number {
   const resourceKeyValues = collectedKeyValues();
   const fields = resourceFields(resourceKeyValues);
   const ai = resolveList(dialects, resourceKeyValues);
-  small.pos = 0;
-  const value = (write: () => void) => {
-    write();
-    return viewOf(small.take());
-  };
+  // the values back to back in one buffer (one allocation per resource), each ending where the next starts
+  const v = small;
+  v.pos = 0;
+  v.string(fields.ServiceName);
+  const attributes = v.pos;
+  v.raw(resourceMap.buf, 0, resourceMap.pos);
+  const attributeKeys = v.pos;
+  v.raw(resourceStreams.keys.buf, 0, resourceStreams.keys.pos);
+  const attributeCount = v.pos;
+  v.raw(resourceStreams.counts.buf, 0, resourceStreams.counts.pos);
+  const attributeCountRepeated = v.pos;
+  v.varint(entries * 2 + 1);
+  const tenant = v.pos;
+  v.string(fields.TenantId);
+  const environment = v.pos;
+  v.string(fields.Environment);
+  const valuesEnd = v.pos;
   const res: ResourceColumns = {
-    service: value(() => small.string(fields.ServiceName)),
-    attributes: value(() => small.raw(resourceMap.buf, 0, resourceMap.pos)),
-    attributeKeys: value(() => small.raw(resourceStreams.keys.buf, 0, resourceStreams.keys.pos)),
-    attributeCount: value(() => small.raw(resourceStreams.counts.buf, 0, resourceStreams.counts.pos)),
-    attributeCountRepeated: value(() => small.varint(entries * 2 + 1)),
-    tenant: value(() => small.string(fields.TenantId)),
-    environment: value(() => small.string(fields.Environment)),
+    values: viewOf(v.take()),
+    attributes,
+    attributeKeys,
+    attributeCount,
+    attributeCountRepeated,
+    tenant,
+    environment,
+    end: valuesEnd,
     ai,
   };
   return sumOverFields(start, end, 0x12, (s, e) => scopeSpans(s, e, res));
 }
 
-/** ScopeName, ScopeVersion: their values */
+/** ScopeName, ScopeVersion: their values, back to back in `values` (the version from `version` on) */
 interface ScopeColumns {
-  name: DataView;
-  version: DataView;
+  values: DataView;
+  version: number;
 }
 
 function scopeSpans(start: number, end: number, res: ResourceColumns): number {
   const { start: ss, end: se } = lastField(start, end, 0x0a);
-  const scopeString = (tag: number) => {
-    small.pos = 0;
-    const f = ss < 0 ? FOUND_NONE : lastField(ss, se, tag);
-    if (f.start < 0) small.uint8(0);
-    else small.stringBytes(b, f.start, f.end);
-    return viewOf(small.take());
-  };
-  const scope: ScopeColumns = { name: scopeString(0x0a), version: scopeString(0x12) };
+  small.pos = 0;
+  scopeString(ss, se, 0x0a);
+  const version = small.pos;
+  scopeString(ss, se, 0x12);
+  const scope: ScopeColumns = { values: viewOf(small.take()), version };
   return sumOverFields(start, end, 0x12, (s, e) => {
     span(s, e, res, scope);
     return 1;
   });
+}
+
+/** Appends to `small` the scope's (b[ss, se), none: ss < 0) string field `tag`, '' when absent. */
+function scopeString(ss: number, se: number, tag: number): void {
+  const f = ss < 0 ? FOUND_NONE : lastField(ss, se, tag);
+  if (f.start < 0) small.uint8(0);
+  else small.stringBytes(b, f.start, f.end);
 }
 
 /** The sum of `visit` over the bounds of each length-delimited field with tag `tag` in b[start, end). */
@@ -1106,21 +1128,22 @@ function span(start: number, end: number, res: ResourceColumns, scope: ScopeColu
   c[4]!.stringBytes(b, stateS, stateE);
   c[5]!.stringBytes(b, nameS, nameE);
   c[6]!.raw(KIND_BYTES[kind] ?? (KIND_BYTES[0] as Buffer));
-  c[7]!.rawView(res.service);
-  c[8]!.rawView(res.attributes);
+  const rv = res.values;
+  c[7]!.rawRange(rv, 0, res.attributes);
+  c[8]!.rawRange(rv, res.attributes, res.attributeKeys);
   const byColumn = c !== rowLayout;
   if (byColumn) {
     // the spans of a resource follow each other: its keys once, then "the previous row's keys"
     const ra = resourceAttributeStreams;
-    if (ra.sameAs === res) ra.counts.rawView(res.attributeCountRepeated);
+    if (ra.sameAs === res) ra.counts.rawRange(rv, res.attributeCountRepeated, res.tenant);
     else {
-      ra.keys.rawView(res.attributeKeys);
-      ra.counts.rawView(res.attributeCount);
+      ra.keys.rawRange(rv, res.attributeKeys, res.attributeCount);
+      ra.counts.rawRange(rv, res.attributeCount, res.attributeCountRepeated);
       ra.sameAs = res;
     }
   }
-  c[9]!.rawView(scope.name);
-  c[10]!.rawView(scope.version);
+  c[9]!.rawRange(scope.values, 0, scope.version);
+  c[10]!.rawRange(scope.values, scope.version, scope.values.byteLength);
   if (hasAttributes)
     attributeMap(start, end, 0x4a, c[11]!, spanTemplate(), true, byColumn ? spanAttributeStreams : undefined);
   else {
@@ -1151,8 +1174,8 @@ function span(start: number, end: number, res: ResourceColumns, scope: ScopeColu
   writeStatus(statusS, statusE);
   writeEvents();
   writeLinks();
-  c[22]!.rawView(res.tenant);
-  c[23]!.rawView(res.environment);
+  c[22]!.rawRange(rv, res.tenant, res.environment);
+  c[23]!.rawRange(rv, res.environment, res.end);
   if (c === rowLayout) {
     if (genAi === PLAIN_SPAN) rowWriter.rawView(PLAIN_GENAI);
     else writeGenAi(rowWriter, genAi);
