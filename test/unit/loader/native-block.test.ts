@@ -273,6 +273,22 @@ describe('NativeBlockEncoder', () => {
     const first = Buffer.from(data);
     first[first.length - 1] = 2 * 2 + 1;
     assert.throws(() => e.encode([first], [1]), /repeats keys/);
+    // a row repeating the previous row's keys has as many entries as it
+    const twoRows = columnLayout(
+      [
+        { M: new Map<string, Value>([['a', '1']]) },
+        { M: new Map<string, Value>([['a', '2']]) },
+      ],
+      columns,
+    );
+    assert.equal(twoRows[twoRows.length - 1], 1 * 2 + 1, 'the second row is written as a repeat');
+    assert.deepEqual(
+      readNativeBlock(e.encode([twoRows], [2])).rows.map((r) => [...(r.M as Map<string, Value>)]),
+      [[['a', '1']], [['a', '2']]],
+    );
+    const longer = Buffer.from(twoRows);
+    longer[longer.length - 1] = 2 * 2 + 1; // two entries, "the previous row's keys" (it has one)
+    assert.throws(() => e.encode([longer], [2]), /repeats keys/);
   });
 
   test('a column type it has no encoding for is refused when the encoder is made', () => {
