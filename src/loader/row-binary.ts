@@ -311,6 +311,14 @@ const SCALAR_EXPRESSIONS: Record<string, (v: string) => string> = {
   Float64: (v) => `w.float64(typeof ${v} === 'number' ? ${v} : Number(${v} ?? 0));`,
 };
 
+/** The statements writing property `name` of `o` to `w` as the column's type says (throws for a type it cannot write). */
+function columnStatements(c: Column): string[] {
+  const inner = /^LowCardinality\((.+)\)$/.exec(c.type)?.[1] ?? c.type;
+  const expr = SCALAR_EXPRESSIONS[inner];
+  if (expr === undefined) throw new Error(`no RowBinary writer for ClickHouse type ${c.type}`);
+  return [`v = o[${JSON.stringify(c.name)}];`, expr('v')];
+}
+
 /**
  * One function writing an object's properties named like `columns`, in order, as their types say:
  * String, LowCardinality(String), Bool, UInt8, UInt32, UInt64, Int64, Float64 (null as '' or 0).
@@ -318,13 +326,7 @@ const SCALAR_EXPRESSIONS: Record<string, (v: string) => string> = {
  * with a type the encoder cannot write fails at start, not in a row.
  */
 export function compileObjectWriter(columns: readonly Column[]): (w: RowBinaryWriter, o: object) => void {
-  const lines = ['let v;'];
-  for (const c of columns) {
-    const inner = /^LowCardinality\((.+)\)$/.exec(c.type)?.[1] ?? c.type;
-    const expr = SCALAR_EXPRESSIONS[inner];
-    if (expr === undefined) throw new Error(`no RowBinary writer for ClickHouse type ${c.type}`);
-    lines.push(`v = o[${JSON.stringify(c.name)}];`, expr('v'));
-  }
+  const lines = ['let v;', ...columns.flatMap(columnStatements)];
   return new Function('w', 'o', lines.join('\n')) as (w: RowBinaryWriter, o: object) => void;
 }
 
@@ -335,13 +337,7 @@ export function compileObjectWriter(columns: readonly Column[]): (w: RowBinaryWr
 export function compileColumnsWriter(
   columns: readonly Column[],
 ): (writers: readonly RowBinaryWriter[], at: number, o: object) => void {
-  const lines = ['let v;', 'let w;'];
-  columns.forEach((c, i) => {
-    const inner = /^LowCardinality\((.+)\)$/.exec(c.type)?.[1] ?? c.type;
-    const expr = SCALAR_EXPRESSIONS[inner];
-    if (expr === undefined) throw new Error(`no RowBinary writer for ClickHouse type ${c.type}`);
-    lines.push(`w = writers[at + ${i}];`, `v = o[${JSON.stringify(c.name)}];`, expr('v'));
-  });
+  const lines = ['let v;', 'let w;', ...columns.flatMap((c, i) => [`w = writers[at + ${i}];`, ...columnStatements(c)])];
   return new Function('writers', 'at', 'o', lines.join('\n')) as (
     writers: readonly RowBinaryWriter[],
     at: number,
