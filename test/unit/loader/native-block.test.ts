@@ -275,10 +275,7 @@ describe('NativeBlockEncoder', () => {
     assert.throws(() => e.encode([first], [1]), /repeats keys/);
     // a row repeating the previous row's keys has as many entries as it
     const twoRows = columnLayout(
-      [
-        { M: new Map<string, Value>([['a', '1']]) },
-        { M: new Map<string, Value>([['a', '2']]) },
-      ],
+      [{ M: new Map<string, Value>([['a', '1']]) }, { M: new Map<string, Value>([['a', '2']]) }],
       columns,
     );
     assert.equal(twoRows[twoRows.length - 1], 1 * 2 + 1, 'the second row is written as a repeat');
