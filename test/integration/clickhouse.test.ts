@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type ClickHouseClient, ClickHouseError, ClickHouseLogLevel, createClient } from '@clickhouse/client';
+import { leb128 } from '../support/row-binary-reader.js';
 
 const url = process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -345,15 +346,6 @@ describe('ClickHouse (chDB adapter) through @clickhouse/client', () => {
     });
     const { createHash } = await import('node:crypto');
     const { Readable } = await import('node:stream');
-    const uleb = (n: number): number[] => {
-      const out: number[] = [];
-      while (n > 0x7f) {
-        out.push((n & 0x7f) | 0x80);
-        n = Math.floor(n / 128);
-      }
-      out.push(n);
-      return out;
-    };
     const N = 40_000;
     const expected = new Map<number, string>();
     const chunks: Buffer[] = [];
@@ -368,11 +360,11 @@ describe('ClickHouse (chDB adapter) through @clickhouse/client', () => {
       t.writeBigInt64LE(1_700_000_000_000_000_000n + BigInt(id));
       rows.push(
         id32,
-        Buffer.from(uleb(s.length)),
+        Buffer.from(leb128(s.length)),
         s,
         Buffer.from([1, 1]),
         Buffer.from('k'),
-        Buffer.from(uleb(s.length)),
+        Buffer.from(leb128(s.length)),
         s,
         t,
       );

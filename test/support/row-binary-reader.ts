@@ -3,6 +3,17 @@ import type { Column } from '../../src/loader/row-binary.js';
 
 export type Value = string | bigint | number | boolean | Value[] | Map<string, Value>;
 
+/** `n` as LEB128, as RowBinary writes lengths and counts (for building test inputs). */
+export function leb128(n: number): number[] {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+}
+
 export function readRowBinary(data: Buffer, columns: readonly Column[]): Record<string, Value>[] {
   let p = 0;
   const varint = (): number => {

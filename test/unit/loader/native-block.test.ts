@@ -8,7 +8,7 @@ import { NativeBlockEncoder } from '../../../src/loader/native-block.js';
 import type { Column } from '../../../src/loader/row-binary.js';
 import { TRACE_COLUMNS } from '../../../src/loader/traces-rowbinary.js';
 import { readNativeBlock } from '../../support/native-reader.js';
-import type { Value } from '../../support/row-binary-reader.js';
+import { leb128, type Value } from '../../support/row-binary-reader.js';
 
 /**
  * Rows in the span encoder's column layout: a UInt32 count of streams, the UInt32 end of each, then the
@@ -52,16 +52,6 @@ function columnLayout(rows: Record<string, Value>[], columns: readonly Column[])
     header.writeUInt32LE(end, 4 + 4 * i);
   });
   return Buffer.concat([header, ...streams]);
-}
-
-function leb128(n: number): number[] {
-  const out: number[] = [];
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return out;
 }
 
 /** RowBinary of values of a ClickHouse type. */
