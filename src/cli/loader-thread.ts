@@ -1,14 +1,16 @@
 /**
- * `sieve all` runs the loader in a worker thread of the same process: its own V8 heap, so the rows it
- * holds between Kafka and ClickHouse do not count against the receiver's memory_limiter (which reads
- * the receiver thread's heap), and its own JavaScript thread, so decoding rows does not take turns
- * with receiving requests on one core.
+ * The loader runs in a worker thread (`sieve loader` and `sieve all` alike): its own V8 heap, sized for
+ * it (LOADER_OLD_SPACE_FLAG), whose rows held between Kafka and ClickHouse do not count against the
+ * receiver's memory_limiter (which reads the receiver thread's heap) in `sieve all`, and its own
+ * JavaScript thread, so decoding rows does not take turns with receiving requests on one core.
  *
  * The thread runs the CLI's `sieve loader` (through bin/sieve.mjs: compiled code or the TypeScript
  * sources, as the main thread does). Worker threads receive no signals: the main thread asks it to
  * stop with a message and waits for it to commit and exit.
  */
-import { isMainThread, parentPort, Worker } from 'node:worker_threads';
+import { setFlagsFromString } from 'node:v8';
+import { isMainThread, parentPort, Worker, type WorkerOptions } from 'node:worker_threads';
+import { loaderHeapFlag } from './v8-flags.js';
 
 const STOP = 'sieve:stop';
 
@@ -19,8 +21,18 @@ export interface LoaderThread {
   stop(): Promise<number>;
 }
 
+/**
+ * A worker thread for a loader, its heap configured for it: V8 reads heap flags when it creates an
+ * isolate, so the flag set here applies to this thread's heap, not to the running ones.
+ */
+export function newLoaderWorker(script: URL, options: WorkerOptions): Worker {
+  const flag = loaderHeapFlag(process.execArgv, process.env.NODE_OPTIONS);
+  if (flag !== null) setFlagsFromString(flag);
+  return new Worker(script, options);
+}
+
 export function startLoaderThread(configPath: string): LoaderThread {
-  const worker = new Worker(new URL('../../bin/sieve.mjs', import.meta.url), {
+  const worker = newLoaderWorker(new URL('../../bin/sieve.mjs', import.meta.url), {
     argv: ['loader', '--config', configPath],
   });
   const exited = new Promise<number>((resolve) => {

@@ -13,17 +13,12 @@ import { ConfigHolder, loadSieveConfig, watchConfig } from '../config/index.js';
 import { readKeysFile } from '../config/keys-file.js';
 import { withTlsFromEnv } from '../config/receiver-settings.js';
 import { ensureTopics, KafkaExporter } from '../kafka/exporter.js';
-import { dialectsFromEnv } from '../loader/genai.js';
-import { DEFAULT_MIN_INSERT_INTERVAL_MS, startLoader } from '../loader/loader.js';
-import { buildLoaderOpsServer } from '../loader/ops.js';
-import { loadPricing } from '../loader/pricing.js';
-import { DEFAULT_ROW_FORMAT, ROW_FORMATS } from '../loader/rows.js';
 import type { SieveConfig } from '../pipeline/api.js';
 import { buildOpsServer, buildReceiver, createGrpcReceiver, createIngestCore } from '../receiver/server.js';
 import { receiverEndpoints, renderBanner } from './banner.js';
 import { type DevHashKey, ensureDevHashKey } from './dev-key.js';
-import { envChoice, envInteger } from './env-number.js';
-import { checkKafkaAtStart, kafkaSecurityOf, loaderTopicsOf } from './kafka-access.js';
+import { checkKafkaAtStart, kafkaSecurityOf } from './kafka-access.js';
+import { schemaOptionsFromEnv, startLoaderService } from './loader-service.js';
 import { onStopRequest, startLoaderThread } from './loader-thread.js';
 import { createLogger, logFormat } from './log.js';
 import {
@@ -47,16 +42,6 @@ const RECEIVER_OPS_PORT = Number(process.env.SIEVE_RECEIVER_OPS_PORT ?? 13133);
 const LOADER_OPS_PORT = Number(process.env.SIEVE_LOADER_OPS_PORT ?? 13134);
 const OPS_HOST = process.env.SIEVE_OPS_HOST ?? '0.0.0.0';
 const opsUrl = (port: number) => `http://${OPS_HOST === '0.0.0.0' ? '127.0.0.1' : OPS_HOST}:${port}`;
-
-/** Retention and cluster options for migrations: SIEVE_RAW_TTL_DAYS, SIEVE_ROLLUP_TTL_DAYS, CLICKHOUSE_CLUSTER. */
-function schemaOptionsFromEnv(): { rawTtlDays?: number; rollupTtlDays?: number; cluster?: string } {
-  const num = (v: string | undefined) => (v ? Number(v) : undefined);
-  return {
-    rawTtlDays: num(process.env.SIEVE_RAW_TTL_DAYS),
-    rollupTtlDays: num(process.env.SIEVE_ROLLUP_TTL_DAYS),
-    cluster: process.env.CLICKHOUSE_CLUSTER || undefined,
-  };
-}
 
 /**
  * API keys from SIEVE_API_KEYS_FILE (a YAML list of {sha256, tenant, name, created, revoked}) when
@@ -117,7 +102,7 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
       ? loadSieveConfig(configPath, { exportersOnly: true })
       : withTlsFromEnv(withApiKeysFromEnv(loadSieveConfig(configPath)), process.env);
   const inWorker = cluster.isWorker;
-  if (!inWorker) logger.info({ config: configPath }, 'config loaded');
+  if (!inWorker && isMainThread) logger.info({ config: configPath }, 'config loaded');
   // once per process: not again in `sieve all`'s loader thread or the receiver's workers
   if (!inWorker && isMainThread) for (const warning of config.warnings ?? []) logger.warn(warning);
   const workers = command === 'receiver' ? (opts.workers ?? defaultReceiverWorkers()) : 1;
@@ -240,8 +225,10 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
   // stop() of the final promise, for a loader thread that ends on its own
   let requestStop: (reason: string) => void = () => {};
   let exitCode = 0;
-  if (command === 'all') {
+  // the loader runs on a thread of its own, with a heap sized for it (loader-thread.ts)
+  if (command === 'all' || (command === 'loader' && isMainThread)) {
     const thread = startLoaderThread(configPath);
+    if (command === 'loader' && pretty) banner({ endpoints: false, clickhouse: true });
     let stoppingThread = false;
     void thread.exited.then((code) => {
       if (stoppingThread) return;
@@ -256,61 +243,17 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
     });
   }
 
-  if (command === 'loader') {
-    const registry = new Registry();
-    collectDefaultMetrics({ register: registry });
-    await checkKafkaAtStart(config, brokersOf(config), logger);
-    const chConfig = clickhouseConfigFromEnv();
-    const { database, url } = chConfig;
-    const client = createClickHouseClient(chConfig);
-    const applied = await migrate({
-      client,
-      database,
-      ...schemaOptionsFromEnv(),
-      log: (msg) => logger.info({ database }, msg),
-    }).catch((err: Error) => {
-      throw new Error(
-        `loader: migrating ClickHouse at ${url} (database ${database}) failed: ${describeClickHouseError(err, chConfig)}`,
-      );
-    });
-    logger.info({ database, applied: applied.applied }, 'clickhouse schema up to date');
-    const pricingFile = resolve(process.env.SIEVE_PRICING ?? 'collector-config/pricing.yaml');
-    const { topics, topicFormats } = loaderTopicsOf(config);
-    const loader = await startLoader({
-      brokers: brokersOf(config),
-      topics,
-      topicFormats,
-      security: kafkaSecurityOf(config),
-      groupId: process.env.SIEVE_LOADER_GROUP ?? 'sieve-loader',
-      client,
-      database,
-      logger,
-      registry,
-      pricing: loadPricing(pricingFile),
-      dialects: dialectsFromEnv(),
-      // bytes of messages per fetch and per insert; decoded rows take ~3× that in memory
-      batch: {
-        maxBytes: envInteger(process.env, 'SIEVE_LOADER_FETCH_BYTES', 4 * 1024 * 1024, { min: 1024, max: 2 ** 30 }),
-        // at most one insert per partition per interval (ClickHouse pays per insert); 0: no pacing
-        minInsertIntervalMs: envInteger(
-          process.env,
-          'SIEVE_LOADER_MIN_INSERT_INTERVAL_MS',
-          DEFAULT_MIN_INSERT_INTERVAL_MS,
-          { min: 0, max: 60_000 },
-        ),
-      },
-      // Native (default): about half the engine's CPU per span; RowBinary: less of the loader's (rows.ts)
-      insertFormat: envChoice(process.env, 'SIEVE_LOADER_INSERT_FORMAT', ROW_FORMATS, DEFAULT_ROW_FORMAT),
-    });
-    const ops = buildLoaderOpsServer(() => loader, registry);
-    await new Promise<void>((ok, fail) => ops.once('error', fail).listen(LOADER_OPS_PORT, OPS_HOST, ok));
-    logger.info({ database, topics: Object.keys(topics), ops: LOADER_OPS_PORT }, 'loader consuming');
-    if (pretty) banner({ endpoints: false, clickhouse: true });
-    closers.push(async () => {
-      await loader.stop(); // commits what was inserted
-      await new Promise<void>((ok) => ops.close(() => ok()));
-      await client.close();
-    });
+  if (command === 'loader' && !isMainThread) {
+    // on the loader's thread (started above by `sieve loader` or `sieve all`)
+    closers.push(
+      await startLoaderService({
+        config,
+        brokers: brokersOf(config),
+        logger,
+        opsHost: OPS_HOST,
+        opsPort: LOADER_OPS_PORT,
+      }),
+    );
   }
 
   return new Promise<number>((done) => {

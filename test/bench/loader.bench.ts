@@ -1,18 +1,20 @@
 // Loader throughput: pre-produce SPANS spans (512-span messages, 20 attributes) to a fresh topic, then
 // time the loader consuming them into ClickHouse. Prints spans/s and CPU per 1,000 spans of this process
 // (the loader; the 250 ms row-count poll is included) and of the local ClickHouse engine over the same
-// window. The loader inserts in its default format (Native) or SIEVE_LOADER_INSERT_FORMAT's.
+// window. The loader inserts in its default format (Native) or SIEVE_LOADER_INSERT_FORMAT's. It runs on
+// a worker thread with the heap `sieve loader` gives it (newLoaderWorker); the CPU window starts once
+// that thread has imported its modules, as the loader's own process would have before consuming.
 // Run: node --import tsx test/bench/loader.bench.ts
 import { randomBytes } from 'node:crypto';
+import type { Worker } from 'node:worker_threads';
 import { Kafka, logLevel } from 'kafkajs';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { envChoice } from '../../src/cli/env-number.js';
+import { newLoaderWorker } from '../../src/cli/loader-thread.js';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
 import { migrate } from '../../src/clickhouse/migrate.js';
-import { startLoader } from '../../src/loader/loader.js';
 import { DEFAULT_ROW_FORMAT, ROW_FORMATS } from '../../src/loader/rows.js';
 import { loaderBenchMessage, SPANS_PER_MESSAGE as PER } from './support/loader-messages.js';
+import type { LoaderThreadData } from './support/loader-thread.js';
 import { clickhousePid, ownCpuMs, processCpuMs } from './support/proc-cpu.js';
 
 const SPANS = Number(process.env.SPANS ?? 300_000);
@@ -45,21 +47,38 @@ await producer.disconnect();
 const total = nMsgs * PER;
 console.error(`produced ${total} spans in ${nMsgs} messages`);
 
+const threadData: LoaderThreadData = {
+  brokers,
+  topic,
+  groupId: `bench_${id}`,
+  database: db,
+  maxBytes: Number(process.env.LOADER_MAX_BYTES ?? 16 * 1024 * 1024),
+  insertFormat,
+};
+const thread = newLoaderWorker(new URL('./support/loader-thread-entry.mjs', import.meta.url), {
+  workerData: threadData,
+});
+const exited = new Promise<number>((ok, fail) => thread.once('error', fail).once('exit', ok));
+const nextMessage = (w: Worker, expected: string) =>
+  Promise.race([
+    new Promise<void>((ok) =>
+      w.once('message', (m) => {
+        if (m !== expected) throw new Error(`loader thread: ${String(m)}, expected ${expected}`);
+        ok();
+      }),
+    ),
+    exited.then((code) => {
+      throw new Error(`loader thread exited (${code}) before saying ${expected}`);
+    }),
+  ]);
+await nextMessage(thread, 'imported');
+
 const enginePid = clickhousePid();
 const t0 = performance.now();
 const cpu0 = ownCpuMs();
 const engineCpu0 = processCpuMs(enginePid);
-const loader = await startLoader({
-  brokers,
-  topics: { [topic]: 'traces' },
-  groupId: `bench_${id}`,
-  client,
-  database: db,
-  logger: pino({ level: 'warn' }),
-  registry: new Registry(),
-  batch: { maxBytes: Number(process.env.LOADER_MAX_BYTES ?? 16 * 1024 * 1024) },
-  insertFormat,
-});
+thread.postMessage('start');
+await nextMessage(thread, 'started');
 let n = 0;
 let lastLog = 0;
 while (n < total) {
@@ -89,6 +108,7 @@ console.log(
     engineCores: Number((engineCpuMs / 1000 / secs).toFixed(2)),
   }),
 );
-await loader.stop();
+thread.postMessage('stop');
+await exited;
 await client.command({ query: `DROP DATABASE IF EXISTS ${db}` });
 await client.close();

@@ -1,0 +1,93 @@
+/**
+ * `sieve loader`'s work, run on the loader's thread (loader-thread.ts): checks Kafka, brings the
+ * ClickHouse schema up to date, starts consuming and serves the loader's ops port. Returns how to stop it.
+ */
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { clickhouseConfigFromEnv, createClickHouseClient, describeClickHouseError } from '../clickhouse/client.js';
+import { migrate } from '../clickhouse/migrate.js';
+import { dialectsFromEnv } from '../loader/genai.js';
+import { DEFAULT_MIN_INSERT_INTERVAL_MS, startLoader } from '../loader/loader.js';
+import { buildLoaderOpsServer } from '../loader/ops.js';
+import { loadPricing } from '../loader/pricing.js';
+import { DEFAULT_ROW_FORMAT, ROW_FORMATS } from '../loader/rows.js';
+import type { SieveConfig } from '../pipeline/api.js';
+import { envChoice, envInteger } from './env-number.js';
+import { checkKafkaAtStart, kafkaSecurityOf, loaderTopicsOf } from './kafka-access.js';
+
+export interface LoaderServiceOptions {
+  config: SieveConfig;
+  brokers: string[];
+  logger: Logger;
+  opsHost: string;
+  opsPort: number;
+}
+
+/** Retention and cluster options for migrations: SIEVE_RAW_TTL_DAYS, SIEVE_ROLLUP_TTL_DAYS, CLICKHOUSE_CLUSTER. */
+export function schemaOptionsFromEnv(): { rawTtlDays?: number; rollupTtlDays?: number; cluster?: string } {
+  const num = (v: string | undefined) => (v ? Number(v) : undefined);
+  return {
+    rawTtlDays: num(process.env.SIEVE_RAW_TTL_DAYS),
+    rollupTtlDays: num(process.env.SIEVE_ROLLUP_TTL_DAYS),
+    cluster: process.env.CLICKHOUSE_CLUSTER || undefined,
+  };
+}
+
+/** Starts the loader; resolves, once it consumes, with its stop (which commits what was inserted). */
+export async function startLoaderService(opts: LoaderServiceOptions): Promise<() => Promise<void>> {
+  const { config, brokers, logger } = opts;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  await checkKafkaAtStart(config, brokers, logger);
+  const chConfig = clickhouseConfigFromEnv();
+  const { database, url } = chConfig;
+  const client = createClickHouseClient(chConfig);
+  const applied = await migrate({
+    client,
+    database,
+    ...schemaOptionsFromEnv(),
+    log: (msg) => logger.info({ database }, msg),
+  }).catch((err: Error) => {
+    throw new Error(
+      `loader: migrating ClickHouse at ${url} (database ${database}) failed: ${describeClickHouseError(err, chConfig)}`,
+    );
+  });
+  logger.info({ database, applied: applied.applied }, 'clickhouse schema up to date');
+  const pricingFile = resolve(process.env.SIEVE_PRICING ?? 'collector-config/pricing.yaml');
+  const { topics, topicFormats } = loaderTopicsOf(config);
+  const loader = await startLoader({
+    brokers,
+    topics,
+    topicFormats,
+    security: kafkaSecurityOf(config),
+    groupId: process.env.SIEVE_LOADER_GROUP ?? 'sieve-loader',
+    client,
+    database,
+    logger,
+    registry,
+    pricing: loadPricing(pricingFile),
+    dialects: dialectsFromEnv(),
+    // bytes of messages per fetch and per insert; decoded rows take ~3× that in memory
+    batch: {
+      maxBytes: envInteger(process.env, 'SIEVE_LOADER_FETCH_BYTES', 4 * 1024 * 1024, { min: 1024, max: 2 ** 30 }),
+      // at most one insert per partition per interval (ClickHouse pays per insert); 0: no pacing
+      minInsertIntervalMs: envInteger(
+        process.env,
+        'SIEVE_LOADER_MIN_INSERT_INTERVAL_MS',
+        DEFAULT_MIN_INSERT_INTERVAL_MS,
+        { min: 0, max: 60_000 },
+      ),
+    },
+    // Native (default): about half the engine's CPU per span; RowBinary: less of the loader's (rows.ts)
+    insertFormat: envChoice(process.env, 'SIEVE_LOADER_INSERT_FORMAT', ROW_FORMATS, DEFAULT_ROW_FORMAT),
+  });
+  const ops = buildLoaderOpsServer(() => loader, registry);
+  await new Promise<void>((ok, fail) => ops.once('error', fail).listen(opts.opsPort, opts.opsHost, ok));
+  logger.info({ database, topics: Object.keys(topics), ops: opts.opsPort }, 'loader consuming');
+  return async () => {
+    await loader.stop(); // commits what was inserted
+    await new Promise<void>((ok) => ops.close(() => ok()));
+    await client.close();
+  };
+}
