@@ -102,11 +102,13 @@ class Dictionary {
     this.indexes[this.count++] = index;
   }
 
-  /** Appends indexes[0, n). */
+  /** Appends indexes[0, n) (a loop: a row has a few dozen keys, and subarray + set allocate a view per row). */
   pushAll(indexes: Int32Array, n: number): void {
     while (this.count + n > this.indexes.length) this.indexes = grown(this.indexes);
-    this.indexes.set(indexes.subarray(0, n), this.count);
-    this.count += n;
+    const to = this.indexes;
+    let c = this.count;
+    for (let i = 0; i < n; i++) to[c++] = indexes[i] as number;
+    this.count = c;
   }
 
   /** The index of the value src[s, e) (added when new). */
