@@ -3,9 +3,15 @@
  * ClickHouse schema up to date, starts consuming and serves the loader's ops port. Returns how to stop it.
  */
 import { resolve } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { clickhouseConfigFromEnv, createClickHouseClient, describeClickHouseError } from '../clickhouse/client.js';
+import {
+  type ClickHouseEnvConfig,
+  clickhouseConfigFromEnv,
+  createClickHouseClient,
+  describeClickHouseError,
+} from '../clickhouse/client.js';
 import { migrate } from '../clickhouse/migrate.js';
 import { dialectsFromEnv } from '../loader/genai.js';
 import { DEFAULT_MIN_INSERT_INTERVAL_MS, startLoader } from '../loader/loader.js';
@@ -34,6 +40,29 @@ export function schemaOptionsFromEnv(): { rawTtlDays?: number; rollupTtlDays?: n
   };
 }
 
+/**
+ * Applies the migrations in clickhouse/ to the configured database; a failure says where and why,
+ * after `doing` ("migrating ClickHouse at …").
+ */
+export function migrateConfigured(
+  client: ClickHouseClient,
+  chConfig: ClickHouseEnvConfig,
+  logger: Logger,
+  doing = 'migrating',
+): Promise<{ applied: string[] }> {
+  const { database, url } = chConfig;
+  return migrate({
+    client,
+    database,
+    ...schemaOptionsFromEnv(),
+    log: (msg) => logger.info({ database }, msg),
+  }).catch((err: unknown) => {
+    throw new Error(
+      `${doing} ClickHouse at ${url} (database ${database}) failed: ${describeClickHouseError(err, chConfig)}`,
+    );
+  });
+}
+
 /** Starts the loader; resolves, once it consumes, with its stop (which commits what was inserted). */
 export async function startLoaderService(opts: LoaderServiceOptions): Promise<() => Promise<void>> {
   const { config, brokers, logger } = opts;
@@ -41,18 +70,9 @@ export async function startLoaderService(opts: LoaderServiceOptions): Promise<()
   collectDefaultMetrics({ register: registry });
   await checkKafkaAtStart(config, brokers, logger);
   const chConfig = clickhouseConfigFromEnv();
-  const { database, url } = chConfig;
+  const { database } = chConfig;
   const client = createClickHouseClient(chConfig);
-  const applied = await migrate({
-    client,
-    database,
-    ...schemaOptionsFromEnv(),
-    log: (msg) => logger.info({ database }, msg),
-  }).catch((err: Error) => {
-    throw new Error(
-      `loader: migrating ClickHouse at ${url} (database ${database}) failed: ${describeClickHouseError(err, chConfig)}`,
-    );
-  });
+  const applied = await migrateConfigured(client, chConfig, logger, 'loader: migrating');
   logger.info({ database, applied: applied.applied }, 'clickhouse schema up to date');
   const pricingFile = resolve(process.env.SIEVE_PRICING ?? 'collector-config/pricing.yaml');
   const { topics, topicFormats } = loaderTopicsOf(config);

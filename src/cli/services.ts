@@ -7,8 +7,7 @@ import { resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { isMainThread } from 'node:worker_threads';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { clickhouseConfigFromEnv, createClickHouseClient, describeClickHouseError } from '../clickhouse/client.js';
-import { migrate } from '../clickhouse/migrate.js';
+import { clickhouseConfigFromEnv, createClickHouseClient } from '../clickhouse/client.js';
 import { ConfigHolder, loadSieveConfig, watchConfig } from '../config/index.js';
 import { readKeysFile } from '../config/keys-file.js';
 import { withTlsFromEnv } from '../config/receiver-settings.js';
@@ -18,7 +17,7 @@ import { buildOpsServer, buildReceiver, createGrpcReceiver, createIngestCore } f
 import { receiverEndpoints, renderBanner } from './banner.js';
 import { type DevHashKey, ensureDevHashKey } from './dev-key.js';
 import { checkKafkaAtStart, kafkaSecurityOf } from './kafka-access.js';
-import { schemaOptionsFromEnv, startLoaderService } from './loader-service.js';
+import { migrateConfigured, startLoaderService } from './loader-service.js';
 import { onStopRequest, startLoaderThread } from './loader-thread.js';
 import { createLogger, logFormat } from './log.js';
 import {
@@ -293,16 +292,7 @@ export async function runMigrate(): Promise<number> {
   const { database } = chConfig;
   const client = createClickHouseClient(chConfig);
   try {
-    const result = await migrate({
-      client,
-      database,
-      ...schemaOptionsFromEnv(),
-      log: (msg) => logger.info({ database }, msg),
-    }).catch((err: unknown) => {
-      throw new Error(
-        `migrating ClickHouse at ${chConfig.url} (database ${database}) failed: ${describeClickHouseError(err, chConfig)}`,
-      );
-    });
+    const result = await migrateConfigured(client, chConfig, logger);
     logger.info(
       { database, applied: result.applied },
       result.applied.length ? 'migrations applied' : 'schema already up to date',
