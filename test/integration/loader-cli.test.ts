@@ -1,0 +1,134 @@
+// `sieve loader` as users run it: the loader works on a thread of its own (src/cli/loader-thread.ts)
+// while the main thread handles signals. It becomes ready, loads what Kafka holds, and on SIGTERM
+// commits and exits 0, so that a restart in the same group loads only what is new.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
+import { createClickHouseClient } from '../../src/clickhouse/client.js';
+import { encodeProtobuf } from '../../src/otlp/codec.js';
+import { hexToBytes } from '../../src/otlp/ids.js';
+import { BROKERS, deleteTopics, ensureTopicsRetry } from '../support/kafka-harness.js';
+import { type SieveProcess, startSieve, stopSieve, waitFor200 } from '../support/sieve-process.js';
+
+const id = randomBytes(4).toString('hex');
+const database = `sieve_loader_cli_${id}`;
+const spans = `loader_cli_spans_${id}`;
+const dir = mkdtempSync(join(tmpdir(), 'sieve-loader-cli-test-'));
+const config = join(dir, 'sieve.yaml');
+const env = { CLICKHOUSE_DATABASE: database, SIEVE_LOADER_GROUP: `loader_cli_${id}` };
+const clickhouse = createClickHouseClient();
+
+before(async () => {
+  await ensureTopicsRetry([spans]);
+  writeFileSync(
+    config,
+    `receivers:
+  otlp:
+    protocols:
+      http:
+processors:
+  batch:
+exporters:
+  kafka:
+    brokers: [${BROKERS.join(', ')}]
+    traces: { topic: ${spans} }
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [kafka]
+`,
+  );
+});
+
+after(async () => {
+  await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+  await clickhouse.close();
+  await deleteTopics([spans]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function sendSpan(traceId: string): Promise<void> {
+  const producer = new Kafka({ brokers: BROKERS, logLevel: logLevel.NOTHING }).producer();
+  await producer.connect();
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const request = {
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'loader-cli' } }] },
+        scopeSpans: [
+          {
+            spans: [
+              {
+                traceId: hexToBytes(traceId),
+                spanId: randomBytes(8),
+                name: 'on-a-thread',
+                startTimeUnixNano: String(now),
+                endTimeUnixNano: String(now + 1000n),
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+  await producer.send({ topic: spans, messages: [{ value: Buffer.from(encodeProtobuf('traces', request as never)) }] });
+  await producer.disconnect();
+}
+
+async function rowsOf(traceIds: string[]): Promise<number> {
+  const rs = await clickhouse.query({
+    query: `SELECT count() AS n FROM ${database}.otel_traces WHERE TraceId IN {t:Array(String)}`,
+    query_params: { t: traceIds },
+    format: 'JSONEachRow',
+  });
+  return Number(((await rs.json()) as { n: string }[])[0]?.n ?? 0);
+}
+
+async function until(what: string, loader: SieveProcess, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (loader.child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`${what}: not reached (loader exit ${loader.child.exitCode}):\n${loader.log()}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+async function startLoader(): Promise<SieveProcess> {
+  const loader = await startSieve({ command: 'loader', configPath: config, dev: false, env });
+  await waitFor200(`http://127.0.0.1:${loader.ports.loaderOps}/readyz`, loader, 90_000);
+  return loader;
+}
+
+test('sieve loader loads on its own thread, and SIGTERM commits and exits 0: a restart loads only what is new', async () => {
+  const first = randomBytes(16).toString('hex');
+  const second = randomBytes(16).toString('hex');
+
+  const loader = await startLoader();
+  try {
+    await sendSpan(first);
+    await until('the first span queryable', loader, async () => (await rowsOf([first])) === 1);
+  } finally {
+    const code = await stopSieve(loader);
+    assert.equal(code, 0, loader.log());
+  }
+  // the main thread passed the signal on to the loader's thread, which stopped
+  assert.match(loader.log(), /"reason":"SIGTERM"[\s\S]*"reason":"stop requested by the main thread"/);
+  assert.match(loader.log(), /"msg":"stopped"/);
+
+  const again = await startLoader();
+  try {
+    await sendSpan(second);
+    await until('the second span queryable', again, async () => (await rowsOf([second])) === 1);
+    // the first span is not loaded twice
+    assert.equal(await rowsOf([first, second]), 2);
+  } finally {
+    assert.equal(await stopSieve(again), 0, again.log());
+  }
+});
