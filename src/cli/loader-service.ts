@@ -1,6 +1,7 @@
 /**
  * `sieve loader`'s work, run on the loader's thread (loader-thread.ts): checks Kafka, brings the
- * ClickHouse schema up to date, starts consuming and serves the loader's ops port. Returns how to stop it.
+ * ClickHouse schema up to date (migrateConfigured, which `sieve migrate` runs too), starts consuming
+ * and serves the loader's ops port. Returns how to stop it.
  */
 import { resolve } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -31,7 +32,7 @@ export interface LoaderServiceOptions {
 }
 
 /** Retention and cluster options for migrations: SIEVE_RAW_TTL_DAYS, SIEVE_ROLLUP_TTL_DAYS, CLICKHOUSE_CLUSTER. */
-export function schemaOptionsFromEnv(): { rawTtlDays?: number; rollupTtlDays?: number; cluster?: string } {
+function schemaOptionsFromEnv(): { rawTtlDays?: number; rollupTtlDays?: number; cluster?: string } {
   const num = (v: string | undefined) => (v ? Number(v) : undefined);
   return {
     rawTtlDays: num(process.env.SIEVE_RAW_TTL_DAYS),

@@ -61,11 +61,10 @@ const thread = newLoaderWorker(new URL('./support/loader-thread-entry.mjs', impo
 const exited = new Promise<number>((ok, fail) => thread.once('error', fail).once('exit', ok));
 const nextMessage = (w: Worker, expected: string) =>
   Promise.race([
-    new Promise<void>((ok) =>
-      w.once('message', (m) => {
-        if (m !== expected) throw new Error(`loader thread: ${String(m)}, expected ${expected}`);
-        ok();
-      }),
+    new Promise<void>((ok, fail) =>
+      w.once('message', (m) =>
+        m === expected ? ok() : fail(new Error(`loader thread: ${String(m)}, expected ${expected}`)),
+      ),
     ),
     exited.then((code) => {
       throw new Error(`loader thread exited (${code}) before saying ${expected}`);
