@@ -15,12 +15,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Kafka, logLevel } from 'kafkajs';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
-import { encodeProtobuf } from '../../src/otlp/codec.js';
-import { hexToBytes } from '../../src/otlp/ids.js';
 import { type ClickHouseTlsProxy, startClickHouseTlsProxy } from '../support/clickhouse-tls-proxy.js';
-import { BROKERS, deleteTopics, ensureTopicsRetry } from '../support/kafka-harness.js';
+import { deleteTopics, ensureTopicsRetry, produceOneSpan, tracesToTopicConfig } from '../support/kafka-harness.js';
 import { startSieve, stopSieve } from '../support/sieve-process.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -122,26 +119,7 @@ for (const [what, env, message] of refused) {
 
 test('sieve loader writes rows through HTTPS + client certificate; the password stays out of its output', async () => {
   const config = join(dir, 'sieve.yaml');
-  writeFileSync(
-    config,
-    `receivers:
-  otlp:
-    protocols:
-      http:
-processors:
-  batch:
-exporters:
-  kafka:
-    brokers: [${BROKERS.join(', ')}]
-    traces: { topic: ${spans} }
-service:
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [batch]
-      exporters: [kafka]
-`,
-  );
+  writeFileSync(config, tracesToTopicConfig(spans));
   // the loader reads the topics of the configured pipelines (here only traces)
   const loader = await startSieve({
     command: 'loader',
@@ -149,40 +127,8 @@ service:
     env: { ...tlsEnv(), SIEVE_LOADER_GROUP: `tls_${id}` },
   });
   try {
-    const producer = new Kafka({ brokers: BROKERS, logLevel: logLevel.NOTHING }).producer();
-    await producer.connect();
     const traceId = randomBytes(16).toString('hex');
-    const now = BigInt(Date.now()) * 1_000_000n;
-    await producer.send({
-      topic: spans,
-      messages: [
-        {
-          value: Buffer.from(
-            encodeProtobuf('traces', {
-              resourceSpans: [
-                {
-                  resource: { attributes: [{ key: 'service.name', value: { stringValue: 'tls' } }] },
-                  scopeSpans: [
-                    {
-                      spans: [
-                        {
-                          traceId: hexToBytes(traceId),
-                          spanId: randomBytes(8),
-                          name: 'over-https',
-                          startTimeUnixNano: String(now),
-                          endTimeUnixNano: String(now + 1000n),
-                        },
-                      ],
-                    },
-                  ],
-                },
-              ],
-            } as never),
-          ),
-        },
-      ],
-    });
-    await producer.disconnect();
+    await produceOneSpan(spans, traceId, 'over-https', 'tls');
     const deadline = Date.now() + 120_000;
     for (;;) {
       const rs = await direct.query({

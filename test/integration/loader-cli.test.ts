@@ -7,11 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Kafka, logLevel } from 'kafkajs';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
-import { encodeProtobuf } from '../../src/otlp/codec.js';
-import { hexToBytes } from '../../src/otlp/ids.js';
-import { BROKERS, deleteTopics, ensureTopicsRetry } from '../support/kafka-harness.js';
+import { deleteTopics, ensureTopicsRetry, produceOneSpan, tracesToTopicConfig } from '../support/kafka-harness.js';
 import { type SieveProcess, startSieve, stopSieve, waitFor200 } from '../support/sieve-process.js';
 
 const id = randomBytes(4).toString('hex');
@@ -24,26 +21,7 @@ const clickhouse = createClickHouseClient();
 
 before(async () => {
   await ensureTopicsRetry([spans]);
-  writeFileSync(
-    config,
-    `receivers:
-  otlp:
-    protocols:
-      http:
-processors:
-  batch:
-exporters:
-  kafka:
-    brokers: [${BROKERS.join(', ')}]
-    traces: { topic: ${spans} }
-service:
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [batch]
-      exporters: [kafka]
-`,
-  );
+  writeFileSync(config, tracesToTopicConfig(spans));
 });
 
 after(async () => {
@@ -52,34 +30,6 @@ after(async () => {
   await deleteTopics([spans]);
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function sendSpan(traceId: string): Promise<void> {
-  const producer = new Kafka({ brokers: BROKERS, logLevel: logLevel.NOTHING }).producer();
-  await producer.connect();
-  const now = BigInt(Date.now()) * 1_000_000n;
-  const request = {
-    resourceSpans: [
-      {
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'loader-cli' } }] },
-        scopeSpans: [
-          {
-            spans: [
-              {
-                traceId: hexToBytes(traceId),
-                spanId: randomBytes(8),
-                name: 'on-a-thread',
-                startTimeUnixNano: String(now),
-                endTimeUnixNano: String(now + 1000n),
-              },
-            ],
-          },
-        ],
-      },
-    ],
-  };
-  await producer.send({ topic: spans, messages: [{ value: Buffer.from(encodeProtobuf('traces', request as never)) }] });
-  await producer.disconnect();
-}
 
 async function rowsOf(traceIds: string[]): Promise<number> {
   const rs = await clickhouse.query({
@@ -112,7 +62,7 @@ test('sieve loader loads on its own thread, and SIGTERM commits and exits 0: a r
 
   const loader = await startLoader();
   try {
-    await sendSpan(first);
+    await produceOneSpan(spans, first, 'on-a-thread', 'loader-cli');
     await until('the first span queryable', loader, async () => (await rowsOf([first])) === 1);
   } finally {
     const code = await stopSieve(loader);
@@ -124,7 +74,7 @@ test('sieve loader loads on its own thread, and SIGTERM commits and exits 0: a r
 
   const again = await startLoader();
   try {
-    await sendSpan(second);
+    await produceOneSpan(spans, second, 'on-a-thread', 'loader-cli');
     await until('the second span queryable', again, async () => (await rowsOf([second])) === 1);
     // the first span is not loaded twice
     assert.equal(await rowsOf([first, second]), 2);

@@ -2,12 +2,15 @@
  * Shared setup for tests and benchmarks that run the receiver against the real Kafka broker:
  * identity pipelines, preset configs with per-test topics, topic creation and clean-up.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadSieveConfig } from '../../src/config/index.js';
 import { ensureTopics } from '../../src/kafka/exporter.js';
-import type { Signal } from '../../src/otlp/model.js';
+import { encodeProtobuf } from '../../src/otlp/codec.js';
+import { hexToBytes } from '../../src/otlp/ids.js';
+import type { ExportTraceServiceRequest, Signal } from '../../src/otlp/model.js';
 import type { SieveConfig, SignalPipeline } from '../../src/pipeline/api.js';
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -93,5 +96,58 @@ export async function deleteTopics(names: string[]): Promise<void> {
     await admin.deleteTopics({ topics: names }).catch(() => {});
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** A pipeline file whose only pipeline sends traces to `topic` (what a loader then reads). */
+export function tracesToTopicConfig(topic: string): string {
+  return `receivers:
+  otlp:
+    protocols:
+      http:
+processors:
+  batch:
+exporters:
+  kafka:
+    brokers: [${BROKERS.join(', ')}]
+    traces: { topic: ${topic} }
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [kafka]
+`;
+}
+
+/** Produces one message to `topic` holding one span of trace `traceId` (hex), named `name`, of service `service`. */
+export async function produceOneSpan(topic: string, traceId: string, name: string, service: string): Promise<void> {
+  const producer = new Kafka({ brokers: BROKERS, logLevel: logLevel.NOTHING }).producer();
+  await producer.connect();
+  try {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const request: ExportTraceServiceRequest = {
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: hexToBytes(traceId),
+                  spanId: randomBytes(8),
+                  name,
+                  startTimeUnixNano: String(now),
+                  endTimeUnixNano: String(now + 1000n),
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    await producer.send({ topic, messages: [{ value: Buffer.from(encodeProtobuf('traces', request)) }] });
+  } finally {
+    await producer.disconnect();
   }
 }
