@@ -220,6 +220,8 @@ interface ColumnState {
   lastIndex: number;
   /** Map in streams: each row's end in the entries (scratch) */
   rowEnds: Int32Array;
+  /** Map in streams: each chunk's values stream (a view), sent as it is after the keys */
+  valueStreams: Buffer[];
   /** Array: its elements */
   element: ColumnState | undefined;
 }
@@ -252,6 +254,7 @@ function columnState(type: string): ColumnState {
     lastKeyCount: 0,
     lastIndex: -1,
     rowEnds: new Int32Array(0),
+    valueStreams: [],
     element,
   });
   if (t === 'String') return state(Kind.String);
@@ -272,6 +275,7 @@ function reset(c: ColumnState): void {
   c.dict.reset();
   c.lastKeyCount = 0;
   c.lastIndex = -1;
+  c.valueStreams.length = 0;
   if (c.element) reset(c.element);
 }
 
@@ -351,7 +355,8 @@ function writePrefix(c: ColumnState, out: RowBinaryWriter): void {
   else if (c.element) writePrefix(c.element, out);
 }
 
-function writeData(c: ColumnState, out: RowBinaryWriter): void {
+function writeData(c: ColumnState, block: BlockPieces): void {
+  const out = block.out;
   switch (c.kind) {
     case Kind.Fixed:
     case Kind.String:
@@ -364,11 +369,40 @@ function writeData(c: ColumnState, out: RowBinaryWriter): void {
       out.raw(c.offsets.buf, 0, c.offsets.pos);
       c.dict.write(out);
       out.raw(c.data.buf, 0, c.data.pos);
+      for (const values of c.valueStreams) block.append(values, 0, values.length);
       return;
     case Kind.Array:
       out.raw(c.offsets.buf, 0, c.offsets.pos);
-      writeData(c.element as ColumnState, out);
+      writeData(c.element as ColumnState, block);
       return;
+  }
+}
+
+/**
+ * The block as pieces, in order: what is built in `out`, and between them the larger runs of the
+ * chunks' bytes as views (not copied: the chunks outlive the insert).
+ */
+class BlockPieces {
+  readonly parts: Buffer[] = [];
+  /** out's bytes before this are in parts */
+  private flushed = 0;
+  constructor(readonly out: RowBinaryWriter) {}
+
+  /** chunk[s, e) next in the block: copied to out when short, else as a view */
+  append(chunk: Buffer, s: number, e: number): void {
+    if (e - s < VIEW_BYTES) {
+      this.out.raw(chunk, s, e);
+      return;
+    }
+    this.flush();
+    this.parts.push(chunk.subarray(s, e));
+  }
+
+  /** out's bytes since the last piece, as a piece */
+  flush(): void {
+    const out = this.out;
+    if (out.pos > this.flushed) this.parts.push(out.buf.subarray(this.flushed, out.pos));
+    this.flushed = out.pos;
   }
 }
 
@@ -418,24 +452,21 @@ export class NativeBlockEncoder {
       total += rows[i]!;
       bytes += chunk.length;
     }
-    // the block as pieces: what is built here, and the larger runs of fixed-width and String values
-    // as views of the chunks (not copied)
-    const parts: Buffer[] = [];
     const out = new RowBinaryWriter(0);
+    const block = new BlockPieces(out);
     // room for the whole block, so that it is one pooled buffer: the chunks' bytes (LowCardinality
     // indexes and Map keys are at most as long as the values they stand for; up to 4 bytes for an
     // empty string with 65,536+ keys: hence twice), and each Map and Array column's offsets
     out.begin(2 * bytes + 8 * total * this.offsetColumns + 64 * n + 16);
     out.varint(n);
     out.varint(total);
-    let flushed = 0; // out's bytes before this are in parts
     try {
       for (let c = 0; c < n; c++) {
         const state = states[c]!;
         out.raw(this.header[c]!);
         writePrefix(state, out);
         if (state.kind === Kind.Fixed || state.kind === Kind.String) {
-          flushed = passColumn(state, c, streams, chunks, rows, out, parts, flushed);
+          passColumn(state, c, streams, chunks, rows, block);
           continue;
         }
         reset(state);
@@ -446,13 +477,13 @@ export class NativeBlockEncoder {
           if (m >= 0) readSplitMap(state, rows[i]!, streams, c, n + 2 * m);
           else readColumn(state, c, streams, rows[i]!);
         }
-        writeData(state, out);
+        writeData(state, block);
       }
     } finally {
       setInput(NO_BYTES);
     }
-    if (out.pos > flushed) parts.push(out.buf.subarray(flushed, out.pos));
-    return parts;
+    block.flush();
+    return block.parts;
   }
 }
 
@@ -473,8 +504,7 @@ function streamBounds(streams: number, c: number): void {
 
 /**
  * A fixed-width or String column `c`: each chunk's values are checked and passed on as they are
- * (short runs copied to `out`, longer ones as views of the chunk). Returns where out's bytes not yet
- * in `parts` start.
+ * (short runs copied, longer ones as views of the chunk).
  */
 function passColumn(
   state: ColumnState,
@@ -482,10 +512,8 @@ function passColumn(
   streams: number,
   chunks: readonly Buffer[],
   rows: readonly number[],
-  out: RowBinaryWriter,
-  parts: Buffer[],
-  flushed: number,
-): number {
+  block: BlockPieces,
+): void {
   for (let i = 0; i < chunks.length; i++) {
     const chunk = chunks[i]!;
     setInput(chunk);
@@ -495,14 +523,8 @@ function passColumn(
     p = s;
     skipValues(state, rows[i]!);
     if (p !== e) throw new RangeError(`column layout: column ${c} has bytes after its ${rows[i]} values`);
-    if (e - s < VIEW_BYTES) out.raw(chunk, s, e);
-    else {
-      if (out.pos > flushed) parts.push(out.buf.subarray(flushed, out.pos));
-      flushed = out.pos;
-      parts.push(chunk.subarray(s, e));
-    }
+    block.append(chunk, s, e);
   }
-  return flushed;
 }
 
 /** `count` values of column `c` (LowCardinality, Array) from the input's stream. */
@@ -557,7 +579,7 @@ function readSplitMap(c: ColumnState, rows: number, streams: number, valuesAt: n
   p = valuesStart;
   for (let i = 0; i < entries; i++) skipString();
   if (p !== valuesEnd) throw new RangeError('column layout: a Map column has more values than keys');
-  c.data.raw(src, valuesStart, valuesEnd);
+  c.valueStreams.push(src.subarray(valuesStart, valuesEnd));
 }
 
 /** Past `count` values of a fixed-width or String column. */

@@ -184,7 +184,7 @@ describe('NativeBlockEncoder', () => {
         ['shared', 'x'],
       ]),
     }));
-    // in two chunks: the String column's values come from each as a view, the rest is built
+    // in two chunks: the String column's and the Map's values come from each as a view, the rest is built
     const half = n / 2;
     const block = readNativeBlock(
       new NativeBlockEncoder(columns).encode(
