@@ -166,9 +166,7 @@ function skip(tag: number): void {
   }
 }
 
-const u32 = (at: number): number =>
-  ((b[at] as number) | ((b[at + 1] as number) << 8) | ((b[at + 2] as number) << 16) | ((b[at + 3] as number) << 24)) >>>
-  0;
+const u32 = (at: number): number => bv.getUint32(at, true);
 
 // ---- writers ----
 /** the rows (layout 'rows'), handed over uncopied */
