@@ -14,6 +14,7 @@ import { createClickHouseClient } from '../../src/clickhouse/client.js';
 import { migrate } from '../../src/clickhouse/migrate.js';
 import { ensureTopics } from '../../src/kafka/exporter.js';
 import { DEFAULT_ROW_FORMAT, ROW_FORMATS } from '../../src/loader/rows.js';
+import { deleteTopics } from '../support/kafka-harness.js';
 import { loaderBenchMessage, SPANS_PER_MESSAGE as PER } from './support/loader-messages.js';
 import type { LoaderThreadData } from './support/loader-thread.js';
 import { clickhousePid, ownCpuMs, processCpuMs } from './support/proc-cpu.js';
@@ -42,91 +43,97 @@ for (const deadline = Date.now() + 60_000; ; ) {
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
-const producer = kafka.producer();
-await producer.connect();
-const nMsgs = Math.ceil(SPANS / PER);
-for (let b = 0; b < nMsgs; b += 20) {
-  const msgs = [];
-  for (let i = b; i < Math.min(nMsgs, b + 20); i++) msgs.push({ value: Buffer.from(batch(i)) });
-  await producer.send({ topic, messages: msgs });
-}
-await producer.disconnect();
-const total = nMsgs * PER;
-console.error(`produced ${total} spans in ${nMsgs} messages`);
-
-const threadData: LoaderThreadData = {
-  brokers,
-  topic,
-  groupId: `bench_${id}`,
-  database: db,
-  maxBytes: Number(process.env.LOADER_MAX_BYTES ?? 16 * 1024 * 1024),
-  insertFormat,
-};
-const thread = newLoaderWorker(new URL('./support/loader-thread-entry.mjs', import.meta.url), {
-  workerData: threadData,
-});
-const exited = new Promise<number>((ok, fail) => thread.once('error', fail).once('exit', ok));
-const nextMessage = (w: Worker, expected: string) =>
-  Promise.race([
-    new Promise<void>((ok, fail) =>
-      w.once('message', (m) =>
-        m === expected ? ok() : fail(new Error(`loader thread: ${String(m)}, expected ${expected}`)),
-      ),
-    ),
-    exited.then((code) => {
-      throw new Error(`loader thread exited (${code}) before saying ${expected}`);
-    }),
-  ]);
-await nextMessage(thread, 'imported');
-
-const enginePid = clickhousePid();
-const t0 = performance.now();
-const cpu0 = ownCpuMs();
-const engineCpu0 = processCpuMs(enginePid);
-thread.postMessage('start');
-await nextMessage(thread, 'started');
-let n = 0;
-let lastLog = 0;
-// the reading at the first poll that finds a quarter of the rows queryable: from there on the loader
-// runs warm (its hot code compiled, its buffers grown), as a long-running loader does
-let warm: { rows: number; cpuMs: number } | undefined;
-while (n < total) {
-  await new Promise((r) => setTimeout(r, 250));
-  const rs = await client.query({ query: `SELECT count() AS n FROM ${db}.otel_traces`, format: 'JSONEachRow' });
-  n = Number(((await rs.json()) as { n: string }[])[0]?.n ?? 0);
-  if (warm === undefined && n >= total / 4) warm = { rows: n, cpuMs: ownCpuMs() };
-  if (performance.now() - lastLog > 2000) {
-    lastLog = performance.now();
-    console.error(`  ${n}/${total} rows`);
+// the topic (~117 MB per 200k spans) and the database go when the run ends, failed or not: repeated
+// runs would otherwise fill the broker's disk
+try {
+  const producer = kafka.producer();
+  await producer.connect();
+  const nMsgs = Math.ceil(SPANS / PER);
+  for (let b = 0; b < nMsgs; b += 20) {
+    const msgs = [];
+    for (let i = b; i < Math.min(nMsgs, b + 20); i++) msgs.push({ value: Buffer.from(batch(i)) });
+    await producer.send({ topic, messages: msgs });
   }
-  if (performance.now() - t0 > 300_000) break;
-}
-const secs = (performance.now() - t0) / 1000;
-const cpuEnd = ownCpuMs();
-const loaderCpuMs = cpuEnd - cpu0;
-const engineCpuMs = processCpuMs(enginePid) - engineCpu0;
-const per1k = (ms: number) => Number(((ms / Math.max(1, n)) * 1000).toFixed(1));
-console.log(
-  JSON.stringify({
-    bench: 'loader',
+  await producer.disconnect();
+  const total = nMsgs * PER;
+  console.error(`produced ${total} spans in ${nMsgs} messages`);
+
+  const threadData: LoaderThreadData = {
+    brokers,
+    topic,
+    groupId: `bench_${id}`,
+    database: db,
+    maxBytes: Number(process.env.LOADER_MAX_BYTES ?? 16 * 1024 * 1024),
     insertFormat,
-    spans: n,
-    seconds: Number(secs.toFixed(2)),
-    spansPerSec: Math.round(n / secs),
-    cpuMsPer1kSpans: per1k(loaderCpuMs),
-    // the same after the first quarter of the rows: slightly low, since the work on rows in flight at
-    // that poll (up to a 16 MiB fetch, ~22k spans) counts before it; null when fewer than 100k rows
-    // came after it (SPANS below ~150k), too few for that to be small
-    warmCpuMsPer1kSpans:
-      warm !== undefined && n - warm.rows >= 100_000
-        ? Number((((cpuEnd - warm.cpuMs) / (n - warm.rows)) * 1000).toFixed(1))
-        : null,
-    engineCpuMsPer1kSpans: per1k(engineCpuMs),
-    loaderCores: Number((loaderCpuMs / 1000 / secs).toFixed(2)),
-    engineCores: Number((engineCpuMs / 1000 / secs).toFixed(2)),
-  }),
-);
-thread.postMessage('stop');
-await exited;
-await client.command({ query: `DROP DATABASE IF EXISTS ${db}` });
-await client.close();
+  };
+  const thread = newLoaderWorker(new URL('./support/loader-thread-entry.mjs', import.meta.url), {
+    workerData: threadData,
+  });
+  const exited = new Promise<number>((ok, fail) => thread.once('error', fail).once('exit', ok));
+  const nextMessage = (w: Worker, expected: string) =>
+    Promise.race([
+      new Promise<void>((ok, fail) =>
+        w.once('message', (m) =>
+          m === expected ? ok() : fail(new Error(`loader thread: ${String(m)}, expected ${expected}`)),
+        ),
+      ),
+      exited.then((code) => {
+        throw new Error(`loader thread exited (${code}) before saying ${expected}`);
+      }),
+    ]);
+  await nextMessage(thread, 'imported');
+
+  const enginePid = clickhousePid();
+  const t0 = performance.now();
+  const cpu0 = ownCpuMs();
+  const engineCpu0 = processCpuMs(enginePid);
+  thread.postMessage('start');
+  await nextMessage(thread, 'started');
+  let n = 0;
+  let lastLog = 0;
+  // the reading at the first poll that finds a quarter of the rows queryable: from there on the loader
+  // runs warm (its hot code compiled, its buffers grown), as a long-running loader does
+  let warm: { rows: number; cpuMs: number } | undefined;
+  while (n < total) {
+    await new Promise((r) => setTimeout(r, 250));
+    const rs = await client.query({ query: `SELECT count() AS n FROM ${db}.otel_traces`, format: 'JSONEachRow' });
+    n = Number(((await rs.json()) as { n: string }[])[0]?.n ?? 0);
+    if (warm === undefined && n >= total / 4) warm = { rows: n, cpuMs: ownCpuMs() };
+    if (performance.now() - lastLog > 2000) {
+      lastLog = performance.now();
+      console.error(`  ${n}/${total} rows`);
+    }
+    if (performance.now() - t0 > 300_000) break;
+  }
+  const secs = (performance.now() - t0) / 1000;
+  const cpuEnd = ownCpuMs();
+  const loaderCpuMs = cpuEnd - cpu0;
+  const engineCpuMs = processCpuMs(enginePid) - engineCpu0;
+  const per1k = (ms: number) => Number(((ms / Math.max(1, n)) * 1000).toFixed(1));
+  console.log(
+    JSON.stringify({
+      bench: 'loader',
+      insertFormat,
+      spans: n,
+      seconds: Number(secs.toFixed(2)),
+      spansPerSec: Math.round(n / secs),
+      cpuMsPer1kSpans: per1k(loaderCpuMs),
+      // the same after the first quarter of the rows: slightly low, since the work on rows in flight at
+      // that poll (up to a 16 MiB fetch, ~22k spans) counts before it; null when fewer than 100k rows
+      // came after it (SPANS below ~150k), too few for that to be small
+      warmCpuMsPer1kSpans:
+        warm !== undefined && n - warm.rows >= 100_000
+          ? Number((((cpuEnd - warm.cpuMs) / (n - warm.rows)) * 1000).toFixed(1))
+          : null,
+      engineCpuMsPer1kSpans: per1k(engineCpuMs),
+      loaderCores: Number((loaderCpuMs / 1000 / secs).toFixed(2)),
+      engineCores: Number((engineCpuMs / 1000 / secs).toFixed(2)),
+    }),
+  );
+  thread.postMessage('stop');
+  await exited;
+} finally {
+  await client.command({ query: `DROP DATABASE IF EXISTS ${db}` }).catch(() => undefined);
+  await deleteTopics([topic, `${topic}.dlq`]);
+  await client.close();
+}
