@@ -152,16 +152,10 @@ export class RowBinaryWriter {
   /** 64 bits from two 32-bit halves (unsigned or two's complement alike). */
   u64(lo: number, hi: number): void {
     this.ensure(8);
-    const b = this.buf;
     const o = this.pos;
-    b[o] = lo & 0xff;
-    b[o + 1] = (lo >>> 8) & 0xff;
-    b[o + 2] = (lo >>> 16) & 0xff;
-    b[o + 3] = lo >>> 24;
-    b[o + 4] = hi & 0xff;
-    b[o + 5] = (hi >>> 8) & 0xff;
-    b[o + 6] = (hi >>> 16) & 0xff;
-    b[o + 7] = hi >>> 24;
+    // two word stores (DataView: no Smi speculation on halves past 2^31, which deoptimised the byte stores)
+    this.view.setUint32(o, lo >>> 0, true);
+    this.view.setUint32(o + 4, hi >>> 0, true);
     this.pos = o + 8;
   }
 
@@ -188,13 +182,13 @@ export class RowBinaryWriter {
 
   uint32(n: number): void {
     this.ensure(4);
-    this.buf.writeUInt32LE(n >>> 0, this.pos);
+    this.view.setUint32(this.pos, n >>> 0, true);
     this.pos += 4;
   }
 
   float64(d: number): void {
     this.ensure(8);
-    this.buf.writeDoubleLE(d, this.pos);
+    this.view.setFloat64(this.pos, d, true);
     this.pos += 8;
   }
 }
