@@ -245,7 +245,9 @@ export function resolveList(d: CompiledDialects, attrs: readonly KeyValue[] | nu
 const SPAN = newList();
 const SPAN_RANKS = new Int32Array(NF).fill(NO_RANK);
 const VAL: (AnyValue | string | undefined)[] = new Array(NF).fill(undefined);
-const DIA = new Int16Array(NF);
+const DIA = new Int16Array(NF).fill(-1);
+/** the fields VAL holds a value for (bit mask) */
+let valSet = 0;
 
 /** A number from an int, double or numeric string; undefined when it is anything else. */
 function numberOf(v: AnyValue | string): number | undefined {
@@ -288,9 +290,17 @@ export function resolveSpan(
 ): GenAiFields {
   const own = resolveInto(d, spanAttrs, SPAN, SPAN_RANKS, aliasRefs);
   if (!own.strong) return PLAIN_SPAN;
-  // the span's value of each field, else its resource's; which dialects were read (bit mask)
+  // the span's value of each field, else its resource's; which dialects were read (bit mask). Only
+  // the fields either sets are visited (the last span's others cleared): most of NF are unset
+  for (let m = valSet; m !== 0; m &= m - 1) {
+    const f = 31 - Math.clz32(m & -m);
+    VAL[f] = undefined;
+    DIA[f] = -1;
+  }
+  valSet = own.set | resource.set;
   let used = 0;
-  for (let f = 0; f < NF; f++) {
+  for (let m = valSet; m !== 0; m &= m - 1) {
+    const f = 31 - Math.clz32(m & -m);
     let v = own.values[f];
     let di = own.dialects[f]!;
     if (v === undefined) {
