@@ -12,9 +12,8 @@ import { envChoice } from '../../src/cli/env-number.js';
 import { newLoaderWorker } from '../../src/cli/loader-thread.js';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
 import { migrate } from '../../src/clickhouse/migrate.js';
-import { ensureTopics } from '../../src/kafka/exporter.js';
 import { DEFAULT_ROW_FORMAT, ROW_FORMATS } from '../../src/loader/rows.js';
-import { deleteTopics } from '../support/kafka-harness.js';
+import { deleteTopics, ensureTopicsRetry } from '../support/kafka-harness.js';
 import { loaderBenchMessage, SPANS_PER_MESSAGE as PER } from './support/loader-messages.js';
 import type { LoaderThreadData } from './support/loader-thread.js';
 import { clickhousePid, ownCpuMs, processCpuMs } from './support/proc-cpu.js';
@@ -34,15 +33,7 @@ const batch = (b: number) => loaderBenchMessage(b, now, () => ({ traceId: random
 
 await migrate({ client, database: db });
 // a broker that has just started may not serve a new topic's metadata yet: retried for a minute
-for (const deadline = Date.now() + 60_000; ; ) {
-  try {
-    await ensureTopics(brokers, [topic], 2);
-    break;
-  } catch (err) {
-    if (Date.now() > deadline) throw err;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
+await ensureTopicsRetry([topic], 60_000, 2);
 // the topic (~117 MB per 200k spans) and the database go when the run ends, failed or not: repeated
 // runs would otherwise fill the broker's disk
 try {

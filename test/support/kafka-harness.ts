@@ -74,12 +74,15 @@ export function loadPresetWithTopics(preset: string, prefix: string, dir: string
   }
 }
 
-/** Creates the topics, retrying while the broker is (re)starting (other suites may restart it). */
-export async function ensureTopicsRetry(names: string[], timeoutMs = 60_000): Promise<void> {
+/**
+ * Creates the topics (ensureTopics' default partition count unless given), retrying while the broker
+ * is (re)starting (other suites may restart it) or, just started, does not serve a new topic yet.
+ */
+export async function ensureTopicsRetry(names: string[], timeoutMs = 60_000, partitions?: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      await ensureTopics(BROKERS, names);
+      await ensureTopics(BROKERS, names, partitions);
       return;
     } catch (err) {
       if (Date.now() > deadline) throw err;
