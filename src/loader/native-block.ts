@@ -97,6 +97,11 @@ class Dictionary {
     this.count = 0;
   }
 
+  /** Room for `n` more indexes. */
+  reserve(n: number): void {
+    while (this.count + n > this.indexes.length) this.indexes = grown(this.indexes);
+  }
+
   push(index: number): void {
     if (this.count === this.indexes.length) this.indexes = grown(this.indexes);
     this.indexes[this.count++] = index;
@@ -532,8 +537,66 @@ function readColumn(state: ColumnState, c: number, streams: number, count: numbe
   streamBounds(streams, c);
   const e = streamEnd;
   p = streamStart;
-  for (let r = 0; r < count; r++) readValue(state);
+  if (state.kind === Kind.LowCardinality) readLowCardinality(state, count, e);
+  else if (state.kind === Kind.Array) readArrays(state, count);
+  else for (let r = 0; r < count; r++) readValue(state);
   if (p !== e) throw new RangeError(`column layout: column ${c} has bytes after its ${count} values`);
+}
+
+/** `count` rows of an Array column: each row's end offset, its elements read as values of the element type. */
+function readArrays(c: ColumnState, count: number): void {
+  const e = c.element as ColumnState;
+  const offsets = c.offsets;
+  offsets.ensure(8 * count);
+  const view = offsets.view;
+  let o = offsets.pos;
+  let total = c.total;
+  for (let r = 0; r < count; r++) {
+    const n = readLength();
+    for (let i = 0; i < n; i++) readValue(e);
+    total += n;
+    // a UInt64 below 2^32: the rows of one insert
+    view.setUint32(o, total, true);
+    view.setUint32(o + 4, 0, true);
+    o += 8;
+  }
+  offsets.pos = o;
+  c.total = total;
+}
+
+/**
+ * `count` values of a LowCardinality column from its stream (ending at `end`): a loop of its own, as
+ * most of a block's values are in these columns (ServiceName, SpanName, SpanKind, StatusCode, the
+ * GenAI names), and a value is compared with the previous row's bytes in the input first: runs of
+ * one value (a resource's spans, plain spans' empty GenAI fields) cost a length compare or a short
+ * one.
+ */
+function readLowCardinality(c: ColumnState, count: number, end: number): void {
+  const d = c.dict;
+  d.reserve(count);
+  const indexes = d.indexes;
+  let at = d.count;
+  let k = c.lastIndex;
+  let prevStart = -1; // the previous value in this stream, src[prevStart, prevStart + prevLength)
+  let prevLength = -1;
+  for (let r = 0; r < count; r++) {
+    let n = src[p] as number;
+    let s = p + 1;
+    if (n >= 0x80) {
+      s = skipString();
+      n = p - s;
+    }
+    p = s + n;
+    if (p > end) throw new RangeError('RowBinary: truncated string');
+    if (n !== prevLength || (n > 0 && !sameBytes(srcView, srcLength, prevStart, srcView, srcLength, s, p))) {
+      k = k >= 0 && d.is(k, s, p) ? k : d.indexOf(s, p);
+      prevStart = s;
+      prevLength = n;
+    }
+    indexes[at++] = k;
+  }
+  d.count = at;
+  c.lastIndex = k;
 }
 
 /**

@@ -231,6 +231,23 @@ describe('NativeBlockEncoder', () => {
     ]);
   });
 
+  test('LowCardinality and Array columns with fewer or more values than the rows: a RangeError', () => {
+    const cases: [Column, Record<string, Value>[]][] = [
+      [{ name: 'L', type: 'LowCardinality(String)' }, [{ L: 'a' }, { L: 'a' }, { L: '' }]],
+      [{ name: 'A', type: 'Array(String)' }, [{ A: ['x', 'y'] }, { A: [] }, { A: ['z'] }]],
+      [{ name: 'E', type: 'Array(LowCardinality(String))' }, [{ E: ['e'] }, { E: ['e', 'f'] }, { E: [] }]],
+    ];
+    for (const [column, rows] of cases) {
+      const columns = [column, { name: 'N', type: 'UInt8' }];
+      const withN = rows.map((r, i) => ({ ...r, N: i }));
+      const data = columnLayout(withN, columns);
+      const e = new NativeBlockEncoder(columns);
+      assert.throws(() => e.encode([data], [2]), /bytes after its 2 values/, column.type);
+      assert.throws(() => e.encode([data], [4]), RangeError, column.type);
+      assert.deepEqual(readNativeBlock(e.encode([data], [3])).rows, withN, column.type);
+    }
+  });
+
   test('a Map column whose counts, keys and values disagree: a RangeError', () => {
     const columns: Column[] = [{ name: 'M', type: 'Map(LowCardinality(String), String)' }];
     const e = new NativeBlockEncoder(columns);
