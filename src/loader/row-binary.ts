@@ -132,6 +132,17 @@ export class RowBinaryWriter {
     this.pos += n;
   }
 
+  /** Bytes [start, end) of a view, `n` times over (a column's value for a run of rows). */
+  repeatRange(src: DataView, start: number, end: number, n: number): void {
+    const len = end - start;
+    if (len <= 0 || n <= 0) return;
+    this.ensure(len * n + 3);
+    const at = this.pos;
+    copyBytes(src, src.byteLength, start, end, this.view, at);
+    if (n > 1) this.buf.fill(this.buf.subarray(at, at + len), at + len, at + len * n);
+    this.pos = at + len * n;
+  }
+
   /** Bytes as they are. */
   raw(src: Uint8Array, start = 0, end = src.length): void {
     const n = end - start;

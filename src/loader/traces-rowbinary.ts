@@ -979,10 +979,39 @@ function scopeSpans(start: number, end: number, res: ResourceColumns): number {
   const version = small.pos;
   scopeString(ss, se, 0x12);
   const scope: ScopeColumns = { values: viewOf(small.take()), version };
-  return sumOverFields(start, end, 0x12, (s, e) => {
+  const spans = sumOverFields(start, end, 0x12, (s, e) => {
     span(s, e, res, scope);
     return 1;
   });
+  if (cols !== rowLayout) writeScopeConstants(res, scope, spans);
+  return spans;
+}
+
+/**
+ * Layout 'columns': the columns whose value is the same for every span of a scope (its resource's
+ * ServiceName, ResourceAttributes, TenantId and Environment, its own name and version), written for
+ * its `n` spans at once after them, each a pattern fill instead of a copy per span.
+ */
+function writeScopeConstants(res: ResourceColumns, scope: ScopeColumns, n: number): void {
+  if (n === 0) return;
+  const c = cols;
+  const rv = res.values;
+  c[7]!.repeatRange(rv, 0, res.attributes, n);
+  c[8]!.repeatRange(rv, res.attributes, res.attributeKeys, n);
+  // the spans of a resource follow each other: its keys once, then "the previous row's keys"
+  const ra = resourceAttributeStreams;
+  let repeated = n;
+  if (ra.sameAs !== res) {
+    ra.keys.rawRange(rv, res.attributeKeys, res.attributeCount);
+    ra.counts.rawRange(rv, res.attributeCount, res.attributeCountRepeated);
+    ra.sameAs = res;
+    repeated--;
+  }
+  ra.counts.repeatRange(rv, res.attributeCountRepeated, res.tenant, repeated);
+  c[9]!.repeatRange(scope.values, 0, scope.version, n);
+  c[10]!.repeatRange(scope.values, scope.version, scope.values.byteLength, n);
+  c[22]!.repeatRange(rv, res.tenant, res.environment, n);
+  c[23]!.repeatRange(rv, res.environment, res.end, n);
 }
 
 /** Appends to `small` the scope's (b[ss, se), none: ss < 0) string field `tag`, '' when absent. */
@@ -1127,21 +1156,14 @@ function span(start: number, end: number, res: ResourceColumns, scope: ScopeColu
   c[5]!.stringBytes(b, nameS, nameE);
   c[6]!.raw(KIND_BYTES[kind] ?? (KIND_BYTES[0] as Buffer));
   const rv = res.values;
-  c[7]!.rawRange(rv, 0, res.attributes);
-  c[8]!.rawRange(rv, res.attributes, res.attributeKeys);
   const byColumn = c !== rowLayout;
-  if (byColumn) {
-    // the spans of a resource follow each other: its keys once, then "the previous row's keys"
-    const ra = resourceAttributeStreams;
-    if (ra.sameAs === res) ra.counts.rawRange(rv, res.attributeCountRepeated, res.tenant);
-    else {
-      ra.keys.rawRange(rv, res.attributeKeys, res.attributeCount);
-      ra.counts.rawRange(rv, res.attributeCount, res.attributeCountRepeated);
-      ra.sameAs = res;
-    }
+  if (!byColumn) {
+    // (layout 'columns': after the scope's spans, writeScopeConstants)
+    c[7]!.rawRange(rv, 0, res.attributes);
+    c[8]!.rawRange(rv, res.attributes, res.attributeKeys);
+    c[9]!.rawRange(scope.values, 0, scope.version);
+    c[10]!.rawRange(scope.values, scope.version, scope.values.byteLength);
   }
-  c[9]!.rawRange(scope.values, 0, scope.version);
-  c[10]!.rawRange(scope.values, scope.version, scope.values.byteLength);
   if (hasAttributes)
     attributeMap(start, end, 0x4a, c[11]!, spanTemplate(), true, byColumn ? spanAttributeStreams : undefined);
   else {
@@ -1167,8 +1189,10 @@ function span(start: number, end: number, res: ResourceColumns, scope: ScopeColu
   writeStatus(statusS, statusE);
   writeEvents();
   writeLinks();
-  c[22]!.rawRange(rv, res.tenant, res.environment);
-  c[23]!.rawRange(rv, res.environment, res.end);
+  if (!byColumn) {
+    c[22]!.rawRange(rv, res.tenant, res.environment);
+    c[23]!.rawRange(rv, res.environment, res.end);
+  }
   if (c === rowLayout) {
     if (genAi === PLAIN_SPAN) rowWriter.rawView(PLAIN_GENAI);
     else writeGenAi(rowWriter, genAi);
