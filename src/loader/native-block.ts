@@ -546,21 +546,13 @@ function readColumn(state: ColumnState, c: number, streams: number, count: numbe
 /** `count` rows of an Array column: each row's end offset, its elements read as values of the element type. */
 function readArrays(c: ColumnState, count: number): void {
   const e = c.element as ColumnState;
-  const offsets = c.offsets;
-  offsets.ensure(8 * count);
-  const view = offsets.view;
-  let o = offsets.pos;
   let total = c.total;
   for (let r = 0; r < count; r++) {
     const n = readLength();
     for (let i = 0; i < n; i++) readValue(e);
     total += n;
-    // a UInt64 below 2^32: the rows of one insert
-    view.setUint32(o, total, true);
-    view.setUint32(o + 4, 0, true);
-    o += 8;
+    c.offsets.u64(total, 0); // below 2^32: the elements of one insert
   }
-  offsets.pos = o;
   c.total = total;
 }
 
