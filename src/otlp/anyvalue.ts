@@ -20,6 +20,11 @@ function putKey<T>(obj: Record<string, T>, key: string, value: T): void {
   else obj[key] = value;
 }
 
+/** A KeyValue's key: '' (proto3's default) when the message had no key field, as decoding leaves it out. */
+function keyOf(kv: KeyValue): string {
+  return (kv.key as string | undefined) ?? '';
+}
+
 function own(v: object, k: string): boolean {
   return hasOwn.call(v, k) && (v as Record<string, unknown>)[k] != null;
 }
@@ -81,7 +86,7 @@ export function anyValueToJs(v: AnyValue | null | undefined): unknown {
       return (v!.arrayValue!.values ?? []).map(anyValueToJs);
     case 'kvlist': {
       const o: Record<string, unknown> = {};
-      for (const kv of v!.kvlistValue!.values ?? []) putKey(o, kv.key, anyValueToJs(kv.value));
+      for (const kv of v!.kvlistValue!.values ?? []) putKey(o, keyOf(kv), anyValueToJs(kv.value));
       return o;
     }
     case 'bytes':
@@ -234,7 +239,8 @@ export function attributesToRecord(attrs: KeyValue[] | null | undefined): Record
   if (attrs == null) return out;
   for (let i = 0; i < attrs.length; i++) {
     const kv = attrs[i] as KeyValue;
-    if (!hasOwn.call(out, kv.key)) putKey(out, kv.key, anyValueToString(kv.value));
+    const key = keyOf(kv);
+    if (!hasOwn.call(out, key)) putKey(out, key, anyValueToString(kv.value));
   }
   return out;
 }

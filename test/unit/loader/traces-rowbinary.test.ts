@@ -430,6 +430,140 @@ describe('traceRowBinary', () => {
     assert.deepEqual(actual[0]!.SpanAttributes, { ключ: 'значение €' });
   });
 
+  test("a span's own fields are checked as decoding checks them: each kind of fault fails alike", () => {
+    const bad = Buffer.from([0x61, 0xff, 0x62]); // not UTF-8
+    const tag = (...bytes: number[]) => Buffer.from(bytes);
+    // a request of one span whose fields are `fields`, after a name that is fine
+    const spanOf = (...fields: Buffer[]) =>
+      field(1, field(2, field(2, Buffer.concat([field(5, Buffer.from('s')), ...fields]))));
+    const cases: Record<string, Buffer> = {
+      'a start time cut short': spanOf(tag(0x39, 1, 2, 3)),
+      'an end time cut short': spanOf(tag(0x41, 1)),
+      'a name that is not UTF-8': spanOf(field(5, bad)),
+      'a trace state that is not UTF-8': spanOf(field(3, bad)),
+      'a long name that is not UTF-8': spanOf(field(5, Buffer.concat([Buffer.alloc(300, 0x61), bad]))),
+      'a known field with another wire type': spanOf(tag(0x38, 1)),
+      'a length-delimited kind': spanOf(field(6, Buffer.from('x'))),
+      'field number 0': spanOf(tag(0x02, 1, 0x61)),
+      'a kind whose varint runs past the span': spanOf(tag(0x30, 0x80)),
+      'a kind varint longer than 10 bytes': spanOf(tag(0x30, ...Array<number>(10).fill(0x80), 0x01)),
+      'a dropped count varint longer than 10 bytes': spanOf(tag(0x50, ...Array<number>(10).fill(0x80), 0x01)),
+      'a length past the span': spanOf(tag(0x0a, 0x10, 0x61, 0x62)),
+      'a five-byte length past the span': spanOf(tag(0x12, 0x80, 0x80, 0x80, 0x80, 0x01)),
+      'flags cut short': spanOf(tag(0x85, 0x01, 0x00, 0x00)),
+      'an unknown field of wire type 7': spanOf(tag(0xa7, 0x01)),
+      'a status message that is not UTF-8': spanOf(field(15, field(2, bad))),
+      'an event name that is not UTF-8': spanOf(field(11, field(2, bad))),
+      'an event attribute that is not UTF-8': spanOf(field(11, field(3, Buffer.concat([field(1, bad)])))),
+      'a link trace state that is not UTF-8': spanOf(field(13, field(3, bad))),
+      'a link cut short': spanOf(field(13, tag(0x0a, 0x05, 0x61))),
+    };
+    for (const [name, bytes] of Object.entries(cases)) {
+      let decodeError = '';
+      try {
+        decodeProtobuf('traces', bytes);
+      } catch (err) {
+        decodeError = (err as Error).message;
+      }
+      assert.ok(decodeError.length > 0, `decoding accepts the case ${name}`);
+      assert.throws(() => traceRowBinary(bytes), { name: 'OtlpDecodeError', message: decodeError }, name);
+      assert.throws(
+        () => traceRowBinary(bytes, { layout: 'columns' }),
+        { name: 'OtlpDecodeError', message: decodeError },
+        name,
+      );
+    }
+  });
+
+  test('a span with unknown fields, groups, flags, overlong encodings and text beyond ASCII is read as decoding reads it', () => {
+    const tag = (...bytes: number[]) => Buffer.from(bytes);
+    const spanOf = (...fields: Buffer[]) =>
+      field(1, field(2, field(2, Buffer.concat([field(5, Buffer.from('s')), ...fields]))));
+    const kvCodec = codecOf('opentelemetry.proto.common.v1.KeyValue');
+    const attribute = field(9, kvCodec.encode({ key: 'k', value: { stringValue: 'v' } }));
+    const cases: Record<string, Buffer> = {
+      'a name beyond ASCII': spanOf(field(5, Buffer.from('名前 €'))),
+      'a trace state beyond ASCII': spanOf(field(3, Buffer.from('é=1'))),
+      'unknown fields of each wire type': spanOf(
+        tag(0xa0, 0x01, 0x96, 0x01), // field 20, varint
+        tag(0xa9, 0x01, 1, 2, 3, 4, 5, 6, 7, 8), // field 21, fixed64
+        tag(0xb2, 0x01, 0x02, 0x61, 0x62), // field 22, length-delimited
+        tag(0xbd, 0x01, 1, 2, 3, 4), // field 23, fixed32
+        tag(0xc3, 0x01, 0x08, 0x01, 0xc4, 0x01), // field 24, a group holding a varint
+        attribute,
+      ),
+      'flags, dropped counts and a kind as a 10-byte varint': spanOf(
+        tag(0x85, 0x01, 0x01, 0x03, 0x00, 0x00),
+        tag(0x50, 0x02),
+        tag(0x60, 0x03),
+        tag(0x70, 0x04),
+        tag(0x30, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01),
+        attribute,
+      ),
+      'lengths written in more bytes than needed': spanOf(
+        tag(0x0a, 0x82, 0x80, 0x00, 0x01, 0x02),
+        tag(0x1a, 0x81, 0x80, 0x80, 0x80, 0x00, 0x61), // five bytes
+        attribute,
+      ),
+      'events, links and a status': spanOf(
+        field(11, Buffer.concat([tag(0x09, 1, 0, 0, 0, 0, 0, 0, 0), field(2, Buffer.from('ev'))])),
+        field(13, Buffer.concat([field(1, Buffer.alloc(16, 1)), field(3, Buffer.from('x=1'))])),
+        field(15, Buffer.concat([field(2, Buffer.from('boom')), tag(0x18, 0x02)])),
+        attribute,
+      ),
+      'a multi-byte tag for a known field': spanOf(tag(0xaa, 0x80, 0x00, 0x02, 0x61, 0x62), attribute), // name
+    };
+    for (const [name, bytes] of Object.entries(cases)) {
+      const { expected, actual } = bothWays(bytes);
+      assert.equal(actual.length, 1, name);
+      assert.deepEqual(actual, expected, name);
+    }
+    // a KeyValue without its key field has the key '' (proto3's default), in both ways of reading it
+    const keyless = bothWays(spanOf(field(9, field(2, field(1, Buffer.from('x'))))));
+    assert.deepEqual(keyless.actual, keyless.expected);
+    assert.deepEqual(keyless.actual[0]!.SpanAttributes, { '': 'x' });
+  });
+
+  test('a request with bytes changed at random fails exactly when decoding it fails, and reads alike otherwise', () => {
+    const mutated = request.chain((req) => {
+      const bytes = Buffer.from(encodeProtobuf('traces', req));
+      const change = fc.record({ at: fc.nat({ max: Math.max(0, bytes.length - 1) }), to: fc.nat({ max: 255 }) });
+      return fc.array(change, { minLength: 1, maxLength: 3 }).map((changes) => {
+        const m = Buffer.from(bytes);
+        for (const { at, to } of changes) if (at < m.length) m[at] = to;
+        return m;
+      });
+    });
+    fc.assert(
+      fc.property(mutated, (m) => {
+        let referenceError: unknown;
+        try {
+          traceRows(decodeProtobuf('traces', m), { pricing });
+        } catch (err) {
+          referenceError = err;
+        }
+        for (const layout of ['rows', 'columns'] as const) {
+          let error: unknown;
+          try {
+            traceRowBinary(m, { pricing, layout });
+          } catch (err) {
+            error = err;
+          }
+          assert.equal(
+            error === undefined,
+            referenceError === undefined,
+            `${layout}: ${String(error ?? referenceError)}`,
+          );
+        }
+        if (referenceError === undefined) {
+          const { expected, actual } = bothWays(m);
+          assert.deepEqual(actual, expected);
+        }
+      }),
+      { numRuns: 600 },
+    );
+  });
+
   test('a poison message fails with the error decoding gives', () => {
     const garbage = Buffer.from([0xff, 0xff, 0xff, 0x0f, 0x01]);
     let decodeError = '';
