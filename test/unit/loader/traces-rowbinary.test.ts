@@ -175,6 +175,11 @@ function varint(n: number): Buffer {
 }
 const field = (n: number, body: Uint8Array) => Buffer.concat([varint((n << 3) | 2), varint(body.length), body]);
 const codecOf = (type: string) => compileCodec(otlpRoot.lookupType(type));
+/** Raw bytes: a tag and whatever follows it, written by hand. */
+const tag = (...bytes: number[]) => Buffer.from(bytes);
+/** A request of one span whose fields are `fields`, after a name that is fine. */
+const spanOf = (...fields: Buffer[]) =>
+  field(1, field(2, field(2, Buffer.concat([field(5, Buffer.from('s')), ...fields]))));
 
 /** An AnyValue holding a kvlist `levels` deep (each level: AnyValue → KeyValueList → KeyValue). */
 function nestedKvList(levels: number): Buffer {
@@ -394,7 +399,6 @@ describe('traceRowBinary', () => {
     const bad = Buffer.from([0x61, 0xff, 0x62]); // not UTF-8
     const str = (b: Buffer) => field(1, b); // AnyValue.string_value
     const attributesOf = (...kvs: Buffer[]) => Buffer.concat(kvs.map((kv) => field(9, kv)));
-    const span = (attrs: Buffer) => field(1, field(2, field(2, Buffer.concat([field(5, Buffer.from('s')), attrs]))));
     const good = kvCodec.encode({ key: 'ok', value: { stringValue: 'fine' } });
     const cases: Record<string, Buffer> = {
       'in a key': attributesOf(good, Buffer.concat([field(1, bad), field(2, str(Buffer.from('v')))])),
@@ -413,7 +417,7 @@ describe('traceRowBinary', () => {
       ),
     };
     for (const [name, attrs] of Object.entries(cases)) {
-      const bytes = span(attrs);
+      const bytes = spanOf(attrs);
       let decodeError = '';
       try {
         decodeProtobuf('traces', bytes);
@@ -424,7 +428,7 @@ describe('traceRowBinary', () => {
       assert.throws(() => traceRowBinary(bytes), { name: 'OtlpDecodeError', message: decodeError }, name);
     }
     // valid UTF-8 beyond ASCII passes, as it does in decoding
-    const utf8 = span(attributesOf(kvCodec.encode({ key: 'ключ', value: { stringValue: 'значение €' } })));
+    const utf8 = spanOf(attributesOf(kvCodec.encode({ key: 'ключ', value: { stringValue: 'значение €' } })));
     const { expected, actual } = bothWays(utf8);
     assert.deepEqual(actual, expected);
     assert.deepEqual(actual[0]!.SpanAttributes, { ключ: 'значение €' });
@@ -432,10 +436,6 @@ describe('traceRowBinary', () => {
 
   test("a span's own fields are checked as decoding checks them: each kind of fault fails alike", () => {
     const bad = Buffer.from([0x61, 0xff, 0x62]); // not UTF-8
-    const tag = (...bytes: number[]) => Buffer.from(bytes);
-    // a request of one span whose fields are `fields`, after a name that is fine
-    const spanOf = (...fields: Buffer[]) =>
-      field(1, field(2, field(2, Buffer.concat([field(5, Buffer.from('s')), ...fields]))));
     const cases: Record<string, Buffer> = {
       'a start time cut short': spanOf(tag(0x39, 1, 2, 3)),
       'an end time cut short': spanOf(tag(0x41, 1)),
@@ -454,7 +454,7 @@ describe('traceRowBinary', () => {
       'an unknown field of wire type 7': spanOf(tag(0xa7, 0x01)),
       'a status message that is not UTF-8': spanOf(field(15, field(2, bad))),
       'an event name that is not UTF-8': spanOf(field(11, field(2, bad))),
-      'an event attribute that is not UTF-8': spanOf(field(11, field(3, Buffer.concat([field(1, bad)])))),
+      'an event attribute that is not UTF-8': spanOf(field(11, field(3, field(1, bad)))),
       'a link trace state that is not UTF-8': spanOf(field(13, field(3, bad))),
       'a link cut short': spanOf(field(13, tag(0x0a, 0x05, 0x61))),
     };
@@ -476,9 +476,6 @@ describe('traceRowBinary', () => {
   });
 
   test('a span with unknown fields, groups, flags, overlong encodings and text beyond ASCII is read as decoding reads it', () => {
-    const tag = (...bytes: number[]) => Buffer.from(bytes);
-    const spanOf = (...fields: Buffer[]) =>
-      field(1, field(2, field(2, Buffer.concat([field(5, Buffer.from('s')), ...fields]))));
     const kvCodec = codecOf('opentelemetry.proto.common.v1.KeyValue');
     const attribute = field(9, kvCodec.encode({ key: 'k', value: { stringValue: 'v' } }));
     const cases: Record<string, Buffer> = {
