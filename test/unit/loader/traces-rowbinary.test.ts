@@ -180,6 +180,22 @@ const tag = (...bytes: number[]) => Buffer.from(bytes);
 /** A request of one span whose fields are `fields`, after a name that is fine. */
 const spanOf = (...fields: Buffer[]) =>
   field(1, field(2, field(2, Buffer.concat([field(5, Buffer.from('s')), ...fields]))));
+/** Decoding refuses `bytes`, and traceRowBinary refuses them with decoding's error in both layouts. */
+function assertFailsAsDecodingFails(bytes: Buffer, name: string): void {
+  let decodeError = '';
+  try {
+    decodeProtobuf('traces', bytes);
+  } catch (err) {
+    decodeError = (err as Error).message;
+  }
+  assert.ok(decodeError.length > 0, `decoding accepts the case ${name}`);
+  for (const layout of ['rows', 'columns'] as const)
+    assert.throws(
+      () => traceRowBinary(bytes, { layout }),
+      { name: 'OtlpDecodeError', message: decodeError },
+      `${name} (${layout})`,
+    );
+}
 
 /** An AnyValue holding a kvlist `levels` deep (each level: AnyValue → KeyValueList → KeyValue). */
 function nestedKvList(levels: number): Buffer {
@@ -416,17 +432,7 @@ describe('traceRowBinary', () => {
         Buffer.concat([field(1, Buffer.from('k')), field(2, nestedKvList(40))]),
       ),
     };
-    for (const [name, attrs] of Object.entries(cases)) {
-      const bytes = spanOf(attrs);
-      let decodeError = '';
-      try {
-        decodeProtobuf('traces', bytes);
-      } catch (err) {
-        decodeError = (err as Error).message;
-      }
-      assert.ok(decodeError.length > 0, `decoding accepts the case ${name}`);
-      assert.throws(() => traceRowBinary(bytes), { name: 'OtlpDecodeError', message: decodeError }, name);
-    }
+    for (const [name, attrs] of Object.entries(cases)) assertFailsAsDecodingFails(spanOf(attrs), name);
     // valid UTF-8 beyond ASCII passes, as it does in decoding
     const utf8 = spanOf(attributesOf(kvCodec.encode({ key: 'ключ', value: { stringValue: 'значение €' } })));
     const { expected, actual } = bothWays(utf8);
@@ -458,21 +464,7 @@ describe('traceRowBinary', () => {
       'a link trace state that is not UTF-8': spanOf(field(13, field(3, bad))),
       'a link cut short': spanOf(field(13, tag(0x0a, 0x05, 0x61))),
     };
-    for (const [name, bytes] of Object.entries(cases)) {
-      let decodeError = '';
-      try {
-        decodeProtobuf('traces', bytes);
-      } catch (err) {
-        decodeError = (err as Error).message;
-      }
-      assert.ok(decodeError.length > 0, `decoding accepts the case ${name}`);
-      assert.throws(() => traceRowBinary(bytes), { name: 'OtlpDecodeError', message: decodeError }, name);
-      assert.throws(
-        () => traceRowBinary(bytes, { layout: 'columns' }),
-        { name: 'OtlpDecodeError', message: decodeError },
-        name,
-      );
-    }
+    for (const [name, bytes] of Object.entries(cases)) assertFailsAsDecodingFails(bytes, name);
   });
 
   test('a span with unknown fields, groups, flags, overlong encodings and text beyond ASCII is read as decoding reads it', () => {
