@@ -7,13 +7,13 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { decodeProtobuf, encodeProtobuf } from '../../src/otlp/codec.js';
 import type { ExportTraceServiceRequest, KeyValue, Span } from '../../src/otlp/model.js';
 import { createTransformProcessor } from '../../src/pipeline/transform.js';
+import { freePort } from '../support/sieve-process.js';
 
 const otelcol = process.env.OTELCOL ?? '/work/otelcol/otelcol-sieve';
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300);
@@ -63,16 +63,6 @@ function batch(): Uint8Array {
     resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 'bench' }, spans }] }],
   };
   return encodeProtobuf('traces', req);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
 }
 
 /** user + system CPU ms of a process, from /proc/<pid>/stat (clock ticks of 10 ms). */

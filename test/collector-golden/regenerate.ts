@@ -8,10 +8,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { freePort } from '../support/sieve-process.js';
 
 export interface GoldenCase {
   name: string;
@@ -30,16 +30,6 @@ const here = new URL('.', import.meta.url).pathname;
 const otelcol = process.env.OTELCOL ?? '/work/otelcol/otelcol-sieve';
 const signalOf = (input: string) =>
   input.startsWith('logs') ? 'logs' : input.startsWith('metrics') ? 'metrics' : 'traces';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 function collectorConfig(cases: { c: GoldenCase; port: number }[], out: string): unknown {
   const receivers: Record<string, unknown> = {};

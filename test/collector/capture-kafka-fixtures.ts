@@ -18,7 +18,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -27,6 +26,7 @@ import { makeTraces } from '../../src/loader/testdata/spans.js';
 import { countItems, decodeJson, decodeProtobuf, encodeProtobuf } from '../../src/otlp/codec.js';
 import type { Signal } from '../../src/otlp/model.js';
 import { encodePdataJson } from '../../src/otlp/pdata-json.js';
+import { freePort } from '../support/sieve-process.js';
 
 const OTELCOL = process.env.OTELCOL ?? '/work/otelcol/otelcol-sieve';
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -36,17 +36,6 @@ const ENCODINGS = ['otlp_json', 'otlp_proto'] as const;
 const id = randomBytes(3).toString('hex');
 const topic = (enc: string, s: Signal) => `fixture_${enc}_${s}_${id}`;
 const sieveJsonTopic = (s: Signal) => `fixture_sieve_json_${s}_${id}`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 /** The requests posted to the Collector, per signal (protobuf bodies). */
 function payloads(): Record<Signal, Buffer[]> {

@@ -8,7 +8,8 @@ import { SEMI_SPACE_FLAG } from '../../src/cli/v8-flags.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-export async function freePort(): Promise<number> {
+/** A port the kernel has just handed out for 127.0.0.1 (free now, closed again). */
+function ephemeralPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -17,6 +18,25 @@ export async function freePort(): Promise<number> {
       srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
     });
   });
+}
+
+/** ports freePort has returned in this process */
+const handedOut = new Set<number>();
+
+/**
+ * A free loopback port, never one this process was given before: the kernel can hand out a port it
+ * has just given (and seen closed) again, and a process started on two equal ports fails with
+ * EADDRINUSE (seen once in CI: `sieve all` with its OTLP and ops ports the same).
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = await ephemeralPort();
+    if (port > 0 && !handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('freePort: the kernel kept handing out ports this process already has');
 }
 
 export interface SieveProcess {
