@@ -24,9 +24,9 @@ function ephemeralPort(): Promise<number> {
 const handedOut = new Set<number>();
 
 /**
- * A free loopback port, never one this process was given before: the kernel can hand out a port it
- * has just given (and seen closed) again, and a process started on two equal ports fails with
- * EADDRINUSE (seen once in CI: `sieve all` with its OTLP and ops ports the same).
+ * A free loopback port, never one this process was given before: the kernel picks bind(0) ports at
+ * random, so it can hand out one it gave (and saw closed) before, and a process started on two equal
+ * ports fails with EADDRINUSE (seen once in CI: `sieve all` with two of its ports the same).
  */
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
