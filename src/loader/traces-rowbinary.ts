@@ -88,13 +88,18 @@ let p = 0;
 let LO = 0;
 let HI = 0;
 
-/** A varint of at most 53 bits (lengths). */
+const pastTheEnd = () => new RangeError('span encoder: a varint runs past the end of the message');
+
+/** A length (validation has held it to 32 bits, so its full value is the one checked). */
 function varint(): number {
   let x = b[p++] as number;
   if (x < 0x80) return x;
   let v = x & 0x7f;
   let mul = 128;
   for (;;) {
+    // validated bytes end no varint past the message; should the walk ever disagree with validation,
+    // this fails the message (to the DLQ) rather than reading `undefined` for ever
+    if (x === undefined) throw pastTheEnd();
     x = b[p++] as number;
     v += (x & 0x7f) * mul;
     if (x < 0x80) return v;
@@ -102,12 +107,13 @@ function varint(): number {
   }
 }
 
-/** A tag: its low 32 bits, as the decoder reads tags. */
+/** A tag (validation has held it to 32 bits). */
 function tag32(): number {
   let x = b[p++] as number;
   if (x < 0x80) return x;
   let v = x & 0x7f;
   for (let shift = 7; ; shift += 7) {
+    if (x === undefined) throw pastTheEnd(); // as in varint()
     x = b[p++] as number;
     if (shift < 32) v |= (x & 0x7f) << shift;
     if (x < 0x80) return v >>> 0;

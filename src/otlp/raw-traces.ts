@@ -59,7 +59,10 @@ class OuterReader {
     let v = 0;
     let mul = 1;
     for (;;) {
-      const b = this.buf[this.pos++] as number;
+      const b = this.buf[this.pos++];
+      // validated bytes end no varint past the body; should the scan ever disagree with validation,
+      // this fails the request rather than reading `undefined` for ever
+      if (b === undefined) throw new RangeError('raw traces: a varint runs past the end of the body');
       v += (b & 0x7f) * mul;
       if (b < 0x80) return v;
       mul *= 128;

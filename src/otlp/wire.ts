@@ -188,7 +188,7 @@ function genDecoder(info: TypeInfo): string {
   lines.push(`  const m = {${init.join(', ')}};`);
   for (const k of oneofs.keys()) lines.push(`  let oo_${k} = '';`);
   lines.push('  while (pos < end) {');
-  lines.push('    const tag = rv32(end);');
+  lines.push('    const tag = rtag(end);');
   lines.push('    switch (tag) {');
   for (const fi of info.fields) {
     const wt = wireOf(fi);
@@ -266,7 +266,7 @@ function genValidator(info: TypeInfo, shallow: ReadonlySet<string>): string {
   lines.push(`function v_${name}(end, depth) {`);
   lines.push(`  if (depth > ${MAX_DEPTH}) throw new WireError('message nesting deeper than ${MAX_DEPTH} levels');`);
   lines.push('  while (pos < end) {');
-  lines.push('    const tag = rv32(end);');
+  lines.push('    const tag = rtag(end);');
   lines.push('    switch (tag) {');
   for (const fi of info.fields) {
     const tag = ((fi.id << 3) | wireOf(fi)) >>> 0;
@@ -472,6 +472,31 @@ function rv32(end) {
   }
   throw new WireError('varint longer than 10 bytes');
 }
+// A tag or a length is a varint that must fit 32 bits. Reading just its low 32 bits (as rv32 does for
+// int32 values, whose negatives take 10 bytes) would accept what Go's protowire refuses, and code that
+// walks validated bytes with full-width varints (raw-traces.ts, the loader's span encoder) would then
+// read a different length than the one checked here: past the message, and in a loop without end.
+function ru32(end, what) {
+  let b = buf[pos++];
+  if (b < 0x80 && pos <= end) return b;
+  if (pos > end) { pos--; throw truncated(); }
+  const start = pos - 1;
+  let v = b & 0x7f;
+  let wide = 0; // payload bits past 32
+  for (let shift = 7; shift < 70; shift += 7) {
+    if (pos >= end) throw truncated();
+    b = buf[pos++];
+    if (shift < 28) v |= (b & 0x7f) << shift;
+    else if (shift === 28) { v |= (b & 0x0f) << 28; wide |= b & 0x70; }
+    else wide |= b & 0x7f;
+    if (b < 0x80) {
+      if (wide !== 0) throw new WireError(what + ' wider than 32 bits (at byte ' + start + ')');
+      return v >>> 0;
+    }
+  }
+  throw new WireError('varint longer than 10 bytes');
+}
+function rtag(end) { return ru32(end, 'field tag'); }
 function rv64(end) {
   let lo = 0, hi = 0, b = 0, i = 0;
   for (; i < 4; i++) {
@@ -494,7 +519,7 @@ function rv64long(end, unsigned) { rv64(end); return new Long(LO | 0, HI | 0, un
 function rsint64(end) { rv64(end); const neg = LO & 1; LO = ((LO >>> 1) | (HI << 31)) >>> 0; HI = HI >>> 1; if (neg) { LO = ~LO >>> 0; HI = ~HI >>> 0; } return new Long(LO | 0, HI | 0, false); }
 function rbool(end) { rv64(end); return LO !== 0 || HI !== 0; }
 function zz32(n) { return (n >>> 1) ^ -(n & 1); }
-function rlen(end) { const n = rv32(end); if (n > end - pos) throw truncated(); return n; }
+function rlen(end) { const n = ru32(end, 'length'); if (n > end - pos) throw truncated(); return n; }
 function rfixed32(end) { if (pos + 4 > end) throw truncated(); const v = (buf[pos] | (buf[pos + 1] << 8) | (buf[pos + 2] << 16) | (buf[pos + 3] << 24)) >>> 0; pos += 4; return v; }
 function rfixed64(end, unsigned) { if (pos + 8 > end) throw truncated(); const lo = buf[pos] | (buf[pos + 1] << 8) | (buf[pos + 2] << 16) | (buf[pos + 3] << 24); const hi = buf[pos + 4] | (buf[pos + 5] << 8) | (buf[pos + 6] << 16) | (buf[pos + 7] << 24); pos += 8; return new Long(lo, hi, unsigned); }
 function rdouble(end) { if (pos + 8 > end) throw truncated(); const v = buf.readDoubleLE(pos); pos += 8; return v; }
@@ -550,7 +575,7 @@ function skipValue(wt, field, end, depth) {
       if (depth > ${MAX_DEPTH}) throw new WireError('group nesting deeper than ${MAX_DEPTH} levels');
       for (;;) {
         if (pos >= end) throw truncated();
-        const t = rv32(end);
+        const t = rtag(end);
         if ((t & 7) === 4) { if ((t >>> 3) !== field) throw new WireError('mismatched end group'); return; }
         if ((t >>> 3) === 0) throw new WireError('invalid field number 0');
         skipValue(t & 7, t >>> 3, end, depth + 1);

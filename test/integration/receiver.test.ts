@@ -33,6 +33,7 @@ import type { Signal } from '../../src/otlp/model.js';
 import type { AuthSettings, SieveConfig } from '../../src/pipeline/api.js';
 import { buildReceiver } from '../../src/receiver/server.js';
 import { deleteTopics, ensureTopicsRetry, identityPipeline } from '../support/kafka-harness.js';
+import { requestWith, wideVarint } from '../support/wide-varints.js';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const id = randomBytes(4).toString('hex');
@@ -329,6 +330,13 @@ test('bad inputs: 400 google.rpc.Status, 415, 405, 404; gzip accepted', async ()
   const status = decodeStatus('protobuf', bad.rawPayload);
   assert.equal(status.code, 3);
   assert.ok(status.message.length > 0);
+  // a length with bits past 32, on the pass-through path (spans forwarded undecoded): refused, where
+  // it once passed validation and then stalled the receiver's thread in a loop without end
+  const wide = requestWith('resourceSpans', wideVarint);
+  assert.throws(() => decodeProtobuf('traces', wide), /wider than 32 bits/); // else the inject below hangs
+  const wideRes = await app.inject({ method: 'POST', url: '/v1/traces', headers: PB, payload: wide });
+  assert.equal(wideRes.statusCode, 400);
+  assert.match(decodeStatus('protobuf', wideRes.rawPayload).message, /length wider than 32 bits/);
   const badJson = await app.inject({ method: 'POST', url: '/v1/logs', headers: JSONCT, payload: '{"resourceLogs": [' });
   assert.equal(badJson.statusCode, 400);
   assert.equal(decodeStatus('json', badJson.body).code, 3);

@@ -15,6 +15,7 @@ import type { AnyValue, ExportTraceServiceRequest, KeyValue } from '../../../src
 import { compileCodec } from '../../../src/otlp/wire.js';
 import { readNativeBlock } from '../../support/native-reader.js';
 import { readRowBinary, type Value } from '../../support/row-binary-reader.js';
+import { wideVarint } from '../../support/wide-varints.js';
 
 const pricing = parsePricing(
   'providers:\n  openai:\n    gpt-4o: {input_per_million: 2.5, output_per_million: 10, cache_read_per_million: 1.25}\n',
@@ -456,6 +457,10 @@ describe('traceRowBinary', () => {
       'a dropped count varint longer than 10 bytes': spanOf(tag(0x50, ...Array<number>(10).fill(0x80), 0x01)),
       'a length past the span': spanOf(tag(0x0a, 0x10, 0x61, 0x62)),
       'a five-byte length past the span': spanOf(tag(0x12, 0x80, 0x80, 0x80, 0x80, 0x01)),
+      // bits past 32: the walk's full-width lengths would read these as 2^32 + 3
+      'a name length wider than 32 bits': spanOf(tag(0x2a, ...wideVarint(3), 0x61, 0x62, 0x63)),
+      'an attribute list length wider than 32 bits': spanOf(tag(0x4a, ...wideVarint(3), 0x0a, 0x01, 0x6b)),
+      'a kind tag wider than 32 bits': spanOf(tag(0xb0, 0x80, 0x80, 0x80, 0x10, 0x01)),
       'flags cut short': spanOf(tag(0x85, 0x01, 0x00, 0x00)),
       'an unknown field of wire type 7': spanOf(tag(0xa7, 0x01)),
       'a status message that is not UTF-8': spanOf(field(15, field(2, bad))),

@@ -18,6 +18,7 @@ import {
 } from '../../../src/otlp/codec.js';
 import { bytesToHex, hexToBytes, int64ToString } from '../../../src/otlp/ids.js';
 import type { ExportMetricsServiceRequest, ExportTraceServiceRequest, Signal } from '../../../src/otlp/model.js';
+import { overlongVarint, requestWith, wideVarint } from '../../support/wide-varints.js';
 import {
   logsJson,
   logsProtobuf,
@@ -366,6 +367,39 @@ describe('malformed protobuf', () => {
     const logs = field(0x0a, field(0x12, field(0x12, field(0x2a, value)))); // ResourceLogs{ScopeLogs{LogRecord{body}}}
     assertDecodeError(() => decodeProtobuf('logs', logs), /nesting deeper than 100/);
     assert.doesNotThrow(() => decodeProtobuf('traces', Buffer.alloc(0)));
+  });
+
+  it('holds tags and lengths to 32 bits, as Go does; 10-byte int32 values (negatives) and overlong varints are read', () => {
+    for (const at of ['resourceSpans', 'scopeSpans', 'span', 'name', 'tag'] as const) {
+      assertDecodeError(() => decodeProtobuf('traces', requestWith(at, wideVarint)), /wider than 32 bits/);
+      assert.equal(
+        decodeProtobuf('traces', requestWith(at, overlongVarint)).resourceSpans?.[0]?.scopeSpans?.[0]?.spans?.[0]?.name,
+        'abc',
+      );
+    }
+    // a length wider than 32 bits inside an unknown field, and as the tag ending a group
+    assertDecodeError(
+      () => decodeProtobuf('traces', Buffer.from([0x5a, ...wideVarint(1), 0x00])),
+      /wider than 32 bits/,
+    );
+    assertDecodeError(
+      () => decodeProtobuf('traces', Buffer.from([0x63, 0xe4, 0x80, 0x80, 0x80, 0x10])),
+      /wider than 32 bits/,
+    );
+    // values are not tags or lengths: a negative kind is a 10-byte varint, a uint32 keeps its low 32 bits
+    const span = {
+      traceId: Buffer.alloc(16, 1),
+      spanId: Buffer.alloc(8, 2),
+      name: 'x',
+      kind: -1,
+      droppedAttributesCount: 2 ** 32 - 1,
+    };
+    const body = encodeProtobuf('traces', {
+      resourceSpans: [{ scopeSpans: [{ spans: [span] }] }],
+    } as ExportTraceServiceRequest);
+    const decoded = decodeProtobuf('traces', body).resourceSpans?.[0]?.scopeSpans?.[0]?.spans?.[0];
+    assert.equal(decoded?.kind, -1);
+    assert.equal(decoded?.droppedAttributesCount, 2 ** 32 - 1);
   });
 
   it('skips unknown fields of every wire type (including groups)', () => {

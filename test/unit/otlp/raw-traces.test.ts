@@ -17,6 +17,7 @@ import {
 import type { ExportTraceServiceRequest, KeyValue, Span } from '../../../src/otlp/model.js';
 import { encodeRawTraces, type RawTraces, rawSpanCount, scanTraces } from '../../../src/otlp/raw-traces.js';
 import { stampTenant, stampTenantRaw } from '../../../src/receiver/auth.js';
+import { overlongVarint, requestWith, wideVarint } from '../../support/wide-varints.js';
 import { makeSpans, traceProtobuf } from './fixtures.js';
 
 /** (resource, scope, span) triples in order: equal for two requests that carry the same data. */
@@ -101,6 +102,20 @@ describe('raw traces (forwarded without decoding)', () => {
     assert.equal(rawSpanCount(scanned.traces), countItems('traces', decodeProtobuf('traces', body)));
     assert.ok(scanned.total >= 5);
     assert.equal(scanned.partial.rejected, 0);
+  });
+
+  it('a tag or length wider than 32 bits is refused as decoding refuses it; overlong ones read alike', () => {
+    // a wide length once passed validation (its low 32 bits checked) and then sent the scan past the
+    // message, in a loop without end: one 47-byte request stalled a receiver thread for good
+    for (const at of ['resourceSpans', 'scopeSpans', 'span', 'name', 'tag'] as const) {
+      const wide = requestWith(at, wideVarint);
+      // decoding first: should it accept the request again, this fails here instead of the scan hanging
+      assert.throws(() => decodeProtobuf('traces', wide), /wider than 32 bits/, at);
+      assertSameAsDecoding(wide);
+      const overlong = requestWith(at, overlongVarint);
+      assert.equal(decodeProtobuf('traces', overlong).resourceSpans?.[0]?.scopeSpans?.[0]?.spans?.[0]?.name, 'abc');
+      assertSameAsDecoding(overlong);
+    }
   });
 
   it('spans with bad ids are rejected with the same counts and message; emptied scopes disappear', () => {
