@@ -106,7 +106,7 @@ describe('raw traces (forwarded without decoding)', () => {
 
   it('a tag or length wider than 32 bits is refused as decoding refuses it; overlong ones read alike', () => {
     // a wide length once passed validation (its low 32 bits checked) and then sent the scan past the
-    // message, in a loop without end: one 47-byte request stalled a receiver thread for good
+    // message, in a loop without end: one 48-byte request stalled a receiver thread for good
     for (const at of ['resourceSpans', 'scopeSpans', 'span', 'name', 'tag'] as const) {
       const wide = requestWith(at, wideVarint);
       // decoding first: should it accept the request again, this fails here instead of the scan hanging
