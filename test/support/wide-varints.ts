@@ -9,13 +9,13 @@ export const wideVarint = (n: number): number[] => [0x80 | n, 0x80, 0x80, 0x80, 
 export const overlongVarint = (n: number): number[] => [0x80 | n, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00];
 
 /** A length-delimited field: its tag byte, its length (as `length` gives it; default: one byte), its body. */
-export function lenField(tag: number, body: number[], length: (n: number) => number[] = (n) => [n]): number[] {
+function lenField(tag: number, body: number[], length: (n: number) => number[] = (n) => [n]): number[] {
   if (body.length >= 0x80) throw new RangeError('lenField: bodies up to 127 bytes');
   return [tag, ...length(body.length), ...body];
 }
 
 /** A span with ids and a name (tags 0x0a, 0x12, 0x2a), the name's length written by `nameLength`. */
-export const spanBytes = (nameLength?: (n: number) => number[]): number[] => [
+const spanBytes = (nameLength?: (n: number) => number[]): number[] => [
   ...lenField(0x0a, Array<number>(16).fill(1)),
   ...lenField(0x12, Array<number>(8).fill(2)),
   ...lenField(0x2a, [...Buffer.from('abc')], nameLength),
