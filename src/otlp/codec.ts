@@ -309,6 +309,7 @@ function jsonMessage(obj: unknown, info: TypeInfo, depth: number): Record<string
   if (depth > MAX_DEPTH) throw new JsonPathError(`nesting deeper than ${MAX_DEPTH} levels`);
   const m: Record<string, unknown> = {};
   for (const fi of info.repeated) m[fi.name] = [];
+  for (const fi of info.alwaysSet) m[fi.name] = '';
   for (const key in obj) {
     const fi = info.byKey.get(key);
     if (fi === undefined) continue; // unknown field: ignored
@@ -329,7 +330,7 @@ function jsonMessage(obj: unknown, info: TypeInfo, depth: number): Record<string
       } else {
         const x = jsonScalar(v, fi, depth);
         // like the protobuf decoder: proto3 defaults are "unset" (oneof/optional members excepted)
-        if (fi.presence || fi.kind === 'message' || !isDefault(x, fi)) m[fi.name] = x;
+        if (fi.presence || fi.alwaysSet || fi.kind === 'message' || !isDefault(x, fi)) m[fi.name] = x;
         else delete m[fi.name];
       }
     } catch (err) {

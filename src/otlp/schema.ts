@@ -111,6 +111,11 @@ export interface FieldInfo {
    * resource, scope, span status, KeyValue.value, LogRecord.body, exponential histogram buckets).
    */
   alwaysEmit: boolean;
+  /**
+   * A string the model types as always present (KeyValue.key): decoded as '' when the wire or JSON
+   * leaves it out, as the Collector's pdata reads it, so a processor never sees it undefined.
+   */
+  alwaysSet: boolean;
 }
 
 export interface TypeInfo {
@@ -120,6 +125,8 @@ export interface TypeInfo {
   fields: FieldInfo[];
   /** the repeated fields (always present as arrays in decoded objects) */
   repeated: FieldInfo[];
+  /** the fields with alwaysSet */
+  alwaysSet: FieldInfo[];
   /** JSON key (camelCase or snake_case) → field */
   byKey: Map<string, FieldInfo>;
 }
@@ -135,6 +142,8 @@ const ALWAYS_EMIT = new Set([
   'opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.positive',
   'opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.negative',
 ]);
+/** Strings the model (model.ts) types as required: absent on the wire when empty (proto3). */
+const ALWAYS_SET = new Set(['opentelemetry.proto.common.v1.KeyValue.key']);
 export const INT64_KINDS = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
 const typeInfos = new Map<protobuf.Type, TypeInfo>();
 
@@ -146,6 +155,7 @@ export function typeInfo(type: protobuf.Type): TypeInfo {
     ctor: type.ctor as unknown as new () => Record<string, unknown>,
     fields: [],
     repeated: [],
+    alwaysSet: [],
     byKey: new Map(),
   };
   typeInfos.set(type, info); // before recursing: AnyValue is recursive
@@ -166,10 +176,12 @@ export function typeInfo(type: protobuf.Type): TypeInfo {
         rt instanceof protobuf.Type &&
         !f.repeated &&
         (ALWAYS_EMIT.has(f.name) || ALWAYS_EMIT.has(`${type.fullName.replace(/^\./, '')}.${f.name}`)),
+      alwaysSet: f.type === 'string' && ALWAYS_SET.has(`${type.fullName.replace(/^\./, '')}.${f.name}`),
     };
     if (rt instanceof protobuf.Enum) fi.enumValues = rt.values;
     info.fields.push(fi);
     if (fi.repeated) info.repeated.push(fi);
+    if (fi.alwaysSet) info.alwaysSet.push(fi);
     info.byKey.set(fi.name, fi);
     info.byKey.set(fi.snake, fi);
     if (f.options?.json_name) info.byKey.set(String(f.options.json_name), fi);

@@ -169,7 +169,9 @@ function nonDefaultCond(fi: FieldInfo): string {
 function genDecoder(info: TypeInfo): string {
   const name = fnName(info);
   const lines: string[] = [];
-  const init = info.fields.filter((f) => f.repeated).map((f) => `${JSON.stringify(f.name)}: []`);
+  const init = info.fields
+    .filter((f) => f.repeated || f.alwaysSet)
+    .map((f) => `${JSON.stringify(f.name)}: ${f.repeated ? '[]' : "''"}`);
   const oneofs = new Map<string, FieldInfo[]>();
   for (const fi of info.fields) {
     const f = info.type.fields[fi.name] as protobuf.Field;
@@ -218,7 +220,7 @@ function genDecoder(info: TypeInfo): string {
       }
       continue;
     }
-    if (fi.presence) {
+    if (fi.presence || fi.alwaysSet) {
       lines.push(`      case ${tag}: ${setOneof}${prop} = ${readExpr(fi)}; continue;`);
     } else {
       lines.push(

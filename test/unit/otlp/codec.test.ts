@@ -328,6 +328,59 @@ describe('OTLP/JSON', () => {
   });
 });
 
+describe('an empty attribute key', () => {
+  // proto3 leaves an empty string off the wire, and OTLP/JSON writers may leave "key" out: the model's
+  // KeyValue.key is a string, '' as the Collector's pdata reads it, in every place a KeyValue can be
+  const keyless = { value: { stringValue: 'x' } };
+  const json: ExportTraceServiceRequest = {
+    resourceSpans: [
+      {
+        resource: { attributes: [keyless] as never },
+        scopeSpans: [
+          {
+            scope: { name: 's', attributes: [keyless] as never },
+            spans: [
+              {
+                name: 'n',
+                attributes: [keyless, { key: 'k', value: { kvlistValue: { values: [keyless] as never } } }] as never,
+                events: [{ name: 'e', attributes: [keyless] as never }],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+  const keysOf = (r: ExportTraceServiceRequest) => {
+    const rs = r.resourceSpans?.[0];
+    const span = rs?.scopeSpans?.[0]?.spans?.[0];
+    return [
+      rs?.resource?.attributes?.[0]?.key,
+      rs?.scopeSpans?.[0]?.scope?.attributes?.[0]?.key,
+      span?.attributes?.[0]?.key,
+      span?.attributes?.[1]?.value?.kvlistValue?.values?.[0]?.key,
+      span?.events?.[0]?.attributes?.[0]?.key,
+    ];
+  };
+  it('decodes as \'\' from protobuf (where it is absent) and from JSON (with or without "key")', () => {
+    const pb = encodeProtobuf('traces', json);
+    // nothing of the key is written: the bytes are what an SDK sends for key ""
+    assert.equal(buf(pb).includes(Buffer.from([0x0a, 0x00])), false);
+    assert.deepEqual(keysOf(decodeProtobuf('traces', pb)), ['', '', '', '', '']);
+    assert.deepEqual(keysOf(decodeJson('traces', JSON.stringify(json))), ['', '', '', '', '']);
+    const withKey = JSON.stringify(json).replaceAll(
+      '{"value":{"stringValue":"x"}}',
+      '{"key":"","value":{"stringValue":"x"}}',
+    );
+    assert.deepEqual(keysOf(decodeJson('traces', withKey)), ['', '', '', '', '']);
+  });
+  it('is written as before: off the wire and out of JSON', () => {
+    const decoded = decodeProtobuf('traces', encodeProtobuf('traces', json));
+    assert.deepEqual(buf(encodeProtobuf('traces', decoded)), buf(encodeProtobuf('traces', json)));
+    assert.equal(encodeJson('traces', decoded).includes('"key":""'), false);
+  });
+});
+
 describe('malformed protobuf', () => {
   it('every truncation of a valid payload decodes or throws OtlpDecodeError', () => {
     const pb = buf(payloads.logs.pb);

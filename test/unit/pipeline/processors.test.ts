@@ -3,7 +3,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { test } from 'node:test';
 import { loadSieveConfig } from '../../../src/config/load.js';
 import { getAttribute, getStringAttribute } from '../../../src/otlp/anyvalue.js';
-import { encodeProtobuf } from '../../../src/otlp/codec.js';
+import { decodeProtobuf, encodeProtobuf } from '../../../src/otlp/codec.js';
 import type {
   AnyValue,
   ExportLogsServiceRequest,
@@ -92,6 +92,18 @@ test('attributes actions: insert update upsert delete hash extract convert', () 
   assert.equal(getStringAttribute(a, 'oid'), '9');
   assert.deepEqual(getAttribute(a, 'n'), { intValue: 42 });
   assert.equal(getAttribute(a, 'ctx'), undefined);
+});
+
+test('attribute patterns see an empty key as \'\', as the Collector does (not as "undefined")', () => {
+  // key "" is left off the wire (proto3): the receiver decodes what an SDK sends for it
+  const received = () => decodeProtobuf('traces', encodeProtobuf('traces', traces([kv('', 'v'), kv('user', 'u')])));
+  const run = (actions: ActionConfig[]) =>
+    span0(createAttributesProcessor('attributes/e', { actions }, env).traces?.(received()) as ExportTraceServiceRequest)
+      ?.attributes;
+  const notEmpty = run([{ pattern: '^u', action: 'delete' }]);
+  assert.deepEqual(notEmpty, [kv('', 'v')]);
+  const empty = run([{ pattern: '^$', action: 'hash' }]);
+  assert.deepEqual(empty, [kv('', hmac('v')), kv('user', 'u')]);
 });
 
 test('sha256 hash matches the Collector; include/exclude select spans', () => {
