@@ -163,6 +163,7 @@ export function typeInfo(type: protobuf.Type): TypeInfo {
   for (const f of fields) {
     f.resolve();
     const rt = f.resolvedType;
+    const qualifiedName = `${type.fullName.replace(/^\./, '')}.${f.name}`;
     const fi: FieldInfo = {
       name: f.name,
       snake: f.name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
@@ -173,10 +174,8 @@ export function typeInfo(type: protobuf.Type): TypeInfo {
       hexId: f.type === 'bytes' && HEX_ID_FIELDS.has(f.name),
       presence: f.partOf != null,
       alwaysEmit:
-        rt instanceof protobuf.Type &&
-        !f.repeated &&
-        (ALWAYS_EMIT.has(f.name) || ALWAYS_EMIT.has(`${type.fullName.replace(/^\./, '')}.${f.name}`)),
-      alwaysSet: f.type === 'string' && ALWAYS_SET.has(`${type.fullName.replace(/^\./, '')}.${f.name}`),
+        rt instanceof protobuf.Type && !f.repeated && (ALWAYS_EMIT.has(f.name) || ALWAYS_EMIT.has(qualifiedName)),
+      alwaysSet: f.type === 'string' && ALWAYS_SET.has(qualifiedName),
     };
     if (rt instanceof protobuf.Enum) fi.enumValues = rt.values;
     info.fields.push(fi);
