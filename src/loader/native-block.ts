@@ -173,8 +173,11 @@ class Dictionary {
     const b = out.buf;
     let q = out.pos;
     const idx = this.indexes;
-    if (width === 0) for (let i = 0; i < this.count; i++) b[q++] = idx[i] as number;
-    else if (width === 1)
+    if (width === 0) {
+      // every index is below 256: the typed-array copy's conversion (mod 256) keeps each one as it is
+      b.set(idx.subarray(0, this.count), q);
+      q += this.count;
+    } else if (width === 1)
       for (let i = 0; i < this.count; i++, q += 2) {
         b[q] = idx[i] as number;
         b[q + 1] = (idx[i] as number) >>> 8;
