@@ -27,7 +27,7 @@ build() {
   cp -r "$src/collector-config" "$out/"
 }
 
-git archive "$BASE" src collector-config tsconfig.json tsconfig.build.json | tar -x -C "$AB/base-src"
+git archive "$BASE" package.json src collector-config tsconfig.json tsconfig.build.json | tar -x -C "$AB/base-src"
 ln -s "$ROOT/node_modules" "$AB/base-src/node_modules" # types for tsc
 echo "bench:ab: building $BASE ($(git rev-parse --short "$BASE")) and the working tree" >&2
 build "$AB/base-src" "$AB/base"
