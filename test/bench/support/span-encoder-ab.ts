@@ -4,8 +4,8 @@
 //
 // Why one process: on this machine the same encoder measured 3.1–5.9 µs per span from one process to
 // the next, so a before/after of a few per cent drowns in separate runs. Alternating passes in one
-// process give both builds the same moments of a drifting machine; the best pass of each is steady to
-// ~2 %. First checks that both builds give the same Native block bytes, so a difference is speed only.
+// process give both builds the same moments of a drifting machine; two builds of the same code differ
+// by 1–3 %. First checks that both builds give the same Native block bytes, so a difference is speed only.
 //   [ROUNDS=40] node --import tsx test/bench/support/span-encoder-ab.ts [labelA=]<distA> [labelB=]<distB>
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
