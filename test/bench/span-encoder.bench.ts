@@ -4,21 +4,14 @@
 // process: AI dialect tables loaded, code not yet optimised) and the best of ROUNDS passes after it;
 // the same in layout 'columns' (the Native insert format), and the Native block of 16 messages.
 //   node --import tsx test/bench/span-encoder.bench.ts      (or: npm run bench -- span-encoder)
-import { createHash } from 'node:crypto';
 import { NativeBlockEncoder } from '../../src/loader/native-block.js';
 import { TRACE_COLUMNS, traceRowBinary } from '../../src/loader/traces-rowbinary.js';
 import { validateProtobuf } from '../../src/otlp/codec.js';
-import { loaderBenchMessage, SPANS_PER_MESSAGE as PER } from './support/loader-messages.js';
+import { fixedLoaderBenchMessages, SPANS_PER_MESSAGE as PER } from './support/loader-messages.js';
 
 const MESSAGES = 40;
 const ROUNDS = Number(process.env.ROUNDS ?? 20);
-const start0 = 1_764_000_000_000n * 1_000_000n;
-const id = (s: string, n: number) => createHash('md5').update(s).digest().subarray(0, n);
-
-const message = (b: number) =>
-  loaderBenchMessage(b, start0, (k) => ({ traceId: id(`t${k}`, 16), spanId: id(`s${k}`, 8) }));
-
-const messages = Array.from({ length: MESSAGES }, (_, b) => message(b));
+const messages = fixedLoaderBenchMessages(MESSAGES);
 const spans = MESSAGES * PER;
 /** CPU µs per span of one pass of `f` over the messages */
 function pass(f: (m: Buffer) => unknown): number {

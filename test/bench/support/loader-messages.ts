@@ -1,5 +1,6 @@
 // The loader benchmarks' messages: an ExportTraceServiceRequest of 512 spans with 20 attributes each,
 // every span with gen_ai.* keys (a chat operation on one span in four, input tokens on all).
+import { createHash } from 'node:crypto';
 import { intValue, stringValue } from '../../../src/otlp/anyvalue.js';
 import { encodeProtobuf } from '../../../src/otlp/codec.js';
 import type { ExportTraceServiceRequest, KeyValue } from '../../../src/otlp/model.js';
@@ -47,4 +48,15 @@ export function loaderBenchMessage(
     ],
   };
   return Buffer.from(encodeProtobuf('traces', req));
+}
+
+/** a fixed start for messages compared across runs and builds */
+const FIXED_START = 1_764_000_000_000n * 1_000_000n;
+const digestBytes = (s: string, n: number) => createHash('md5').update(s).digest().subarray(0, n);
+
+/** Messages 0 … n−1 with ids and times derived from the span's number: the same bytes in every process. */
+export function fixedLoaderBenchMessages(n: number): Buffer[] {
+  return Array.from({ length: n }, (_, b) =>
+    loaderBenchMessage(b, FIXED_START, (k) => ({ traceId: digestBytes(`t${k}`, 16), spanId: digestBytes(`s${k}`, 8) })),
+  );
 }

@@ -7,10 +7,9 @@
 // process give both builds the same moments of a drifting machine; two builds of the same code differ
 // by 1–3 %. First checks that both builds give the same Native block bytes, so a difference is speed only.
 //   [ROUNDS=40] node --import tsx test/bench/support/span-encoder-ab.ts [labelA=]<distA> [labelB=]<distB>
-import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loaderBenchMessage, SPANS_PER_MESSAGE as PER } from './loader-messages.js';
+import { fixedLoaderBenchMessages, SPANS_PER_MESSAGE as PER } from './loader-messages.js';
 
 interface Build {
   name: string;
@@ -52,11 +51,7 @@ const MESSAGES = 48;
 /** messages per Native block (one insert of the loader benchmark's 512-span messages is ~16) */
 const PER_BLOCK = 16;
 const ROUNDS = Number(process.env.ROUNDS ?? 40);
-const start0 = 1_764_000_000_000n * 1_000_000n;
-const id = (s: string, n: number) => createHash('md5').update(s).digest().subarray(0, n);
-const messages = Array.from({ length: MESSAGES }, (_, b) =>
-  loaderBenchMessage(b, start0, (k) => ({ traceId: id(`t${k}`, 16), spanId: id(`s${k}`, 8) })),
-);
+const messages = fixedLoaderBenchMessages(MESSAGES);
 const spans = MESSAGES * PER;
 
 /** One pass of a build over the messages: CPU µs per span of the encoder, and of encoder + blocks. */
@@ -88,15 +83,15 @@ for (const b of builds.slice(1))
 
 const best = builds.map(() => ({ encoder: Number.POSITIVE_INFINITY, total: Number.POSITIVE_INFINITY }));
 for (let r = 0; r < ROUNDS; r++)
-  builds.forEach((b, i) => {
+  for (const [i, b] of builds.entries()) {
     const x = pass(b);
-    const m = best[i] as { encoder: number; total: number };
+    const m = best[i] as (typeof best)[number];
     m.encoder = Math.min(m.encoder, x.encoder);
     m.total = Math.min(m.total, x.total);
-  });
+  }
 const round = (x: number) => Number(x.toFixed(3));
 for (const [i, b] of builds.entries()) {
-  const m = best[i] as { encoder: number; total: number };
+  const m = best[i] as (typeof best)[number];
   console.log(
     JSON.stringify({
       bench: 'span-encoder-ab',
