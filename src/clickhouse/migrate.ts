@@ -83,6 +83,24 @@ export interface MigrateOptions extends RenderOptions {
   log?: (msg: string) => void;
 }
 
+/** ClickHouse's UNKNOWN_SETTING: a server older than the setting a statement names. */
+const UNKNOWN_SETTING = '115';
+const TUNING = /^ALTER\s+TABLE\s+\S+(\s+ON\s+CLUSTER\s+\S+)?\s+MODIFY\s+SETTING\s/i;
+
+/**
+ * Runs one statement. A table-setting change (`ALTER TABLE … MODIFY SETTING`) tunes, it does not
+ * shape data: a server that does not know the setting keeps its default, said in the log, and the
+ * migration goes on. Every other failure fails the migration.
+ */
+async function runStatement(client: ClickHouseClient, stmt: string, log?: (msg: string) => void): Promise<void> {
+  try {
+    await client.command({ query: stmt });
+  } catch (err) {
+    if (!TUNING.test(stmt) || String((err as { code?: unknown }).code) !== UNKNOWN_SETTING) throw err;
+    log?.(`skipped (this server does not know the setting, its default stays): ${stmt.replace(/\s+/g, ' ')}`);
+  }
+}
+
 /** Applies pending migrations; idempotent; refuses when the database has newer migrations than the code. */
 export async function migrate(opts: MigrateOptions): Promise<{ applied: string[] }> {
   const { client, database, cluster } = opts;
@@ -109,7 +127,7 @@ export async function migrate(opts: MigrateOptions): Promise<{ applied: string[]
   const applied: string[] = [];
   for (const m of migrations) {
     if (doneVersions.has(m.version)) continue;
-    for (const stmt of m.statements) await client.command({ query: stmt });
+    for (const stmt of m.statements) await runStatement(client, stmt, opts.log);
     await client.insert({
       table: `${database}.sieve_schema_migrations`,
       values: [{ version: m.version, name: m.name, checksum: m.checksum }],

@@ -8,11 +8,14 @@
  * process asks ClickHouse which requests have all 512 rows queryable; freshness = first time a request
  * is complete − its spans' end time. Prints per run: accepted spans/s, freshness p50/p90/p99/max, the
  * loader's largest consumer lag (its /metrics, sampled every second), and the CPU cores used over the
- * load by the receiver, the loader (in `all`: the one process) and the ClickHouse engine.
+ * load by the receiver, the loader (in `all`: the one process) and the ClickHouse engine, with the
+ * engine's background merges apart (its MergeTree merge threads, and the rows they merged per span).
  *
  *   node --import tsx test/bench/freshness.bench.ts      (or: npm run bench -- freshness)
  *   FRESH_LAYOUTS=split|all|split,all  FRESH_OFFERED=20000  FRESH_SECONDS=30  FRESH_CLIENTS=16
  *   SIEVE_LOADER_INSERT_FORMAT=Native  (the loader's insert format, passed on to it)
+ *   FRESH_TABLE_SETTINGS=merge_selector_base=5  (MergeTree settings set on every table of the run's
+ *     database before the load, e.g. to compare with the engine's defaults instead of migration 0006's)
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +26,7 @@ import { DEFAULT_ROW_FORMAT } from '../../src/loader/rows.js';
 import { deleteTopics, presetWithTopics } from '../support/kafka-harness.js';
 import { type SieveProcess, startSieve, stopSieve, waitFor200 } from '../support/sieve-process.js';
 import { type LoadEvent, runLoadInChildProcess, SPANS_PER_REQUEST } from './support/otlp-load.js';
-import { clickhousePid, processCpuMs, treeCpuMs } from './support/proc-cpu.js';
+import { clickhousePid, processCpuMs, threadsCpuMs, treeCpuMs } from './support/proc-cpu.js';
 
 type Layout = 'split' | 'all';
 const OFFERED = (process.env.FRESH_OFFERED ?? '10000,20000').split(',').map(Number);
@@ -36,7 +39,40 @@ const POLL_MS = 250;
 /** rows the poll looks at: spans that ended this recently (its GROUP BY runs in the engine next to the inserts) */
 const WINDOW_MS = DRAIN_MS;
 
+/** `name=value,name=value` → MergeTree settings for the run's tables */
+const TABLE_SETTINGS = (process.env.FRESH_TABLE_SETTINGS ?? '')
+  .split(',')
+  .filter(Boolean)
+  .map((kv) => {
+    const m = /^\s*([a-z_]+)\s*=\s*([\w.]+)\s*$/.exec(kv);
+    if (!m) throw new Error(`FRESH_TABLE_SETTINGS: expected name=value, got ${kv}`);
+    return `${m[1]} = ${m[2]}`;
+  });
+/** the engine's thread pool that runs background merges (and mutations) */
+const MERGE_THREADS = 'MergeMutate';
+
 const clickhouse = createClickHouseClient();
+
+/** Rows the engine has merged in the background so far (all databases: one run at a time). */
+async function mergedRows(): Promise<number> {
+  const rs = await clickhouse.query({
+    query: `SELECT sum(value) AS n FROM system.events WHERE event = 'MergedRows'`,
+    format: 'JSONEachRow',
+  });
+  return Number(((await rs.json()) as { n: string }[])[0]?.n ?? 0);
+}
+
+/** Sets TABLE_SETTINGS on every MergeTree table of `database` (its migrations have run). */
+async function setTableSettings(database: string): Promise<void> {
+  if (TABLE_SETTINGS.length === 0) return;
+  const rs = await clickhouse.query({
+    query: `SELECT name FROM system.tables WHERE database = {db:String} AND engine LIKE '%MergeTree'`,
+    query_params: { db: database },
+    format: 'JSONEachRow',
+  });
+  for (const { name } of (await rs.json()) as { name: string }[])
+    await clickhouse.command({ query: `ALTER TABLE ${database}.${name} MODIFY SETTING ${TABLE_SETTINGS.join(', ')}` });
+}
 
 async function until(what: string, probe: () => Promise<boolean>, ms: number): Promise<void> {
   const end = Date.now() + ms;
@@ -149,6 +185,7 @@ async function run(layout: Layout, offered: number): Promise<void> {
     }
     await ready(receiver.ports.receiverOps, receiver);
     await ready(loader.ports.loaderOps, loader);
+    await setTableSettings(database);
 
     let maxLag = 0;
     let sampling = true;
@@ -164,7 +201,9 @@ async function run(layout: Layout, offered: number): Promise<void> {
       receiver: treeCpuMs(receiver.child.pid),
       loader: layout === 'split' ? treeCpuMs(loader.child.pid) : 0,
       engine: processCpuMs(enginePid),
+      merges: threadsCpuMs(enginePid, MERGE_THREADS),
     };
+    const merged0 = await mergedRows();
     const startedMs = Date.now();
     const poller = poll(startedMs);
     const load = await runLoadInChildProcess(
@@ -181,7 +220,9 @@ async function run(layout: Layout, offered: number): Promise<void> {
       receiver: cores(treeCpuMs(receiver.child.pid) - cpu0.receiver),
       loader: layout === 'split' ? cores(treeCpuMs(loader.child.pid) - cpu0.loader) : '',
       engine: cores(processCpuMs(enginePid) - cpu0.engine),
+      merges: cores(threadsCpuMs(enginePid, MERGE_THREADS) - cpu0.merges),
     };
+    const merged = (await mergedRows()) - merged0;
     const inserts1 = await loaderInserts(loader.ports.loaderOps, topics[0] as string);
     const inserts = {
       count: inserts1.count - inserts0.count,
@@ -207,10 +248,11 @@ async function run(layout: Layout, offered: number): Promise<void> {
       .sort((a, b) => a - b);
     const q = (p: number) => fresh[Math.min(fresh.length - 1, Math.floor(p * fresh.length))] ?? Number.NaN;
     const missing = accepted.length - fresh.length;
+    const engineText = `engine ${cpu.engine} (background merges ${cpu.merges}: ${(merged / Math.max(1, load.accepted)).toFixed(2)} rows merged per span accepted)`;
     const cpuText =
       layout === 'split'
-        ? `receiver ${cpu.receiver}, loader ${cpu.loader}, engine ${cpu.engine}`
-        : `sieve all ${cpu.receiver}, engine ${cpu.engine}`;
+        ? `receiver ${cpu.receiver}, loader ${cpu.loader}, ${engineText}`
+        : `sieve all ${cpu.receiver}, ${engineText}`;
     console.log(
       `freshness[${layout}]: offered ${offered.toLocaleString('en-US')} spans/s for ${SECONDS}s, accepted ${Math.round(load.accepted / load.seconds).toLocaleString('en-US')} spans/s ` +
         `(${accepted.length} requests, ${load.refused} refused: ${JSON.stringify(load.statuses)}); span end → row queryable: p50 ${q(0.5).toFixed(2)} s, ` +

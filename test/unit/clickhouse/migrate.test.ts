@@ -34,10 +34,21 @@ test('cluster render: Replicated engines and ON CLUSTER everywhere', () => {
   const stmts = ms.flatMap((m) => m.statements);
   assert.deepEqual(
     ms.map((m) => m.version),
-    [1, 2, 3, 4, 5],
+    [1, 2, 3, 4, 5, 6],
   );
   for (const s of stmts) assert.match(s, /ON CLUSTER main/);
   for (const s of stmts.filter((x) => /^CREATE TABLE/.test(x)))
     assert.match(s, /ENGINE = Replicated(Aggregating)?MergeTree/);
   assert.throws(() => renderMigrations({ database: 'bad;name' }), /invalid database/);
+});
+
+test('every table the migrations create gets the lower merge write amplification (0006)', () => {
+  const stmts = renderMigrations({ database: 'otel' }).flatMap((m) => m.statements);
+  const tables = stmts.flatMap((s) => /^CREATE TABLE IF NOT EXISTS otel\.(\w+) /.exec(s)?.[1] ?? []);
+  assert.ok(tables.length >= 12, `tables: ${tables.join(', ')}`);
+  for (const t of tables)
+    assert.ok(
+      stmts.some((s) => new RegExp(`^ALTER TABLE otel\\.${t}\\s+MODIFY SETTING merge_selector_base = 20$`).test(s)),
+      `${t} has no merge_selector_base`,
+    );
 });
