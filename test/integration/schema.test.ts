@@ -103,6 +103,11 @@ test('a setting this server does not know is skipped and said; any other failure
     assert.match(((await rs.json()) as { engine_full: string }[])[0]?.engine_full ?? '', /merge_selector_base = 7\b/);
 
     // an unknown setting outside a MODIFY SETTING, and a failing schema change, fail as before
+    writeFileSync(
+      join(dir, '0003_broken.sql'),
+      'CREATE TABLE IF NOT EXISTS {{database}}.u {{on_cluster}} (a UInt64) ENGINE = {{engine:MergeTree}} ORDER BY a SETTINGS sieve_no_such_setting = 1\n',
+    );
+    await assert.rejects(migrate({ client, database: tuningDb, dir }), /sieve_no_such_setting/);
     writeFileSync(join(dir, '0003_broken.sql'), 'ALTER TABLE {{database}}.t {{on_cluster}} ADD COLUMN b NoSuchType\n');
     await assert.rejects(migrate({ client, database: tuningDb, dir }), /NoSuchType/);
   } finally {
