@@ -5,8 +5,8 @@
  * messages go to `<topic>.dlq` with the error in headers), then queue one insert job (queue.ts).
  * A single insert worker drains the queue in order, so turning the next batch into rows overlaps the
  * current insert. After every table of a job is inserted (insert.ts), the job's offsets are committed
- * to Kafka (offsets.ts; offset = last + 1). Nothing is committed before its rows are in ClickHouse or
- * the DLQ.
+ * to Kafka (offsets.ts; offset = last + 1), in one request with the next job's range commit. Nothing is
+ * committed before its rows are in ClickHouse or the DLQ.
  *
  * Idempotence: each insert carries `insert_deduplication_token = topic-partition-first-last-table`,
  * so a retry of the same range after a crash between insert and commit is dropped by ClickHouse.
@@ -174,7 +174,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     for (const table of job.tables.values()) for (const chunk of table.chunks) releaseRows(chunk);
     for (const r of refusals)
       await dlq.sendWithRetry(job.topic, job.partition, r.message, r.table, r.error, backoff, () => stopping);
-    await offsets.commitAfter(job);
+    offsets.insertedJob(job); // committed with the next job's range, or when the worker goes idle
     m.lag.set(
       { topic: job.topic, partition: String(job.partition) },
       Math.max(0, Number(job.highWatermark) - Number(job.last) - 1),
@@ -195,6 +195,8 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
       const next = queue.nextInsert(maxBytes, now, dueAt);
       const job = next.job;
       if (job === undefined) {
+        // nothing to send it with: the last insert's commit goes now (then the queue is looked at again)
+        if (await offsets.flushCommitAfter()) continue;
         const wakeAt = next.wakeAt;
         if (wakeAt === undefined) await queue.changed();
         else {
@@ -215,10 +217,12 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
       } catch (err) {
         logger.error({ err: String(err), topic: job.topic, partition: job.partition }, 'insert abandoned at stop');
         queue.clear(); // stopping with ClickHouse down: uncommitted batches are re-read on the next start
+        await offsets.flushCommitAfter();
         return;
       }
       queue.done(job);
     }
+    await offsets.flushCommitAfter();
   };
 
   async function eachBatch(payload: EachBatchPayload) {
