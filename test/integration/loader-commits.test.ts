@@ -78,7 +78,8 @@ after(async () => {
 test('an inserted job is committed in the same request as the next range; idle, on its own', async () => {
   const a = job(0, 0, 9);
   const b = job(1, 0, 4);
-  const c = job(0, 10, 19); // continues a on its partition
+  const c = job(0, 10, 19);
+  const d = job(0, 20, 29); // continues c on its partition
 
   let sent = commitRequests;
   assert.equal(await offsets.commitRangeBefore(a), true);
@@ -94,7 +95,7 @@ test('an inserted job is committed in the same request as the next range; idle, 
   assert.deepEqual(now.get(0), { offset: '10', metadata: rangeMetadata(a) }, 'past a, its range kept');
   assert.deepEqual(now.get(1), { offset: '0', metadata: rangeMetadata(b) }, "b's range before its insert");
 
-  // b inserted; c continues a: c's range commit also commits past b
+  // b inserted; c (partition 0, after a) next: again one request
   offsets.insertedJob(b);
   sent = commitRequests;
   assert.equal(await offsets.commitRangeBefore(c), true);
@@ -103,12 +104,20 @@ test('an inserted job is committed in the same request as the next range; idle, 
   assert.deepEqual(now.get(0), { offset: '10', metadata: rangeMetadata(c) });
   assert.deepEqual(now.get(1), { offset: '5', metadata: rangeMetadata(b) });
 
-  // c inserted and nothing to insert next: the worker flushes its commit alone
+  // c inserted; d continues it on the same partition: d's range commit (offset 20) is also past c
   offsets.insertedJob(c);
+  sent = commitRequests;
+  assert.equal(await offsets.commitRangeBefore(d), true);
+  assert.equal(commitRequests - sent, 1);
+  assert.deepEqual((await committed()).get(0), { offset: '20', metadata: rangeMetadata(d) });
+  assert.equal(await offsets.flushCommitAfter(), false, 'nothing pending: d is not inserted yet');
+
+  // d inserted and nothing to insert next: the worker flushes its commit alone
+  offsets.insertedJob(d);
   sent = commitRequests;
   assert.equal(await offsets.flushCommitAfter(), true);
   assert.equal(commitRequests - sent, 1);
-  assert.deepEqual((await committed()).get(0), { offset: '20', metadata: rangeMetadata(c) });
+  assert.deepEqual((await committed()).get(0), { offset: '30', metadata: rangeMetadata(d) });
   assert.equal(await offsets.flushCommitAfter(), false, 'nothing pending any more');
 });
 
@@ -124,11 +133,11 @@ test('a job of the same partition that does not continue the inserted one: past 
 });
 
 test('a job whose generation is over is not committed, and the inserted one still is', async () => {
-  const f = job(0, 20, 24);
+  const f = job(0, 30, 34);
   offsets.insertedJob(f);
   const stale = { ...job(1, 30, 39), generation: 0 };
   assert.equal(await offsets.commitRangeBefore(stale), false);
   const now = await committed();
-  assert.deepEqual(now.get(0), { offset: '25', metadata: rangeMetadata(f) });
+  assert.deepEqual(now.get(0), { offset: '35', metadata: rangeMetadata(f) });
   assert.notEqual(now.get(1)?.metadata, rangeMetadata(stale));
 });
