@@ -17,15 +17,25 @@
  * - Readiness: false after a produce error until a background probe reaches the cluster again;
  *   kafkajs reconnects by itself, no restart needed.
  */
-import { type Admin, CompressionTypes, Kafka, type LogEntry, logLevel, Partitioners, type Producer } from 'kafkajs';
+import {
+  type Admin,
+  Kafka,
+  type LogEntry,
+  logLevel,
+  Partitioners,
+  type PartitionMetadata,
+  type Producer,
+} from 'kafkajs';
 import type pino from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { countItems } from '../otlp/codec.js';
 import type { RequestBySignal, Signal } from '../otlp/model.js';
 import { type RawTraces, rawSpanCount } from '../otlp/raw-traces.js';
 import type { BatchSettings, KafkaExporterSettings } from '../pipeline/api.js';
+import { kafkajsCompression } from './compression.js';
 import { concatValues, encodeRawTracesValue, encodeValue, type KafkaEncoding } from './encoding.js';
 import { withGzipLevel } from './gzip-codec.js';
+import { planProduceRounds, type RoundMessage } from './produce-rounds.js';
 import { withRetry } from './retry.js';
 import type { KafkaClientSecurity } from './security.js';
 import { groupSpansByTraceId, splitByItems, splitSpanTree } from './split.js';
@@ -86,6 +96,8 @@ interface Pending {
 }
 
 const DEFAULT_SEND_TIMEOUT_MS = 5000;
+/** how long a topic's partition list is used before it is fetched again (kafkajs' metadataMaxAge) */
+const TOPIC_METADATA_MAX_AGE_MS = 5 * 60_000;
 
 function metric<T>(registry: Registry, name: string, make: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? make();
@@ -161,8 +173,10 @@ export class KafkaExporter {
   private readonly logger: pino.Logger;
   private readonly pending = new Map<string, Pending>();
   private readonly inflightSends = new Set<Promise<void>>();
-  /** topics the cluster has shown to exist (checked once before their first produce) */
-  private readonly knownTopics = new Set<string>();
+  /** partitions of the topics the cluster has shown to exist (fetched before their first produce) */
+  private readonly knownTopics = new Map<string, { partitions: PartitionMetadata[]; fetchedAt: number }>();
+  /** kafkajs' murmur2 partitioner (the Java client's), applied here so a send's batch sizes are known */
+  private readonly partitioner = Partitioners.DefaultPartitioner();
   private readonly produceDuration: Histogram<'topic' | 'outcome'>;
   private readonly messagesTotal: Counter<'topic'>;
   private readonly probeIntervalMs: number;
@@ -265,18 +279,24 @@ export class KafkaExporter {
    * idempotent producer retries a send without end (see its retry setting), so a batch for a missing
    * topic would keep retrying in the background after its request was answered 503.
    */
-  private async checkTopic(topic: string): Promise<void> {
-    if (this.knownTopics.has(topic)) return;
+  private async checkTopic(topic: string): Promise<PartitionMetadata[]> {
+    const known = this.knownTopics.get(topic);
+    if (known !== undefined && Date.now() - known.fetchedAt < TOPIC_METADATA_MAX_AGE_MS) return known.partitions;
     try {
       await this.admin.connect();
-      await this.admin.fetchTopicMetadata({ topics: [topic] });
+      const { topics } = await this.admin.fetchTopicMetadata({ topics: [topic] });
+      const partitions = topics[0]?.partitions ?? [];
+      if (partitions.length === 0) throw new Error('no partitions');
+      this.knownTopics.set(topic, { partitions, fetchedAt: Date.now() });
+      return partitions;
     } catch (err) {
+      // a refresh that fails keeps the partitions known: the topic existed, kafkajs reconnects by itself
+      if (known !== undefined) return known.partitions;
       throw new KafkaUnavailableError(
         `kafka topic ${JSON.stringify(topic)} is not available: ${err instanceof Error ? err.message : String(err)}`,
         { cause: err },
       );
     }
-    this.knownTopics.add(topic);
   }
 
   private async probe(): Promise<void> {
@@ -437,34 +457,24 @@ export class KafkaExporter {
       close();
     }
     const started = process.hrtime.bigint();
+    // partitions are chosen once, so a retry sends what it sends again in the same requests
+    let rounds: RoundMessage[][] | undefined;
+    let acknowledged = 0;
     const attempt = async () => {
-      let timer: NodeJS.Timeout | undefined;
-      await this.checkTopic(p.topic);
-      try {
-        const produce = withGzipLevel(p.compressionLevel, () =>
-          this.producer.sendBatch({
-            topicMessages: [
-              {
-                topic: p.topic,
-                messages: messages.map((m) => (m.key === null ? { value: m.value } : { key: m.key, value: m.value })),
-              },
-            ],
-            acks: p.acks,
-            timeout: p.sendTimeoutMs,
-            compression: p.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+      const partitionMetadata = await this.checkTopic(p.topic);
+      rounds ??= planProduceRounds(
+        messages.map((m) => ({
+          ...m,
+          partition: this.partitioner({
+            topic: p.topic,
+            partitionMetadata,
+            message: m.key === null ? { value: m.value } : { key: m.key, value: m.value },
           }),
-        );
-        const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new KafkaUnavailableError(`kafka did not acknowledge within ${p.sendTimeoutMs} ms`)),
-            p.sendTimeoutMs,
-          );
-        });
-        produce.catch(() => undefined); // a late failure after the timeout must not be unhandled
-        await Promise.race([produce, timeout]);
-      } finally {
-        if (timer !== undefined) clearTimeout(timer);
-      }
+        })),
+        p.maxMessageBytes,
+      );
+      for (; acknowledged < rounds.length; acknowledged++)
+        await this.produce(p, rounds[acknowledged] as RoundMessage[]);
     };
     try {
       // retry_on_failure (retry.ts): retried while the client's request waits; new requests get 503 meanwhile
@@ -493,6 +503,40 @@ export class KafkaExporter {
               cause: err,
             });
       for (const en of entries) en.waiter.reject(e);
+    }
+  }
+
+  /** One produce request; rejects after the send timeout (the idempotent producer keeps retrying it). */
+  private async produce(p: Pending, round: RoundMessage[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const produce = withGzipLevel(p.compressionLevel, () =>
+        this.producer.sendBatch({
+          topicMessages: [
+            {
+              topic: p.topic,
+              messages: round.map((m) =>
+                m.key === null
+                  ? { value: m.value, partition: m.partition }
+                  : { key: m.key, value: m.value, partition: m.partition },
+              ),
+            },
+          ],
+          acks: p.acks,
+          timeout: p.sendTimeoutMs,
+          compression: kafkajsCompression(p.compression),
+        }),
+      );
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new KafkaUnavailableError(`kafka did not acknowledge within ${p.sendTimeoutMs} ms`)),
+          p.sendTimeoutMs,
+        );
+      });
+      produce.catch(() => undefined); // a late failure after the timeout must not be unhandled
+      await Promise.race([produce, timeout]);
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
     }
   }
 

@@ -8,7 +8,7 @@
  * request, reads it from the async context. Levels as the Collector takes them: 0 or -1 = zlib's
  * default, 1 (fastest) … 9 (smallest), -2 = Huffman coding only. Deflate is one of the receiver's
  * largest costs: on spans after the default PII pipeline, 11.7–12.5 CPU ms per 1,000 spans at zlib's
- * default level and 7.3–7.8 at level 1, for messages 2.5% larger (`npm run bench -- kafka-gzip`).
+ * default level and 7.3–7.8 at level 1, for messages 2.5% larger (`npm run bench -- kafka-codecs`).
  *
  * Decompression (the loader's side) is synchronous into one buffer of the size the gzip trailer gives:
  * kafkajs' promisified unzip runs a zlib stream on the thread pool, collects 16 KiB chunks and

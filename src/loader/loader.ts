@@ -27,7 +27,7 @@ import { type Consumer, type EachBatchPayload, Kafka, logLevel, type Producer } 
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import '../kafka/kafkajs-idle-fix.js';
-import '../kafka/gzip-codec.js'; // the consumer's decompression (one sized buffer, no thread-pool hop)
+import '../kafka/compression.js'; // the consumer's codecs: gzip into one sized buffer, LZ4, Snappy
 import { framedSocketFactory } from '../kafka/framed-socket.js';
 import type { KafkaClientSecurity } from '../kafka/security.js';
 import type { TopicFormat } from '../otlp/kafka-value.js';

@@ -5,6 +5,7 @@
  * the receiver runs each request of a signal through `SignalPipeline.process`, then hands the
  * result to the Kafka exporter (src/kafka) with the pipeline's batch and exporter settings.
  */
+import type { KafkaCompression } from '../kafka/compression-names.js';
 import type { KafkaEncoding } from '../otlp/kafka-value.js';
 import type { RequestBySignal, Signal } from '../otlp/model.js';
 
@@ -54,8 +55,8 @@ export interface KafkaExporterSettings {
   topic: string;
   encoding: KafkaEncoding;
   partitionTracesById: boolean;
-  compression: 'none' | 'gzip';
-  /** producer.compression_params.level (gzip: 0 or -1 = zlib's default, 1…9, -2 = Huffman only) */
+  compression: KafkaCompression;
+  /** producer.compression_params.level (gzip: 0 or -1 = zlib's default, 1…9, -2 = Huffman only; others: 0) */
   compressionLevel: number;
   maxMessageBytes: number;
   /** -1 = all in-sync replicas */

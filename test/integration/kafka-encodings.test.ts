@@ -24,7 +24,7 @@ import type { RequestBySignal, Signal } from '../../src/otlp/model.js';
 import { encodePdataJson } from '../../src/otlp/pdata-json.js';
 import { scanTraces } from '../../src/otlp/raw-traces.js';
 import type { KafkaExporterSettings } from '../../src/pipeline/api.js';
-import { BROKERS, deleteTopics, ensureTopicsRetry } from '../support/kafka-harness.js';
+import { BROKERS, consumeValues, deleteTopics, ensureTopicsRetry } from '../support/kafka-harness.js';
 import { until } from '../support/until.js';
 
 const id = randomBytes(4).toString('hex');
@@ -83,24 +83,6 @@ async function produce(topic: string, values: Buffer[]): Promise<void> {
   } finally {
     await producer.disconnect();
   }
-}
-
-async function consumeValues(topic: string, count: number): Promise<Buffer[]> {
-  const consumer = kafka.consumer({ groupId: `enc_read_${topic}` });
-  const values: Buffer[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      values.push(message.value as Buffer);
-    },
-  });
-  try {
-    await until(`${count} messages on ${topic}`, () => values.length >= count);
-  } finally {
-    await consumer.disconnect();
-  }
-  return values;
 }
 
 async function rows(db: string, table: string): Promise<string[]> {

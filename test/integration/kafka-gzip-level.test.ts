@@ -6,17 +6,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, test } from 'node:test';
-import kafkajs, { Kafka, logLevel } from 'kafkajs';
+import kafkajs from 'kafkajs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { KafkaExporter } from '../../src/kafka/exporter.js';
 import { decodeProtobuf, encodeProtobuf } from '../../src/otlp/codec.js';
 import type { KafkaExporterSettings } from '../../src/pipeline/api.js';
-import { BROKERS, deleteTopics, ensureTopicsRetry } from '../support/kafka-harness.js';
-import { until } from '../support/until.js';
+import { BROKERS, consumeValues, deleteTopics, ensureTopicsRetry } from '../support/kafka-harness.js';
 
 const id = randomBytes(4).toString('hex');
-const kafka = new Kafka({ brokers: BROKERS, logLevel: logLevel.NOTHING });
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 const traces = readFileSync('src/otlp/testdata/traces.pb');
 const topics: string[] = [];
@@ -52,20 +50,6 @@ function settings(topic: string, compressionLevel: number): KafkaExporterSetting
     requiredAcks: -1,
     timeoutMs: 10_000,
   };
-}
-
-async function consumeValues(topic: string, count: number): Promise<Buffer[]> {
-  const consumer = kafka.consumer({ groupId: `gzip_read_${topic}` });
-  const values: Buffer[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void values.push(message.value as Buffer) });
-  try {
-    await until(`${count} messages on ${topic}`, () => values.length >= count);
-  } finally {
-    await consumer.disconnect();
-  }
-  return values;
 }
 
 test('each exporter gzips at its compression_params.level, and its messages read back unchanged', async () => {

@@ -12,6 +12,7 @@ import { encodeProtobuf } from '../../src/otlp/codec.js';
 import { hexToBytes } from '../../src/otlp/ids.js';
 import type { ExportTraceServiceRequest, Signal } from '../../src/otlp/model.js';
 import type { SieveConfig, SignalPipeline } from '../../src/pipeline/api.js';
+import { until } from './until.js';
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -100,6 +101,23 @@ export async function deleteTopics(names: string[]): Promise<void> {
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The values of the first `count` messages on `topic`, read from its beginning by a new consumer group. */
+export async function consumeValues(topic: string, count: number): Promise<Buffer[]> {
+  const consumer = new Kafka({ brokers: BROKERS, logLevel: logLevel.NOTHING }).consumer({
+    groupId: `read_${topic}_${randomBytes(4).toString('hex')}`,
+  });
+  const values: Buffer[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void values.push(message.value as Buffer) });
+  try {
+    await until(`${count} messages on ${topic}`, () => values.length >= count);
+  } finally {
+    await consumer.disconnect();
+  }
+  return values;
 }
 
 /** A pipeline file whose only pipeline sends traces to `topic` (what a loader then reads). */

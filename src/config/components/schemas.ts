@@ -1,5 +1,6 @@
 /** zod schemas of every component Sieve accepts, keyed by component type. Unknown keys are errors. */
 import { z } from 'zod';
+import { KAFKA_COMPRESSIONS } from '../../kafka/compression-names.js';
 import { isGzipLevel } from '../../kafka/gzip-level.js';
 import { DETECTOR_NAMES } from '../../pipeline/detectors.js';
 import { compileCondition } from '../../pipeline/ottl/compile.js';
@@ -246,21 +247,29 @@ export const kafkaExporterSchema = z.strictObject({
       max_message_bytes: z.number().int().positive().optional(),
       required_acks: z.union([z.literal(-1), z.literal(0), z.literal(1)]).optional(),
       compression: z
-        .enum(['gzip', 'none'], {
-          message: 'compression must be gzip or none (kafkajs ships gzip only)',
+        .enum(KAFKA_COMPRESSIONS, {
+          message: `compression must be one of ${KAFKA_COMPRESSIONS.join(', ')} (zstd: no Node binding installs from the npm registry alone)`,
         })
         .optional(),
       compression_params: z.strictObject({ level: z.number().int('level must be an integer').optional() }).optional(),
       flush_max_messages: z.number().optional(),
     })
     .superRefine((p, ctx) => {
-      // as the Collector: a level is checked against the codec it applies to (gzip is Sieve's default)
+      // as the Collector: a level is checked against the codec it applies to (gzip is Sieve's default);
+      // lz4 and snappy have none, so any level but 0 (unset) is refused
       const level = p.compression_params?.level;
-      if (level !== undefined && (p.compression ?? 'gzip') === 'gzip' && !isGzipLevel(level))
+      const compression = p.compression ?? 'gzip';
+      if (level !== undefined && compression === 'gzip' && !isGzipLevel(level))
         ctx.addIssue({
           code: 'custom',
           path: ['compression_params', 'level'],
           message: `unsupported gzip level ${level}: use 1 (fastest) to 9 (smallest), 0 or -1 (zlib's default, 6) or -2 (Huffman only)`,
+        });
+      if (level !== undefined && level !== 0 && (compression === 'lz4' || compression === 'snappy'))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['compression_params', 'level'],
+          message: `${compression} takes no compression level (remove compression_params.level)`,
         });
     })
     .optional(),

@@ -300,3 +300,21 @@ test('producer.compression_params.level: gzip levels as the Collector takes them
   const typo = load(config('producer:\n  compression_params: { levl: 1 }')).issues;
   assert.equal(typo[0]?.path, 'exporters.kafka.producer.compression_params.levl');
 });
+
+test('producer.compression: lz4 and snappy as in the Collector (no level), zstd and unknown codecs refused by name', () => {
+  const exporterOf = (producer: string) => load(config(`producer:\n${producer}`)).config?.pipelines.traces?.exporter;
+  for (const codec of ['lz4', 'snappy', 'none', 'gzip'])
+    assert.equal(exporterOf(`  compression: ${codec}`)?.compression, codec, codec);
+  // as the Collector: level 0 is "unset" for every codec
+  assert.equal(exporterOf('  compression: lz4\n  compression_params: { level: 0 }')?.compression, 'lz4');
+  for (const codec of ['lz4', 'snappy']) {
+    const issues = load(config(`producer:\n  compression: ${codec}\n  compression_params: { level: 3 }`)).issues;
+    assert.equal(issues[0]?.path, 'exporters.kafka.producer.compression_params.level', codec);
+    assert.match(issues[0]?.message ?? '', new RegExp(`${codec} takes no compression level`), codec);
+  }
+  for (const codec of ['zstd', 'brotli']) {
+    const issues = load(config(`producer:\n  compression: ${codec}`)).issues;
+    assert.equal(issues[0]?.path, 'exporters.kafka.producer.compression', codec);
+    assert.match(issues[0]?.message ?? '', /compression must be one of gzip, lz4, snappy, none/, codec);
+  }
+});

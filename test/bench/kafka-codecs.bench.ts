@@ -1,17 +1,21 @@
 /**
- * Kafka gzip on the messages Sieve writes: 512-span requests (the receiver benchmark's template) after
- * the default PII pipeline (hashed values compress worse than the template), encoded as the exporter
- * encodes them. Prints, per 1,000 spans, the CPU of deflate at zlib's default level (kafkajs' own
- * codec) and at level 1 (the presets' `compression_params`), with the compression ratio, and of
- * decompression as kafkajs does it (promisified unzip on the thread pool) and as the loader does
- * (src/kafka/gzip-codec.ts: synchronous, into one buffer of the trailer's size). process.cpuUsage
- * counts the thread pool's CPU too.
+ * Kafka compression on the messages Sieve writes: 512-span requests (the receiver benchmark's template)
+ * after the default PII pipeline (hashed values compress worse than the template), encoded as the
+ * exporter encodes them. Prints, per 1,000 spans, the CPU of
+ * - deflate at zlib's default level (kafkajs' own codec) and at level 1, with the compression ratio,
+ *   and of inflate as kafkajs does it (promisified unzip on the thread pool) and as the loader does
+ *   (src/kafka/gzip-codec.ts: synchronous, into one buffer of the trailer's size);
+ * - LZ4 (the presets' codec) and Snappy, compressing and decompressing through Sieve's codecs as
+ *   kafkajs calls them (src/kafka/lz4-codec.ts, src/kafka/snappy-codec.ts), with the ratio.
+ * process.cpuUsage counts the thread pool's CPU too.
  *
- *   node --import tsx test/bench/kafka-gzip.bench.ts      (or: npm run bench -- kafka-gzip)
+ *   node --import tsx test/bench/kafka-codecs.bench.ts      (or: npm run bench -- kafka-codecs)
  */
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import kafkajs from 'kafkajs';
 import { loadSieveConfig } from '../../src/config/load.js';
+import '../../src/kafka/compression.js';
 import { decompressGzip } from '../../src/kafka/gzip-codec.js';
 import { decodeProtobuf, encodeProtobuf } from '../../src/otlp/codec.js';
 import { SPANS_PER_REQUEST, spanBatchTemplate } from './support/otlp-load.js';
@@ -39,6 +43,11 @@ async function cpuMsPer1kSpans(repeat: number, run: () => Promise<void> | void):
   return (u.user + u.system) / 1000 / ((repeat * spans) / 1000);
 }
 
+const { CompressionCodecs, CompressionTypes } = kafkajs;
+const codecs = [
+  ['lz4', CompressionCodecs[CompressionTypes.LZ4]()],
+  ['snappy', CompressionCodecs[CompressionTypes.Snappy]()],
+] as const;
 const gzipAsync = promisify(zlib.gzip);
 const unzipAsync = promisify(zlib.unzip);
 for (let round = 1; round <= ROUNDS; round++) {
@@ -52,14 +61,28 @@ for (let round = 1; round <= ROUNDS; round++) {
     out.push(`deflate level ${level}: ${ms.toFixed(2)} ms (ratio ${(rawBytes / compressed).toFixed(2)})`);
   }
   const gzipped = messages.map((m) => zlib.gzipSync(m, { level: 1 }));
-  const kafkajs = await cpuMsPer1kSpans(10, async () => {
+  const kafkajsUnzip = await cpuMsPer1kSpans(10, async () => {
     for (const g of gzipped) await unzipAsync(g);
   });
   const loader = await cpuMsPer1kSpans(10, () => {
     for (const g of gzipped) decompressGzip(g);
   });
-  out.push(`inflate: kafkajs' unzip ${kafkajs.toFixed(2)} ms, loader's ${loader.toFixed(2)} ms`);
+  out.push(`inflate: kafkajs' unzip ${kafkajsUnzip.toFixed(2)} ms, loader's ${loader.toFixed(2)} ms`);
+  for (const [name, codec] of codecs) {
+    let compressedBytes = 0;
+    const compress = await cpuMsPer1kSpans(20, async () => {
+      compressedBytes = 0;
+      for (const m of messages) compressedBytes += ((await codec.compress({ buffer: m })) as Buffer).length;
+    });
+    const packed = await Promise.all(messages.map((m) => codec.compress({ buffer: m }) as Promise<Buffer>));
+    const decompress = await cpuMsPer1kSpans(20, async () => {
+      for (const p of packed) await codec.decompress(p);
+    });
+    out.push(
+      `${name}: compress ${compress.toFixed(2)} ms (ratio ${(rawBytes / compressedBytes).toFixed(2)}), decompress ${decompress.toFixed(2)} ms`,
+    );
+  }
   console.log(
-    `kafka-gzip round ${round}, CPU per 1,000 spans (${Math.round(rawBytes / spans)} bytes/span): ${out.join('; ')}`,
+    `kafka-codecs round ${round}, CPU per 1,000 spans (${Math.round(rawBytes / spans)} bytes/span): ${out.join('; ')}`,
   );
 }

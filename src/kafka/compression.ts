@@ -1,0 +1,24 @@
+/**
+ * Kafka compression as the Collector's `producer.compression` names it, mapped onto kafkajs' codec
+ * types. Importing this module registers Sieve's codecs (gzip with levels, LZ4, Snappy) in kafkajs'
+ * per-process registry, for producers and consumers alike. zstd is refused at config load: its
+ * maintained Node binding (@mongodb-js/zstd 7) downloads its binary from GitHub while installing,
+ * which an install from the npm registry alone cannot do.
+ */
+import { CompressionTypes } from 'kafkajs';
+import './gzip-codec.js';
+import './lz4-codec.js';
+import './snappy-codec.js';
+import type { KafkaCompression } from './compression-names.js';
+
+const KAFKAJS_TYPE: Record<KafkaCompression, CompressionTypes> = {
+  gzip: CompressionTypes.GZIP,
+  lz4: CompressionTypes.LZ4,
+  snappy: CompressionTypes.Snappy,
+  none: CompressionTypes.None,
+};
+
+/** kafkajs' codec type for a `producer.compression` value. */
+export function kafkajsCompression(compression: KafkaCompression): CompressionTypes {
+  return KAFKAJS_TYPE[compression];
+}

@@ -1,0 +1,129 @@
+// Kafka compression against the real broker and Kafka's own Java client (the jars the local broker runs
+// from): batches Sieve's exporter writes with lz4, snappy or gzip are accepted by the broker (which
+// decodes every compressed batch it validates) and read back unchanged by the Java consumer and by
+// Sieve's consumer; batches the Java producer compresses each way read back unchanged in Sieve's
+// consumer, whose codecs are the loader's (src/kafka/compression.ts). Needs Kafka (npm run services)
+// and Java 17+.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { promisify } from 'node:util';
+import kafkajs from 'kafkajs';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import type { KafkaCompression } from '../../src/kafka/compression-names.js';
+import { KafkaExporter } from '../../src/kafka/exporter.js';
+import { decodeProtobuf, encodeProtobuf } from '../../src/otlp/codec.js';
+import type { KafkaExporterSettings } from '../../src/pipeline/api.js';
+import { spanBatchTemplate } from '../bench/support/otlp-load.js';
+import { BROKERS, consumeValues, deleteTopics, ensureTopicsRetry } from '../support/kafka-harness.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const KAFKA_LIBS = join(process.env.SIEVE_CACHE_DIR ?? join(ROOT, '.cache'), 'kafka', 'libs');
+const JAVA_CLIENT = join(ROOT, 'test', 'support', 'java', 'KafkaCompressionClient.java');
+const id = randomBytes(4).toString('hex');
+const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
+const TRACES_FILE = join(ROOT, 'src', 'otlp', 'testdata', 'traces.pb');
+const topics: string[] = [];
+after(() => deleteTopics(topics));
+
+/** Compressions kafkajs' codecs performed from here on, by codec type (the exporter registered them). */
+const { CompressionCodecs, CompressionTypes } = kafkajs;
+const compressed = new Map<number, number>();
+for (const type of [CompressionTypes.GZIP, CompressionTypes.LZ4, CompressionTypes.Snappy] as const) {
+  const codec = CompressionCodecs[type];
+  CompressionCodecs[type] = () => {
+    const c = codec();
+    return {
+      compress: (encoder: unknown) => {
+        compressed.set(type, (compressed.get(type) ?? 0) + 1);
+        return c.compress(encoder);
+      },
+      decompress: c.decompress,
+    };
+  };
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Runs the Java client; its stdout lines. */
+async function java(...args: string[]): Promise<string[]> {
+  const { stdout } = await promisify(execFile)('java', ['-cp', `${KAFKA_LIBS}/*`, JAVA_CLIENT, ...args], {
+    timeout: 120_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return stdout.split('\n').filter(Boolean);
+}
+
+function settings(topic: string, compression: KafkaCompression): KafkaExporterSettings {
+  return {
+    id: `kafka/${compression}`,
+    brokers: BROKERS,
+    clientId: 'compression-test',
+    topic,
+    encoding: 'otlp_proto',
+    partitionTracesById: false,
+    compression,
+    compressionLevel: compression === 'gzip' ? 1 : 0,
+    maxMessageBytes: 1_000_000,
+    requiredAcks: -1,
+    timeoutMs: 10_000,
+  };
+}
+
+test("the exporter's lz4, snappy and gzip batches: the broker accepts them, Java's consumer and Sieve's read them back", async () => {
+  const codecs = [
+    ['lz4', CompressionTypes.LZ4],
+    ['snappy', CompressionTypes.Snappy],
+    ['gzip', CompressionTypes.GZIP],
+  ] as const;
+  const topicOf = (codec: string) => `compression_sieve_${codec}_${id}`;
+  topics.push(...codecs.map(([c]) => topicOf(c)));
+  await ensureTopicsRetry(codecs.map(([c]) => topicOf(c)));
+  const exporter = new KafkaExporter({
+    brokers: BROKERS,
+    clientId: 'compression-test',
+    logger,
+    registry: new Registry(),
+  });
+  await exporter.start();
+  // 512 spans, ~340 KB encoded: several LZ4 blocks (64 KiB) and Snappy blocks (32 KiB) per batch
+  const request = decodeProtobuf('traces', spanBatchTemplate().bytes);
+  try {
+    for (const [codec, type] of codecs) {
+      const before = compressed.get(type) ?? 0;
+      // two exports: each is acknowledged, so the broker decoded and validated its batch
+      for (let i = 0; i < 2; i++) await exporter.export('traces', request, settings(topicOf(codec), codec));
+      assert.ok((compressed.get(type) ?? 0) > before, `${codec}: the exporter compressed with ${codec}`);
+    }
+  } finally {
+    await exporter.stop();
+  }
+  const expected = Buffer.from(encodeProtobuf('traces', request));
+  const javaRead = await java('consume', BROKERS.join(','), '2', ...codecs.map(([c]) => topicOf(c)));
+  assert.deepEqual(
+    javaRead.sort(),
+    codecs.flatMap(([c]) => [`${topicOf(c)} ${sha256(expected)}`, `${topicOf(c)} ${sha256(expected)}`]).sort(),
+  );
+  for (const [codec] of codecs)
+    for (const v of await consumeValues(topicOf(codec), 2))
+      assert.ok(v.equals(expected), `${codec} reads back as sent`);
+});
+
+test("batches Kafka's Java producer compressed with lz4, snappy, gzip or none read back unchanged in Sieve's consumer", async () => {
+  const codecs = ['lz4', 'snappy', 'gzip', 'none'];
+  const topicOf = (codec: string) => `compression_java_${codec}_${id}`;
+  topics.push(...codecs.map(topicOf));
+  await ensureTopicsRetry(codecs.map(topicOf));
+  // 400 records of 1.2 KB in one batch: several LZ4 blocks (64 KiB) and Snappy blocks (32 KiB)
+  await java('produce', BROKERS.join(','), TRACES_FILE, '400', ...codecs.map((c) => `${topicOf(c)}=${c}`));
+  const expected = readFileSync(TRACES_FILE);
+  for (const codec of codecs) {
+    const values = await consumeValues(topicOf(codec), 400);
+    assert.equal(values.length, 400, codec);
+    for (const v of values) assert.ok(v.equals(expected), `${codec}: a Java record reads back as sent`);
+  }
+});
