@@ -10,7 +10,9 @@
  *   request of its topic is in flight (nothing to batch with: no wait); while one is, requests are
  *   merged until it is acknowledged, `sendBatchSize` items or `timeoutMs`, whichever comes first.
  *   Under load batches grow with Kafka's latency; at low rates nothing waits for a timer.
- *   Messages hold at most `sendBatchMaxSize` items and `maxMessageBytes` bytes.
+ *   Messages hold at most `sendBatchMaxSize` items and `maxMessageBytes` bytes, and a partition's
+ *   record batch in one produce request at most `maxMessageBytes` (more goes in the next request of
+ *   the same send: produce-rounds.ts); each produce request gets the send timeout.
  *   Encoded Export*ServiceRequest messages concatenate (repeated field 1), so merging is a
  *   byte concatenation.
  * - `partitionTracesById`: spans are grouped by trace id, key = hex trace id.

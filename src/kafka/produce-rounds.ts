@@ -12,8 +12,12 @@
  * only move forward.
  */
 
-/** Upper bound of one record's framing in a v2 record batch: length, attributes, deltas, key and value lengths, header count. */
-export const RECORD_OVERHEAD_BYTES = 32;
+/**
+ * Upper bound of one record's framing in a v2 record batch: its length, attributes, timestamp and
+ * offset deltas, key and value lengths and header count, as varints (5 + 1 + 10 + 5 + 5 + 5 + 5). The
+ * batch's own 61-byte header is left to the margin between `max_message_bytes` and the broker's limit.
+ */
+export const RECORD_OVERHEAD_BYTES = 36;
 
 export interface RoundMessage {
   partition: number;
