@@ -5,11 +5,27 @@
  * maintained Node binding (@mongodb-js/zstd 7) downloads its binary from GitHub while installing,
  * which an install from the npm registry alone cannot do.
  */
-import { CompressionTypes } from 'kafkajs';
+import kafkajs, { CompressionTypes } from 'kafkajs';
 import './gzip-codec.js';
 import './lz4-codec.js';
 import './snappy-codec.js';
-import type { KafkaCompression } from './compression-names.js';
+import { KAFKA_COMPRESSIONS, type KafkaCompression } from './compression-names.js';
+
+/**
+ * What a consumer says when a topic holds zstd batches (a Collector or another client set
+ * `compression: zstd`): kafkajs' own message would be "ZSTD compression not implemented". The
+ * consumer stops at that batch and retries, so nothing after it is skipped.
+ */
+export const ZSTD_REFUSED = `a zstd-compressed batch: Sieve reads ${KAFKA_COMPRESSIONS.join(', ')} (no zstd binding for Node installs from the npm registry alone); set the producer's compression of this topic to one of them`;
+
+kafkajs.CompressionCodecs[CompressionTypes.ZSTD] = () => ({
+  compress: async () => {
+    throw new Error(ZSTD_REFUSED);
+  },
+  decompress: async () => {
+    throw new Error(ZSTD_REFUSED);
+  },
+});
 
 const KAFKAJS_TYPE: Record<KafkaCompression, CompressionTypes> = {
   gzip: CompressionTypes.GZIP,

@@ -2,8 +2,8 @@
 // from): batches Sieve's exporter writes with lz4, snappy or gzip are accepted by the broker (which
 // decodes every compressed batch it validates) and read back unchanged by the Java consumer and by
 // Sieve's consumer; batches the Java producer compresses each way read back unchanged in Sieve's
-// consumer, whose codecs are the loader's (src/kafka/compression.ts). Needs Kafka (npm run services)
-// and Java 17+.
+// consumer, whose codecs are the loader's (src/kafka/compression.ts); a zstd batch stops that consumer
+// with an error naming the codecs Sieve reads. Needs Kafka (npm run services) and Java 17+.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -11,9 +11,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
-import kafkajs from 'kafkajs';
+import kafkajs, { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
+import { ZSTD_REFUSED } from '../../src/kafka/compression.js';
 import type { KafkaCompression } from '../../src/kafka/compression-names.js';
 import { KafkaExporter } from '../../src/kafka/exporter.js';
 import { decodeProtobuf, encodeProtobuf } from '../../src/otlp/codec.js';
@@ -125,5 +126,31 @@ test("batches Kafka's Java producer compressed with lz4, snappy, gzip or none re
     const values = await consumeValues(topicOf(codec), 400);
     assert.equal(values.length, 400, codec);
     for (const v of values) assert.ok(v.equals(expected), `${codec}: a Java record reads back as sent`);
+  }
+});
+
+test("a topic holding zstd batches (a Collector's compression: zstd): Sieve's consumer stops there, saying what to do", async () => {
+  const topic = `compression_java_zstd_${id}`;
+  topics.push(topic);
+  await ensureTopicsRetry([topic]);
+  await java('produce', BROKERS.join(','), TRACES_FILE, '10', `${topic}=zstd`);
+  const consumer = new Kafka({ brokers: BROKERS, logLevel: logLevel.NOTHING }).consumer({
+    groupId: `zstd_${topic}`,
+    retry: { retries: 0, restartOnFailure: async () => false },
+  });
+  let values = 0;
+  const crashed = new Promise<Error>((resolve) =>
+    consumer.on(consumer.events.CRASH, ({ payload }) => resolve(payload.error)),
+  );
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async () => void values++ });
+    const error = (await crashed) as Error & { originalError?: Error; cause?: Error };
+    const messages = [error.message, error.originalError?.message, error.cause?.message].join(' | ');
+    assert.ok(messages.includes(ZSTD_REFUSED), messages);
+    assert.equal(values, 0, 'no message of the batch is handed on');
+  } finally {
+    await consumer.disconnect();
   }
 });
