@@ -9,7 +9,9 @@
  * is complete − its spans' end time. Prints per run: accepted spans/s, freshness p50/p90/p99/max, the
  * loader's largest consumer lag (its /metrics, sampled every second), and the CPU cores used over the
  * load by the receiver, the loader (in `all`: the one process) and the ClickHouse engine, with the
- * engine's background merges apart (its MergeTree merge threads, and the rows they merged per span).
+ * engine's background merges apart (its MergeTree merge threads, and the rows they merged per span);
+ * then p99, the loader's largest lag and the engine's merge threads' cores by 5 s of the load (which
+ * part of the run the slow requests came from: a loader's first seconds, or a stall later).
  *
  *   node --import tsx test/bench/freshness.bench.ts      (or: npm run bench -- freshness)
  *   FRESH_LAYOUTS=split|all|split,all  FRESH_OFFERED=20000  FRESH_SECONDS=30  FRESH_CLIENTS=16
@@ -36,6 +38,8 @@ const SECONDS = Number(process.env.FRESH_SECONDS ?? 30);
 const CLIENTS = Number(process.env.FRESH_CLIENTS ?? 16);
 const DRAIN_MS = 30_000;
 const POLL_MS = 250;
+/** the per-window line: p99 and loader lag by this many seconds of the load */
+const WINDOW_S = 5;
 /** rows the poll looks at: spans that ended this recently (its GROUP BY runs in the engine next to the inserts) */
 const WINDOW_MS = DRAIN_MS;
 
@@ -187,16 +191,19 @@ async function run(layout: Layout, offered: number): Promise<void> {
     await ready(loader.ports.loaderOps, loader);
     await setTableSettings(database);
 
+    const enginePid = clickhousePid();
     let maxLag = 0;
+    const lagSamples: { atMs: number; lag: number; mergesMs: number }[] = [];
     let sampling = true;
     const lagSampler = (async () => {
       while (sampling) {
-        maxLag = Math.max(maxLag, await loaderLag(loader.ports.loaderOps, topics[0]!).catch(() => 0));
+        const lag = await loaderLag(loader.ports.loaderOps, topics[0]!).catch(() => 0);
+        maxLag = Math.max(maxLag, lag);
+        lagSamples.push({ atMs: Date.now(), lag, mergesMs: threadsCpuMs(enginePid, MERGE_THREADS) });
         await new Promise((r) => setTimeout(r, 1000));
       }
     })();
     const inserts0 = await loaderInserts(loader.ports.loaderOps, topics[0] as string);
-    const enginePid = clickhousePid();
     const cpu0 = {
       receiver: treeCpuMs(receiver.child.pid),
       loader: layout === 'split' ? treeCpuMs(loader.child.pid) : 0,
@@ -262,6 +269,34 @@ async function run(layout: Layout, offered: number): Promise<void> {
         `${Math.round((inserts.seconds / Math.max(1, inserts.count)) * 1000)} ms each on average, messages in Kafka ` +
         `${(inserts.ageSeconds / Math.max(1, inserts.messages)).toFixed(2)} s on average until inserted; CPU cores: ${cpuText}` +
         (missing > 0 ? `; ${missing} accepted requests NOT in ClickHouse after ${DRAIN_MS / 1000}s` : ''),
+    );
+    // when in the load the slow requests were sent and the loader fell behind (e.g. a cold start)
+    const windows = Math.ceil(loadSecs / WINDOW_S);
+    const byWindow = (value: (w: number) => number | undefined, digits: number) =>
+      Array.from({ length: windows }, (_, w) => value(w)?.toFixed(digits) ?? '–').join(' ');
+    const windowOf = (ms: number) => Math.floor((ms - startedMs) / 1000 / WINDOW_S);
+    const p99In = (w: number) => {
+      const f = accepted
+        .filter((r) => windowOf(r.endMs) === w && completeAt.has(r.startNs))
+        .map((r) => ((completeAt.get(r.startNs) as number) - r.endMs) / 1000)
+        .sort((a, b) => a - b);
+      return f.length === 0 ? undefined : f[Math.min(f.length - 1, Math.floor(0.99 * f.length))];
+    };
+    const lagIn = (w: number) => {
+      const l = lagSamples.filter((x) => windowOf(x.atMs) === w).map((x) => x.lag);
+      return l.length === 0 ? undefined : Math.max(...l);
+    };
+    const mergeCoresIn = (w: number) => {
+      const m = lagSamples.filter((x) => windowOf(x.atMs) === w);
+      const first = m[0];
+      const last = m.at(-1);
+      return first === undefined || last === undefined || last.atMs === first.atMs
+        ? undefined
+        : (last.mergesMs - first.mergesMs) / (last.atMs - first.atMs);
+    };
+    console.log(
+      `freshness[${layout}] by ${WINDOW_S} s of the load: p99 ${byWindow(p99In, 2)} s; loader lag max ${byWindow(lagIn, 0)} messages; ` +
+        `engine merge cores ${byWindow(mergeCoresIn, 2)}`,
     );
   } catch (err) {
     console.error(
