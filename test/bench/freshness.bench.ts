@@ -38,7 +38,7 @@ const SECONDS = Number(process.env.FRESH_SECONDS ?? 30);
 const CLIENTS = Number(process.env.FRESH_CLIENTS ?? 16);
 const DRAIN_MS = 30_000;
 const POLL_MS = 250;
-/** the per-window line: p99 and loader lag by this many seconds of the load */
+/** the per-window line: p99, loader lag and engine merge cores by this many seconds of the load */
 const WINDOW_S = 5;
 /** rows the poll looks at: spans that ended this recently (its GROUP BY runs in the engine next to the inserts) */
 const WINDOW_MS = DRAIN_MS;
@@ -88,6 +88,11 @@ async function until(what: string, probe: () => Promise<boolean>, ms: number): P
 }
 /** Waits for a process's /readyz on `port` (a failure says which process, with its log). */
 const ready = (port: number, proc: SieveProcess) => waitFor200(`http://127.0.0.1:${port}/readyz`, proc, 120_000);
+
+/** The `p` quantile of ascending `sorted` (undefined when empty). */
+function quantile(sorted: readonly number[], p: number): number | undefined {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
 
 /** The loader's consumer lag (messages) on `topic`, summed over partitions. */
 async function loaderLag(port: number, topic: string): Promise<number> {
@@ -253,7 +258,7 @@ async function run(layout: Layout, offered: number): Promise<void> {
       .filter((r) => completeAt.has(r.startNs))
       .map((r) => ((completeAt.get(r.startNs) as number) - r.endMs) / 1000)
       .sort((a, b) => a - b);
-    const q = (p: number) => fresh[Math.min(fresh.length - 1, Math.floor(p * fresh.length))] ?? Number.NaN;
+    const q = (p: number) => quantile(fresh, p) ?? Number.NaN;
     const missing = accepted.length - fresh.length;
     const engineText = `engine ${cpu.engine} (background merges ${cpu.merges}: ${(merged / Math.max(1, load.accepted)).toFixed(2)} rows merged per span accepted)`;
     const cpuText =
@@ -280,7 +285,7 @@ async function run(layout: Layout, offered: number): Promise<void> {
         .filter((r) => windowOf(r.endMs) === w && completeAt.has(r.startNs))
         .map((r) => ((completeAt.get(r.startNs) as number) - r.endMs) / 1000)
         .sort((a, b) => a - b);
-      return f.length === 0 ? undefined : f[Math.min(f.length - 1, Math.floor(0.99 * f.length))];
+      return quantile(f, 0.99);
     };
     const lagIn = (w: number) => {
       const l = lagSamples.filter((x) => windowOf(x.atMs) === w).map((x) => x.lag);
