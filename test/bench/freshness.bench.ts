@@ -10,8 +10,9 @@
  * loader's largest consumer lag (its /metrics, sampled every second), and the CPU cores used over the
  * load by the receiver, the loader (in `all`: the one process) and the ClickHouse engine, with the
  * engine's background merges apart (its MergeTree merge threads, and the rows they merged per span);
- * then p99, the loader's largest lag and the engine's merge threads' cores by 5 s of the load (which
- * part of the run the slow requests came from: a loader's first seconds, or a stall later).
+ * then the poll's own queries (how many, and their wall time each: they share the engine with the
+ * inserts), and p99, the loader's largest lag and the engine's merge threads' cores by 5 s of the load
+ * (which part of the run the slow requests came from: a loader's first seconds, or a stall later).
  *
  *   node --import tsx test/bench/freshness.bench.ts      (or: npm run bench -- freshness)
  *   FRESH_LAYOUTS=split|all|split,all  FRESH_OFFERED=20000  FRESH_SECONDS=30  FRESH_CLIENTS=16
@@ -152,6 +153,8 @@ async function run(layout: Layout, offered: number): Promise<void> {
     } else if (event.answered.status !== 200) pending.delete(event.answered.startNs);
   };
   let polling = true;
+  /** the poll's own queries (they share the engine with the inserts): count and summed wall time */
+  const polls = { count: 0, ms: 0 };
   const poll = async (fromMs: number): Promise<void> => {
     while (polling) {
       const t = Date.now();
@@ -167,6 +170,8 @@ async function run(layout: Layout, offered: number): Promise<void> {
           format: 'JSONEachRow',
         });
         const seenAt = Date.now();
+        polls.count++;
+        polls.ms += seenAt - t;
         for (const r of (await rs.json()) as { s: string }[])
           if (!completeAt.has(r.s)) {
             completeAt.set(r.s, seenAt);
@@ -300,7 +305,7 @@ async function run(layout: Layout, offered: number): Promise<void> {
         : (last.mergesMs - first.mergesMs) / (last.atMs - first.atMs);
     };
     console.log(
-      `freshness[${layout}] by ${WINDOW_S} s of the load: p99 ${byWindow(p99In, 2)} s; loader lag max ${byWindow(lagIn, 0)} messages; ` +
+      `freshness[${layout}] poll: ${polls.count} queries, ${(polls.ms / Math.max(1, polls.count)).toFixed(0)} ms each on average; by ${WINDOW_S} s of the load: p99 ${byWindow(p99In, 2)} s; loader lag max ${byWindow(lagIn, 0)} messages; ` +
         `engine merge cores ${byWindow(mergeCoresIn, 2)}`,
     );
   } catch (err) {
