@@ -34,8 +34,8 @@ START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
 HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}"
 # C1 only (no C2): on a 2-core machine shared with the engine, Sieve and the load, the broker's C2
-# compiler thread took 0.05-0.15 of a core for minutes after every start, half of the broker's CPU
-# at 20k spans/s; C1 code serves a local broker's load with 0.11 of a core instead of 0.20-0.22
+# compiler thread took 0.03-0.15 of a core for minutes after every start, half of the broker's CPU
+# at 20k spans/s; C1 code serves a local broker's load with 0.10-0.12 of a core instead of 0.15-0.22
 # (README, "Loader, freshness and request latency"). KAFKA_JIT_OPTS= (empty) restores the JVM default.
 JIT_OPTS="${KAFKA_JIT_OPTS--XX:TieredStopAtLevel=1}"
 JVM_OPTS="$JIT_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true"
