@@ -20,7 +20,7 @@ import { KafkaExporter } from '../../src/kafka/exporter.js';
 import { decodeProtobuf, encodeProtobuf } from '../../src/otlp/codec.js';
 import type { KafkaExporterSettings } from '../../src/pipeline/api.js';
 import { spanBatchTemplate } from '../bench/support/otlp-load.js';
-import { BROKERS, consumeValues, deleteTopics, ensureTopicsRetry } from '../support/kafka-harness.js';
+import { BROKERS, consumeValues, deleteTopics, ensureTopicsRetry, exporterSettings } from '../support/kafka-harness.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const KAFKA_LIBS = join(process.env.SIEVE_CACHE_DIR ?? join(ROOT, '.cache'), 'kafka', 'libs');
@@ -60,19 +60,13 @@ async function java(...args: string[]): Promise<string[]> {
 }
 
 function settings(topic: string, compression: KafkaCompression): KafkaExporterSettings {
-  return {
+  return exporterSettings(topic, {
     id: `kafka/${compression}`,
-    brokers: BROKERS,
     clientId: 'compression-test',
-    topic,
-    encoding: 'otlp_proto',
-    partitionTracesById: false,
     compression,
     compressionLevel: compression === 'gzip' ? 1 : 0,
-    maxMessageBytes: 1_000_000,
-    requiredAcks: -1,
     timeoutMs: 10_000,
-  };
+  });
 }
 
 test("the exporter's lz4, snappy and gzip batches: the broker accepts them, Java's consumer and Sieve's read them back", async () => {

@@ -24,7 +24,7 @@ import type { RequestBySignal, Signal } from '../../src/otlp/model.js';
 import { encodePdataJson } from '../../src/otlp/pdata-json.js';
 import { scanTraces } from '../../src/otlp/raw-traces.js';
 import type { KafkaExporterSettings } from '../../src/pipeline/api.js';
-import { BROKERS, consumeValues, deleteTopics, ensureTopicsRetry } from '../support/kafka-harness.js';
+import { BROKERS, consumeValues, deleteTopics, ensureTopicsRetry, exporterSettings } from '../support/kafka-harness.js';
 import { until } from '../support/until.js';
 
 const id = randomBytes(4).toString('hex');
@@ -123,20 +123,8 @@ async function load(
 
 const testdata = (s: Signal) => readFileSync(`src/otlp/testdata/${s}.pb`);
 
-function exporterSettings(topic: string, encoding: KafkaExporterSettings['encoding']): KafkaExporterSettings {
-  return {
-    id: 'kafka',
-    brokers: BROKERS,
-    clientId: 'enc-test',
-    topic,
-    encoding,
-    partitionTracesById: false,
-    compression: 'gzip',
-    compressionLevel: -1,
-    maxMessageBytes: 1_000_000,
-    requiredAcks: -1,
-    timeoutMs: 10_000,
-  };
+function encodedAs(topic: string, encoding: KafkaExporterSettings['encoding']): KafkaExporterSettings {
+  return exporterSettings(topic, { clientId: 'enc-test', encoding, compression: 'gzip', timeoutMs: 10_000 });
 }
 
 test("Sieve's exporter writes otlp_json as the Collector's pdata does; requests batched into one message stay one JSON", async () => {
@@ -150,23 +138,11 @@ test("Sieve's exporter writes otlp_json as the Collector's pdata does; requests 
     // three requests per signal at once: one is sent at once (nothing in flight), the other two arrive
     // while it is in flight and go together in the next message (traces: decoded and kept encoded)
     await Promise.all([
-      exporter.export(
-        'traces',
-        decodeProtobuf('traces', testdata('traces')),
-        exporterSettings(t.traces, 'otlp_json'),
-        batch,
-      ),
-      exporter.export(
-        'traces',
-        decodeProtobuf('traces', testdata('traces')),
-        exporterSettings(t.traces, 'otlp_json'),
-        batch,
-      ),
-      exporter.exportRawTraces(scanTraces(testdata('traces')).traces, exporterSettings(t.traces, 'otlp_json'), batch),
+      exporter.export('traces', decodeProtobuf('traces', testdata('traces')), encodedAs(t.traces, 'otlp_json'), batch),
+      exporter.export('traces', decodeProtobuf('traces', testdata('traces')), encodedAs(t.traces, 'otlp_json'), batch),
+      exporter.exportRawTraces(scanTraces(testdata('traces')).traces, encodedAs(t.traces, 'otlp_json'), batch),
       ...(['logs', 'metrics'] as const).flatMap((s) =>
-        [1, 2, 3].map(() =>
-          exporter.export(s, decodeProtobuf(s, testdata(s)), exporterSettings(t[s], 'otlp_json'), batch),
-        ),
+        [1, 2, 3].map(() => exporter.export(s, decodeProtobuf(s, testdata(s)), encodedAs(t[s], 'otlp_json'), batch)),
       ),
     ]);
   } finally {

@@ -12,7 +12,7 @@ import { ensureTopics, KafkaExporter } from '../../src/kafka/exporter.js';
 import { decodeProtobuf } from '../../src/otlp/codec.js';
 import type { ExportLogsServiceRequest } from '../../src/otlp/model.js';
 import type { BatchSettings, KafkaExporterSettings } from '../../src/pipeline/api.js';
-import { BROKERS, deleteTopics } from '../support/kafka-harness.js';
+import { BROKERS, deleteTopics, exporterSettings } from '../support/kafka-harness.js';
 import { until } from '../support/until.js';
 
 const topic = `sieve_it_batching_${randomBytes(4).toString('hex')}`;
@@ -23,19 +23,7 @@ const exporter = new KafkaExporter({
   logger: pino({ level: 'silent' }),
   registry,
 });
-const settings: KafkaExporterSettings = {
-  id: 'kafka',
-  brokers: BROKERS,
-  clientId: 'batching-test',
-  topic,
-  encoding: 'otlp_proto',
-  partitionTracesById: false,
-  compression: 'none',
-  compressionLevel: -1,
-  maxMessageBytes: 1_000_000,
-  requiredAcks: -1,
-  timeoutMs: 30_000,
-};
+const settings: KafkaExporterSettings = exporterSettings(topic, { clientId: 'batching-test', timeoutMs: 30_000 });
 /** a batch timeout no test run would sit out: an export that waited for it would time the test out */
 const HOUR = 3_600_000;
 const batch: BatchSettings = { sendBatchSize: 8192, sendBatchMaxSize: 0, timeoutMs: HOUR };

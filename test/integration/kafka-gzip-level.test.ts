@@ -12,7 +12,7 @@ import { Registry } from 'prom-client';
 import { KafkaExporter } from '../../src/kafka/exporter.js';
 import { decodeProtobuf, encodeProtobuf } from '../../src/otlp/codec.js';
 import type { KafkaExporterSettings } from '../../src/pipeline/api.js';
-import { BROKERS, consumeValues, deleteTopics, ensureTopicsRetry } from '../support/kafka-harness.js';
+import { BROKERS, consumeValues, deleteTopics, ensureTopicsRetry, exporterSettings } from '../support/kafka-harness.js';
 
 const id = randomBytes(4).toString('hex');
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
@@ -37,19 +37,13 @@ CompressionCodecs[CompressionTypes.GZIP] = () => {
 };
 
 function settings(topic: string, compressionLevel: number): KafkaExporterSettings {
-  return {
+  return exporterSettings(topic, {
     id: `kafka/${compressionLevel}`,
-    brokers: BROKERS,
     clientId: 'gzip-level-test',
-    topic,
-    encoding: 'otlp_proto',
-    partitionTracesById: false,
     compression: 'gzip',
     compressionLevel,
-    maxMessageBytes: 1_000_000,
-    requiredAcks: -1,
     timeoutMs: 10_000,
-  };
+  });
 }
 
 test('each exporter gzips at its compression_params.level, and its messages read back unchanged', async () => {

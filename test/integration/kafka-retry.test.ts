@@ -10,7 +10,7 @@ import { Registry } from 'prom-client';
 import { KafkaExporter, KafkaUnavailableError } from '../../src/kafka/exporter.js';
 import { decodeProtobuf } from '../../src/otlp/codec.js';
 import type { KafkaExporterSettings } from '../../src/pipeline/api.js';
-import { BROKERS, deleteTopics, ensureTopicsRetry } from '../support/kafka-harness.js';
+import { BROKERS, deleteTopics, ensureTopicsRetry, exporterSettings } from '../support/kafka-harness.js';
 
 const id = randomBytes(4).toString('hex');
 const created: string[] = [];
@@ -18,20 +18,7 @@ after(() => deleteTopics(created));
 
 const traces = () => decodeProtobuf('traces', readFileSync('src/otlp/testdata/traces.pb'));
 function settings(topic: string, retry?: KafkaExporterSettings['retry']): KafkaExporterSettings {
-  return {
-    id: 'kafka',
-    brokers: BROKERS,
-    clientId: 'retry-test',
-    topic,
-    encoding: 'otlp_proto',
-    partitionTracesById: false,
-    compression: 'none',
-    compressionLevel: -1,
-    maxMessageBytes: 1_000_000,
-    requiredAcks: -1,
-    timeoutMs: 3000,
-    ...(retry ? { retry } : {}),
-  };
+  return exporterSettings(topic, { clientId: 'retry-test', timeoutMs: 3000, ...(retry ? { retry } : {}) });
 }
 
 test('retry_on_failure: the failed produce is retried until the topic exists; without it the request fails at once', async () => {

@@ -11,7 +11,7 @@ import { ensureTopics } from '../../src/kafka/exporter.js';
 import { encodeProtobuf } from '../../src/otlp/codec.js';
 import { hexToBytes } from '../../src/otlp/ids.js';
 import type { ExportTraceServiceRequest, Signal } from '../../src/otlp/model.js';
-import type { SieveConfig, SignalPipeline } from '../../src/pipeline/api.js';
+import type { KafkaExporterSettings, SieveConfig, SignalPipeline } from '../../src/pipeline/api.js';
 import { until } from './until.js';
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -35,19 +35,28 @@ export function identityPipeline<S extends Signal>(signal: S, opts: IdentityPipe
     ...(opts.batchTimeoutMs !== undefined
       ? { batch: { sendBatchSize: 8192, sendBatchMaxSize: 0, timeoutMs: opts.batchTimeoutMs } }
       : {}),
-    exporter: {
-      id: 'kafka',
-      brokers: BROKERS,
-      clientId: opts.clientId ?? 'test',
-      topic: opts.topic,
-      encoding: 'otlp_proto',
-      partitionTracesById: opts.partitionTracesById ?? false,
-      compression: 'none',
-      compressionLevel: -1,
-      maxMessageBytes: 1_000_000,
-      requiredAcks: -1,
-      timeoutMs: 5000,
-    },
+    exporter: exporterSettings(opts.topic, {
+      ...(opts.clientId !== undefined ? { clientId: opts.clientId } : {}),
+      ...(opts.partitionTracesById !== undefined ? { partitionTracesById: opts.partitionTracesById } : {}),
+    }),
+  };
+}
+
+/** Kafka exporter settings for `topic`: otlp_proto, uncompressed, acks from all replicas, 5 s per produce; `overrides` win. */
+export function exporterSettings(topic: string, overrides: Partial<KafkaExporterSettings> = {}): KafkaExporterSettings {
+  return {
+    id: 'kafka',
+    brokers: BROKERS,
+    clientId: 'test',
+    topic,
+    encoding: 'otlp_proto',
+    partitionTracesById: false,
+    compression: 'none',
+    compressionLevel: -1,
+    maxMessageBytes: 1_000_000,
+    requiredAcks: -1,
+    timeoutMs: 5000,
+    ...overrides,
   };
 }
 
