@@ -8,9 +8,10 @@ import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { InsertJob, TableChunks } from './job.js';
+import { combineTables, type InsertJob, partitionRange, type TableChunks } from './job.js';
 import type { LoaderMetrics } from './metrics.js';
 import { NativeBlockEncoder } from './native-block.js';
+import { insertToken } from './ranges.js';
 import { isRefusedData, splitAtMessageBoundary } from './refusals.js';
 import { type Backoff, sleep } from './retry.js';
 import { type Column, releaseRows } from './row-binary.js';
@@ -51,6 +52,38 @@ export class Inserter {
     return refusals;
   }
 
+  /**
+   * Inserts jobs of one topic's partitions as one block per table (the token names every member's
+   * range: `jobs[0].group`, else the jobs' own ranges); returns each job's refused messages. When
+   * ClickHouse refuses a combined block, each job's rows of that table are inserted on their own, as
+   * a job alone would be (its own token, split down to the refused messages): a re-reader repeating
+   * the combined insert is refused the same way and repeats the same inserts.
+   */
+  async insertJobs(jobs: readonly InsertJob[]): Promise<Refusal[][]> {
+    const first = jobs[0] as InsertJob;
+    if (jobs.length === 1 && first.group === undefined) return [await this.insertJob(first)];
+    const refusals = jobs.map((): Refusal[] => []);
+    const members = first.group ?? jobs.map(partitionRange);
+    for (const [table, combined] of combineTables(jobs)) {
+      try {
+        await this.insertTableChunks(
+          combined,
+          table,
+          0,
+          combined.chunks.length,
+          insertToken(first.topic, members, table),
+        );
+      } catch (err) {
+        if (!isRefusedData(err)) throw err;
+        for (const [i, job] of jobs.entries()) {
+          const tc = job.tables.get(table);
+          if (tc) await this.insertChunks(job, table, tc, 0, tc.chunks.length, refusals[i] as Refusal[]);
+        }
+      }
+    }
+    return refusals;
+  }
+
   /** Compares a RowBinary table's columns with its encoder's now (throws SchemaMismatchError on a difference). */
   async checkColumns(insert: InsertFormat): Promise<void> {
     if (insert.format === 'JSONEachRow' || this.checked.has(insert.table)) return;
@@ -75,18 +108,7 @@ export class Inserter {
     const first = whole ? job.first : job.messages[tc.owner[start]!]!.offset;
     const last = whole ? job.last : job.messages[tc.owner[end - 1]!]!.offset;
     try {
-      let rows = 0;
-      for (let i = start; i < end; i++) rows += tc.rows[i]!;
-      const chunks = whole ? tc.chunks : tc.chunks.slice(start, end);
-      const insert = tc.insert;
-      const count = whole ? tc.rows : tc.rows.slice(start, end);
-      // Native: all the messages' rows as one block (the engine pays per block: a dictionary per column)
-      const native = insert.format === 'Native';
-      const body = native ? this.nativeEncoder(table, insert.columns).encode(chunks, count) : chunks;
-      await this.insertWithRetry(insert, body, rows, `${job.topic}-${job.partition}-${first}-${last}-${table}`);
-      // sent and answered: the block's buffer goes back to the pool (not after a failure, when a
-      // destroyed request might still be writing from it)
-      if (native) releaseRows(body[0]!);
+      await this.insertTableChunks(tc, table, start, end, `${job.topic}-${job.partition}-${first}-${last}-${table}`);
     } catch (err) {
       if (!isRefusedData(err)) throw err;
       const mid = splitAtMessageBoundary(tc.owner, start, end);
@@ -97,6 +119,23 @@ export class Inserter {
       await this.insertChunks(job, table, tc, start, mid, refusals);
       await this.insertChunks(job, table, tc, mid, end, refusals);
     }
+  }
+
+  /** One insert of chunks [start, end) of a table, with `token`. */
+  private async insertTableChunks(tc: TableChunks, table: string, start: number, end: number, token: string) {
+    const whole = start === 0 && end === tc.chunks.length;
+    let rows = 0;
+    for (let i = start; i < end; i++) rows += tc.rows[i]!;
+    const chunks = whole ? tc.chunks : tc.chunks.slice(start, end);
+    const insert = tc.insert;
+    const count = whole ? tc.rows : tc.rows.slice(start, end);
+    // Native: all the messages' rows as one block (the engine pays per block: a dictionary per column)
+    const native = insert.format === 'Native';
+    const body = native ? this.nativeEncoder(table, insert.columns).encode(chunks, count) : chunks;
+    await this.insertWithRetry(insert, body, rows, token);
+    // sent and answered: the block's buffer goes back to the pool (not after a failure, when a
+    // destroyed request might still be writing from it)
+    if (native) releaseRows(body[0]!);
   }
 
   private nativeEncoder(table: string, columns: readonly Column[]): NativeBlockEncoder {

@@ -1,6 +1,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import { kafkaValueAsProtobuf, type TopicFormat } from '../otlp/kafka-value.js';
 import type { Signal } from '../otlp/model.js';
+import type { PartitionRange } from './ranges.js';
 import { type InsertFormat, messageToRows, type RowContext, type RowsByTable } from './rows.js';
 
 /** One table's rows of a job, one chunk per message: `owner[i]` is the index (in the job's messages) of chunk i. */
@@ -27,7 +28,21 @@ export interface InsertJob {
   generation: number;
   /** the range a previous reader committed (ranges.ts): inserted exactly as it is, never merged */
   exactRange?: boolean;
+  /**
+   * the combined insert this job's range goes into (every member's range, sorted by partition), set
+   * when it has other members: its token names them all, and so does the job's range commit
+   */
+  group?: readonly PartitionRange[];
+  /** an exact range's other members, read for it (range-reader.ts): inserted with it, committed by their own readers */
+  with?: InsertJob[];
 }
+
+/** A job's partition and range. */
+export const partitionRange = (job: InsertJob): PartitionRange => ({
+  partition: job.partition,
+  first: job.first,
+  last: job.last,
+});
 
 export interface JobSource {
   signal: Signal;
@@ -90,23 +105,32 @@ export async function buildJob(
  * insert (and one deduplication token, for the combined range) instead of two.
  */
 export function mergeJobs(a: InsertJob, b: InsertJob): InsertJob {
-  const tables = new Map<string, TableChunks>();
-  for (const [t, tc] of a.tables)
-    tables.set(t, { ...tc, chunks: [...tc.chunks], rows: [...tc.rows], owner: [...tc.owner] });
-  const shift = a.messages.length;
-  for (const [t, tc] of b.tables) {
-    let into = tables.get(t);
-    if (!into) tables.set(t, (into = { insert: tc.insert, chunks: [], rows: [], owner: [] }));
-    into.chunks.push(...tc.chunks);
-    into.rows.push(...tc.rows);
-    for (const o of tc.owner) into.owner.push(o + shift);
-  }
   return {
     ...a,
     last: b.last,
     highWatermark: b.highWatermark,
-    tables,
+    tables: combineTables([a, b]),
     messages: [...a.messages, ...b.messages],
     bytes: a.bytes + b.bytes,
   };
+}
+
+/**
+ * The tables of `jobs`, chunks in job order: each table's rows as one insert would send them.
+ * `owner` indexes the jobs' messages concatenated in the same order.
+ */
+export function combineTables(jobs: readonly InsertJob[]): Map<string, TableChunks> {
+  const tables = new Map<string, TableChunks>();
+  let shift = 0;
+  for (const job of jobs) {
+    for (const [t, tc] of job.tables) {
+      let into = tables.get(t);
+      if (!into) tables.set(t, (into = { insert: tc.insert, chunks: [], rows: [], owner: [] }));
+      into.chunks.push(...tc.chunks);
+      into.rows.push(...tc.rows);
+      for (const o of tc.owner) into.owner.push(o + shift);
+    }
+    shift += job.messages.length;
+  }
+  return tables;
 }

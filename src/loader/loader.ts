@@ -3,15 +3,17 @@
  *
  * Per fetched batch (one topic partition): turn each message into rows per table (rows.ts; poison
  * messages go to `<topic>.dlq` with the error in headers), then queue one insert job (queue.ts).
- * A single insert worker drains the queue in order, so turning the next batch into rows overlaps the
- * current insert. After every table of a job is inserted (insert.ts), the job's offsets are committed
- * to Kafka (offsets.ts; offset = last + 1), in one request with the next job's range commit. Nothing is
- * committed before its rows are in ClickHouse or the DLQ.
+ * A single insert worker (insert-worker.ts) drains the queue in order, so turning the next batch into
+ * rows overlaps the current insert; the queued jobs of a topic's partitions go as one insert. After
+ * every table of a round is inserted (insert.ts), its jobs' offsets are committed to Kafka (offsets.ts;
+ * offset = last + 1), in one request with the next round's range commit. Nothing is committed before
+ * its rows are in ClickHouse or the DLQ.
  *
- * Idempotence: each insert carries `insert_deduplication_token = topic-partition-first-last-table`,
- * so a retry of the same range after a crash between insert and commit is dropped by ClickHouse.
- * Before inserting, the job's range is committed as offset metadata, and whoever re-reads the
- * partition cuts its first batch to that range (ranges.ts), so the tokens repeat. After a rebalance
+ * Idempotence: each insert carries `insert_deduplication_token = topic-partition-first-last-table`
+ * (a combined insert names every partition's range), so a retry of the same ranges after a crash
+ * between insert and commit is dropped by ClickHouse. Before inserting, each job's range (and its
+ * group's) is committed as offset metadata, and whoever re-reads the partition cuts its first batch to
+ * that range and repeats the group's insert whole (ranges.ts), so the tokens repeat. After a rebalance
  * kafkajs re-reads every assigned partition from its committed offset: queued jobs of the previous
  * group generation are dropped rather than inserted next to their re-read.
  *
@@ -35,13 +37,14 @@ import type { Signal } from '../otlp/model.js';
 import { DeadLetters } from './dlq.js';
 import type { CompiledDialects } from './genai.js';
 import { Inserter } from './insert.js';
-import { buildJob, type InsertJob } from './job.js';
-import { loaderMetrics, observeMessageAges } from './metrics.js';
+import { runInsertWorker } from './insert-worker.js';
+import { buildJob } from './job.js';
+import { loaderMetrics } from './metrics.js';
 import { PartitionOffsets } from './offsets.js';
 import type { PricingTable } from './pricing.js';
 import { JobQueue } from './queue.js';
+import { readGroupMembers } from './range-reader.js';
 import { sleep } from './retry.js';
-import { releaseRows } from './row-binary.js';
 import { DEFAULT_ROW_FORMAT, ROW_BINARY_TABLES, type RowContext, type RowFormat } from './rows.js';
 import { SchemaMismatchError } from './table-schema.js';
 
@@ -164,65 +167,11 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     queue.notify();
   });
 
-  /** Inserts a job and commits past it; false when the job belongs to an earlier group generation. */
-  async function runJob(job: InsertJob): Promise<boolean> {
-    // the offset already reached, with the range about to be inserted: a re-reader repeats this range
-    if (!(await offsets.commitRangeBefore(job))) return false;
-    const refusals = await inserter.insertJob(job);
-    observeMessageAges(m, job, Date.now());
-    // the rows are in ClickHouse (or refused): their buffers take the next messages' rows
-    for (const table of job.tables.values()) for (const chunk of table.chunks) releaseRows(chunk);
-    for (const r of refusals)
-      await dlq.sendWithRetry(job.topic, job.partition, r.message, r.table, r.error, backoff, () => stopping);
-    offsets.insertedJob(job); // committed with the next job's range, or when the worker goes idle
-    m.lag.set(
-      { topic: job.topic, partition: String(job.partition) },
-      Math.max(0, Number(job.highWatermark) - Number(job.last) - 1),
-    );
-    return true;
-  }
-
   let workerDone: Promise<void> = Promise.resolve();
-  /** when each partition's last insert started (topic/partition) */
-  const lastInsertAt = new Map<string, number>();
-  const partitionOf = (job: InsertJob) => `${job.topic}\u0000${job.partition}`;
-  // stopping: everything queued goes now
-  const dueAt = (job: InsertJob) =>
-    stopping ? 0 : (lastInsertAt.get(partitionOf(job)) ?? Number.NEGATIVE_INFINITY) + minInsertIntervalMs;
-  const worker = async () => {
-    while (!stopping || queue.length > 0) {
-      const now = Date.now();
-      const next = queue.nextInsert(maxBytes, now, dueAt);
-      const job = next.job;
-      if (job === undefined) {
-        // nothing to send it with: the last insert's commit goes now (then the queue is looked at again)
-        if (await offsets.flushCommitAfter()) continue;
-        const wakeAt = next.wakeAt;
-        if (wakeAt === undefined) await queue.changed();
-        else {
-          // woken by the queue or when a partition falls due; the timer goes with the wait
-          let timer: NodeJS.Timeout | undefined;
-          await Promise.race([queue.changed(), new Promise<void>((r) => (timer = setTimeout(r, wakeAt - now)))]);
-          clearTimeout(timer);
-        }
-        continue;
-      }
-      lastInsertAt.set(partitionOf(job), now);
-      try {
-        if (!(await runJob(job)))
-          logger.info(
-            { topic: job.topic, partition: job.partition, first: job.first, last: job.last },
-            'batch of an earlier group generation dropped; it is re-read from the committed offset',
-          );
-      } catch (err) {
-        logger.error({ err: String(err), topic: job.topic, partition: job.partition }, 'insert abandoned at stop');
-        queue.clear(); // stopping with ClickHouse down: uncommitted batches are re-read on the next start
-        await offsets.flushCommitAfter();
-        return;
-      }
-      queue.done(job);
-    }
-    await offsets.flushCommitAfter();
+
+  const sourceOf = (topic: string, partition: number, gen: number) => {
+    const format = opts.topicFormats?.[topic];
+    return { signal: opts.topics[topic] as Signal, ...(format ? { format } : {}), topic, partition, generation: gen };
   };
 
   async function eachBatch(payload: EachBatchPayload) {
@@ -240,25 +189,38 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     if (!signal || batch.messages.length === 0 || stopping) return;
     const gen = generation;
     const open = () => isRunning() && !isStale() && !stopping && gen === generation;
-    const { parts, exactFirst } = await offsets.alignToCommittedRange(
+    const { parts, exactFirst, group } = await offsets.alignToCommittedRange(
       batch.topic,
       batch.partition,
       batch.messages,
       gen,
     );
-    const format = opts.topicFormats?.[batch.topic];
-    const source = {
-      signal,
-      ...(format ? { format } : {}),
-      topic: batch.topic,
-      partition: batch.partition,
-      highWatermark: batch.highWatermark,
-      generation: gen,
-    };
+    const source = { ...sourceOf(batch.topic, batch.partition, gen), highWatermark: batch.highWatermark };
     for (const [i, messages] of parts.entries()) {
-      const job = await buildJob({ ...source, exactRange: i === 0 && exactFirst }, messages, rowContext, (msg, error) =>
+      const exactRange = i === 0 && exactFirst;
+      const job = await buildJob({ ...source, exactRange }, messages, rowContext, (msg, error) =>
         dlq.send(batch.topic, batch.partition, msg, 'undecodable', error),
       );
+      if (exactRange && group !== undefined) {
+        // a previous reader's combined insert: repeated whole, with the other members' rows
+        job.group = group;
+        const members = await readGroupMembers(
+          { kafka, admin, groupId: opts.groupId, maxBytes, backoff, logger },
+          job,
+          // undecodable messages go to the DLQ from their own partition's reader, not from here
+          (partition, msgs) =>
+            buildJob(
+              { ...sourceOf(job.topic, partition, gen), highWatermark: '0', exactRange: true },
+              msgs,
+              rowContext,
+              async () => undefined,
+            ),
+          open,
+          () => heartbeat().catch(() => undefined),
+        );
+        if (members === undefined) return;
+        job.with = members;
+      }
       // backpressure: wait (heartbeating, so the group keeps us) until the queue has room
       while (!queue.hasRoomFor(job.bytes) && open()) {
         await Promise.race([queue.changed(), sleep(HEARTBEAT_EVERY_MS)]);
@@ -281,7 +243,18 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
   await producer.connect();
   await consumer.connect();
   await client.ping();
-  workerDone = worker();
+  workerDone = runInsertWorker({
+    queue,
+    offsets,
+    inserter,
+    dlq,
+    metrics: m,
+    logger,
+    backoff,
+    maxBytes,
+    minInsertIntervalMs,
+    stopping: () => stopping,
+  });
   for (const topic of Object.keys(opts.topics)) await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
     autoCommit: false,

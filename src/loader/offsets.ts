@@ -12,7 +12,7 @@
 import type { Admin, Consumer, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { InsertJob } from './job.js';
-import { alignToRange, type OffsetRange, parseRangeMetadata, rangeMetadata } from './ranges.js';
+import { alignToRange, type CommittedRange, type PartitionRange, parseRangeMetadata, rangeMetadata } from './ranges.js';
 import { type Backoff, sleep } from './retry.js';
 
 export interface PartitionOffsetsOptions {
@@ -32,7 +32,7 @@ export class PartitionOffsets {
   /** per topic:partition, messages of a committed range fetched so far, waiting for the rest of it */
   private readonly heldForRange = new Map<
     string,
-    { generation: number; range: OffsetRange; messages: KafkaMessage[] }
+    { generation: number; range: CommittedRange; messages: KafkaMessage[] }
   >();
 
   constructor(private readonly o: PartitionOffsetsOptions) {}
@@ -42,85 +42,95 @@ export class PartitionOffsets {
     this.heldForRange.clear();
   }
 
-  /** the inserted job whose commit past it is not sent yet (it goes with the next range commit) */
-  private inserted: InsertJob | undefined;
+  /** the inserted jobs whose commit past them is not sent yet (it goes with the next range commit) */
+  private inserted: InsertJob[] = [];
 
   /**
-   * Commits the offset already reached with the job's range, and past the job inserted before it (if
-   * its commit is still pending); false when the job's generation is over (the pending commit is made
-   * all the same).
+   * Commits the offset already reached with the range of each job about to be inserted (one job, or
+   * the members of a combined insert: each range names the group, `job.group`), and past the jobs
+   * inserted before them (if their commit is still pending), in one request; false when the jobs'
+   * generation is over (the pending commit is made all the same).
    */
-  async commitRangeBefore(job: InsertJob): Promise<boolean> {
-    let done = this.inserted;
-    this.inserted = undefined;
-    // the same partition, not continued where it ended (another generation): its own commit first
-    if (done !== undefined && samePartition(done, job) && !continues(done, job)) {
-      await this.commitAfter(done);
-      done = undefined;
+  async commitRangeBefore(next: InsertJob | readonly InsertJob[]): Promise<boolean> {
+    const jobs: readonly InsertJob[] = Array.isArray(next) ? next : [next as InsertJob];
+    const done = this.inserted;
+    this.inserted = [];
+    const along: InsertJob[] = [];
+    const before: InsertJob[] = [];
+    for (const d of done) {
+      const same = jobs.find((j) => samePartition(d, j));
+      // the same partition, continued where it ended: the range commit is also past it (the same offset)
+      if (same === undefined) along.push(d);
+      else if (!continues(d, same)) before.push(d); // not continued (another generation): its own commit first
     }
-    return this.commitWhileCurrent(job, done);
+    if (before.length > 0) await this.commitAfter(before);
+    return this.commitWhileCurrent(jobs, along);
   }
 
-  /** The job is inserted: its commit past it goes with the next range commit, or at flushCommitAfter. */
-  insertedJob(job: InsertJob): void {
-    this.inserted = job;
+  /** The jobs are inserted: their commit past them goes with the next range commit, or at flushCommitAfter. */
+  insertedJob(job: InsertJob | readonly InsertJob[]): void {
+    this.inserted = Array.isArray(job) ? [...job] : [job as InsertJob];
   }
 
-  /** Sends the pending commit past the last inserted job (nothing to insert next, or stopping); false when none was pending. */
+  /** Sends the pending commit past the last inserted jobs (nothing to insert next, or stopping); false when none was pending. */
   async flushCommitAfter(): Promise<boolean> {
     const done = this.inserted;
-    this.inserted = undefined;
-    if (done === undefined) return false;
+    this.inserted = [];
+    if (done.length === 0) return false;
     await this.commitAfter(done);
     return true;
   }
 
-  /** Commits past the inserted job (the range stays as metadata: a reader whose position predates it still aligns). */
-  private async commitAfter(job: InsertJob): Promise<void> {
-    const entry = commitPast(job);
+  /** Commits past the inserted jobs (their ranges stay as metadata: a reader whose position predates it still aligns). */
+  private async commitAfter(jobs: readonly InsertJob[]): Promise<void> {
+    const entries = jobs.map(commitPast);
     try {
-      await this.o.consumer.commitOffsets([entry]);
+      await this.o.consumer.commitOffsets(entries);
     } catch (err) {
       // after a rebalance the partition may belong to another member, which re-reads and aligns to the range
       this.o.logger.warn(
-        { err: String(err), topic: job.topic, partition: job.partition, offset: entry.offset },
+        { err: String(err), offsets: entries.map((e) => `${e.topic}:${e.partition}@${e.offset}`) },
         'offset commit failed',
       );
     }
   }
 
   /**
-   * Commits the job's range, retrying while its generation is current; false once it is not. `done`: the job
-   * inserted before, whose commit past it goes in the same request (a range commit that continues it
-   * on its partition stands for it); made on its own if the generation is over or the request fails.
+   * Commits the jobs' ranges, retrying while their generation is current; false once it is not.
+   * `done`: jobs inserted before, whose commit past them goes in the same request; made on its own if
+   * the generation is over or the request fails.
    */
-  private async commitWhileCurrent(job: InsertJob, done?: InsertJob): Promise<boolean> {
+  private async commitWhileCurrent(jobs: readonly InsertJob[], done: InsertJob[]): Promise<boolean> {
     let delay = this.o.backoff.initialMs;
     let along = done;
+    const generation = (jobs[0] as InsertJob).generation;
+    const ranges = jobs.map((job) => ({
+      topic: job.topic,
+      partition: job.partition,
+      offset: job.first,
+      metadata: rangeMetadata(job),
+    }));
     for (;;) {
-      if (job.generation !== this.o.generation()) {
-        if (along !== undefined) await this.commitAfter(along);
+      if (generation !== this.o.generation()) {
+        if (along.length > 0) await this.commitAfter(along);
         return false;
       }
-      const entry = { topic: job.topic, partition: job.partition, offset: job.first, metadata: rangeMetadata(job) };
       try {
-        await this.o.consumer.commitOffsets(
-          along === undefined || samePartition(along, job) ? [entry] : [commitPast(along), entry],
-        );
+        await this.o.consumer.commitOffsets([...along.map(commitPast), ...ranges]);
         // kafkajs retries a commit across a rebalance; committed in a newer generation is too late
-        return job.generation === this.o.generation();
+        return generation === this.o.generation();
       } catch (err) {
         if (this.o.stopping()) {
-          if (along !== undefined) await this.commitAfter(along);
+          if (along.length > 0) await this.commitAfter(along);
           throw err;
         }
-        if (along !== undefined) {
-          // one partition's error fails the request: the inserted job's commit goes on its own
+        if (along.length > 0) {
+          // one partition's error fails the request: the inserted jobs' commit goes on its own
           await this.commitAfter(along);
-          along = undefined;
+          along = [];
         }
         this.o.logger.warn(
-          { err: String(err), topic: job.topic, partition: job.partition, retryInMs: delay },
+          { err: String(err), ranges: ranges.map((r) => `${r.topic}:${r.partition}@${r.offset}`), retryInMs: delay },
           'offset commit failed; retrying',
         );
         await sleep(delay);
@@ -133,17 +143,18 @@ export class PartitionOffsets {
    * The first batches of a partition in a generation: cut them to the range its previous reader was
    * inserting (committed offset metadata). A fetch that ends inside that range is held back and
    * completed by the next one, so the range is inserted whole, as before. Returns the parts to queue;
-   * `exactFirst`: the first part is such a range, to be inserted exactly as it is.
+   * `exactFirst`: the first part is such a range, to be inserted exactly as it is; `group`: the
+   * combined insert it belongs to (every member's range), to be repeated whole.
    */
   async alignToCommittedRange(
     topic: string,
     partition: number,
     fetched: KafkaMessage[],
     gen: number,
-  ): Promise<{ parts: KafkaMessage[][]; exactFirst: boolean }> {
+  ): Promise<{ parts: KafkaMessage[][]; exactFirst: boolean; group?: readonly PartitionRange[] }> {
     const key = `${topic}:${partition}`;
     let messages = fetched;
-    let range: OffsetRange | undefined;
+    let range: CommittedRange | undefined;
     const held = this.heldForRange.get(key);
     this.heldForRange.delete(key);
     if (held?.generation === gen) {
@@ -153,13 +164,21 @@ export class PartitionOffsets {
       const [committed] = await this.o.admin.fetchOffsets({ groupId: this.o.groupId, topics: [topic] });
       this.alignedIn.set(key, gen); // after the read: a failed read is retried with the re-delivered batch
       range = parseRangeMetadata(committed?.partitions.find((p) => p.partition === partition)?.metadata);
+      if (range?.group && !range.group.some((g) => g.partition === partition && g.first === range?.first)) {
+        this.o.logger.warn(
+          { topic, partition, range },
+          'committed range names a group without this partition; group ignored',
+        );
+        range = { first: range.first, last: range.last };
+      }
     }
     const { parts, short } = alignToRange(messages, range);
     if (short && range !== undefined) {
       this.heldForRange.set(key, { generation: gen, range, messages });
       return { parts: [], exactFirst: false };
     }
-    return { parts, exactFirst: range !== undefined && messages[0]?.offset === range.first };
+    const exactFirst = range !== undefined && messages[0]?.offset === range.first;
+    return exactFirst && range?.group ? { parts, exactFirst, group: range.group } : { parts, exactFirst };
   }
 }
 

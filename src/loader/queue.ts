@@ -1,4 +1,5 @@
 import { type InsertJob, mergeJobs } from './job.js';
+import { MAX_GROUP_PARTITIONS } from './ranges.js';
 
 /**
  * The insert queue: jobs in fetch order, drained by one worker (so commits per partition stay in
@@ -73,6 +74,30 @@ export class JobQueue {
       wakeAt = wakeAt === undefined ? due : Math.min(wakeAt, due);
     }
     return { wakeAt };
+  }
+
+  /**
+   * The jobs to insert together with `job` (returned by nextInsert) as one block: the first queued
+   * job of each other partition of its topic and generation that is due, with that partition's later
+   * jobs folded in, while the whole stays within `maxBytes` and MAX_GROUP_PARTITIONS. A partition
+   * whose next job is a previous reader's exact range is left out (that range goes alone, as it was).
+   * The companions stay queued until done(), like the job.
+   */
+  companionsOf(job: InsertJob, maxBytes: number, nowMs: number, dueAt: (job: InsertJob) => number): InsertJob[] {
+    if (job.exactRange) return [];
+    const companions: InsertJob[] = [];
+    let bytes = job.bytes;
+    const seen = new Set<number>([job.partition]);
+    for (let i = 0; i < this.jobs.length && companions.length < MAX_GROUP_PARTITIONS - 1; i++) {
+      const j = this.jobs[i] as InsertJob;
+      if (j.topic !== job.topic || j.generation !== job.generation || seen.has(j.partition)) continue;
+      seen.add(j.partition); // only a partition's first job can go: its offsets go in order
+      if (j.exactRange || bytes + j.bytes > maxBytes || dueAt(j) > nowMs) continue;
+      const merged = this.mergeAt(i, maxBytes - bytes);
+      bytes += merged.bytes;
+      companions.push(merged);
+    }
+    return companions;
   }
 
   /** Removes a job returned by nextInsert or mergeIntoHead once it is done. */

@@ -141,3 +141,54 @@ describe('JobQueue.nextInsert: at most one insert per partition per interval', (
     assert.deepEqual([j.first, j.last], ['100', '100'], 'the committed range alone, first');
   });
 });
+
+describe('JobQueue.companionsOf', () => {
+  const due = () => 0;
+  test("each other partition's queued jobs join the insert as one, within the byte bound", () => {
+    const q = new JobQueue(1e9, () => undefined);
+    q.push(job(0, 100, 2));
+    q.push(job(1, 50, 3));
+    q.push(job(2, 7, 1));
+    q.push(job(1, 53, 2));
+    q.push(job(0, 102, 1));
+    const head = q.nextInsert(1e9, 0, due).job!;
+    assert.deepEqual([head.partition, head.first, head.last], [0, '100', '102']);
+    const companions = q.companionsOf(head, 1e9, 0, due);
+    assert.deepEqual(
+      companions.map((j) => [j.partition, j.first, j.last]),
+      [
+        [1, '50', '54'],
+        [2, '7', '7'],
+      ],
+    );
+    assert.equal(q.length, 3, 'one queued job per partition, each still counted until done');
+    for (const j of [head, ...companions]) q.done(j);
+    assert.equal(q.length, 0);
+  });
+
+  test('another topic or generation, an exact range, a partition not due, or one over the bound stays out', () => {
+    const q = new JobQueue(1e9, () => undefined);
+    q.push(job(0, 100, 2));
+    q.push({ ...job(1, 0, 2), topic: 'other' });
+    q.push(job(2, 0, 2, { generation: 2 }));
+    q.push(job(3, 0, 2, { exactRange: true }));
+    q.push(job(4, 0, 2));
+    q.push(job(5, 0, 20));
+    q.push(job(6, 0, 1));
+    const head = q.nextInsert(1e9, 0, due).job!;
+    const notDue = (j: InsertJob) => (j.partition === 4 ? 1 : 0);
+    // head 20 bytes + partition 6's 10: partition 5's 200 bytes would pass 100
+    assert.deepEqual(
+      q.companionsOf(head, 100, 0, notDue).map((j) => j.partition),
+      [6],
+    );
+    assert.deepEqual(q.companionsOf(q.head()!, 1e9, 0, due).length, 3, 'partitions 4, 5, 6 with the bound lifted');
+  });
+
+  test('an exact range goes alone', () => {
+    const q = new JobQueue(1e9, () => undefined);
+    q.push(job(0, 100, 2, { exactRange: true }));
+    q.push(job(1, 0, 2));
+    assert.deepEqual(q.companionsOf(q.nextInsert(1e9, 0, due).job!, 1e9, 0, due), []);
+  });
+});

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { KafkaMessage } from 'kafkajs';
-import { alignToRange, parseRangeMetadata, rangeMetadata } from '../../../src/loader/ranges.js';
+import {
+  alignToRange,
+  insertToken,
+  MAX_GROUP_PARTITIONS,
+  parseRangeMetadata,
+  rangeMetadata,
+} from '../../../src/loader/ranges.js';
 
 const msgs = (from: number, to: number): KafkaMessage[] =>
   Array.from({ length: to - from + 1 }, (_, i) => ({ offset: String(from + i) }) as KafkaMessage);
@@ -15,6 +21,51 @@ describe('range metadata', () => {
     });
     for (const other of [null, undefined, '', 'x', 'sieve-range:5', 'sieve-range:9-3', 'sieve-range:a-b', 'other:1-2'])
       assert.equal(parseRangeMetadata(other), undefined, String(other));
+  });
+
+  test('a combined insert: every member range, round trip; malformed groups are no range', () => {
+    const group = [
+      { partition: 0, first: '10', last: '19' },
+      { partition: 2, first: '5', last: '5' },
+      { partition: 7, first: '100', last: '9007199254740993' },
+    ];
+    const meta = rangeMetadata({ first: '5', last: '5', group });
+    assert.equal(meta, 'sieve-range:5-5;group:0:10-19,2:5-5,7:100-9007199254740993');
+    assert.deepEqual(parseRangeMetadata(meta), { first: '5', last: '5', group });
+    assert.equal(
+      rangeMetadata({ first: '5', last: '5', group: [group[1]!] }),
+      'sieve-range:5-5',
+      'a group of one is a range',
+    );
+    const tooMany = Array.from({ length: MAX_GROUP_PARTITIONS + 1 }, (_, p) => `${p}:1-2`).join(',');
+    for (const bad of [
+      'sieve-range:5-5;group:2:5-5', // one member
+      'sieve-range:5-5;group:0:10-19,7:1-2', // its own range is not a member
+      'sieve-range:5-5;group:2:5-5,0:10-19', // not sorted by partition
+      'sieve-range:5-5;group:0:19-10,2:5-5', // a member ends before it starts
+      'sieve-range:5-5;group:0:10-19,2:5-5,', // a trailing comma
+      'sieve-range:5-5;group:x:1-2,2:5-5',
+      `sieve-range:1-2;group:${tooMany}`,
+    ])
+      assert.equal(parseRangeMetadata(bad), undefined, bad);
+  });
+
+  test("tokens: a partition's range as before; a combined insert names every member", () => {
+    assert.equal(
+      insertToken('spans', [{ partition: 2, first: '5', last: '9' }], 'otel_traces'),
+      'spans-2-5-9-otel_traces',
+    );
+    assert.equal(
+      insertToken(
+        'spans',
+        [
+          { partition: 0, first: '1', last: '4' },
+          { partition: 2, first: '5', last: '9' },
+        ],
+        'otel_traces',
+      ),
+      'spans-0:1-4+2:5-9-otel_traces',
+    );
   });
 });
 
