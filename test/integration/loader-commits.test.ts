@@ -141,3 +141,32 @@ test('a job whose generation is over is not committed, and the inserted one stil
   assert.deepEqual(now.get(0), { offset: '35', metadata: rangeMetadata(f) });
   assert.notEqual(now.get(1)?.metadata, rangeMetadata(stale));
 });
+
+test("a combined insert's members: every range in one request, each naming the group; then past them all", async () => {
+  const a = job(0, 40, 49);
+  const b = job(1, 40, 44);
+  const group = [
+    { partition: 0, first: '40', last: '49' },
+    { partition: 1, first: '40', last: '44' },
+  ];
+  a.group = group;
+  b.group = group;
+  const groupMeta = (j: InsertJob) => `sieve-range:${j.first}-${j.last};group:0:40-49,1:40-44`;
+  await offsets.flushCommitAfter();
+  let sent = commitRequests;
+  assert.equal(await offsets.commitRangeBefore([a, b]), true);
+  assert.equal(commitRequests - sent, 1, 'one OffsetCommit for both members');
+  let now = await committed();
+  assert.deepEqual(now.get(0), { offset: '40', metadata: groupMeta(a) });
+  assert.deepEqual(now.get(1), { offset: '40', metadata: groupMeta(b) });
+
+  // both inserted; c continues a on partition 0: one request, past b and c's range (also past a)
+  offsets.insertedJob([a, b]);
+  const c = job(0, 50, 59);
+  sent = commitRequests;
+  assert.equal(await offsets.commitRangeBefore(c), true);
+  assert.equal(commitRequests - sent, 1);
+  now = await committed();
+  assert.deepEqual(now.get(0), { offset: '50', metadata: rangeMetadata(c) });
+  assert.deepEqual(now.get(1), { offset: '45', metadata: groupMeta(b) }, "past b, the group's range kept");
+});
