@@ -6,7 +6,8 @@
  * A separate load process offers FRESH_OFFERED spans/s (default: 10,000 then 20,000) for FRESH_SECONDS
  * (default 30) in 512-span requests whose spans end at the moment they are sent. Every 250 ms this
  * process asks ClickHouse which requests have all 512 rows queryable; freshness = first time a request
- * is complete − its spans' end time. Prints per run: accepted spans/s, freshness p50/p90/p99/max, the
+ * is complete − its spans' end time. Prints per run: accepted spans/s, the requests' answer time
+ * (p50/p99: freshness includes it), freshness p50/p90/p99/max, the
  * loader's largest consumer lag (its /metrics, sampled every second), and the CPU cores used over the
  * load by the receiver, the loader (in `all`: the one process) and the ClickHouse engine, with the
  * engine's background merges apart (its MergeTree merge threads, and the rows they merged per span);
@@ -272,7 +273,7 @@ async function run(layout: Layout, offered: number): Promise<void> {
         : `sieve all ${cpu.receiver}, ${engineText}`;
     console.log(
       `freshness[${layout}]: offered ${offered.toLocaleString('en-US')} spans/s for ${SECONDS}s, accepted ${Math.round(load.accepted / load.seconds).toLocaleString('en-US')} spans/s ` +
-        `(${accepted.length} requests, ${load.refused} refused: ${JSON.stringify(load.statuses)}); span end → row queryable: p50 ${q(0.5).toFixed(2)} s, ` +
+        `(${accepted.length} requests, ${load.refused} refused: ${JSON.stringify(load.statuses)}; answered in p50 ${load.latenciesMs[0].toFixed(0)} ms, p99 ${load.latenciesMs[1].toFixed(0)} ms); span end → row queryable: p50 ${q(0.5).toFixed(2)} s, ` +
         `p90 ${q(0.9).toFixed(2)} s, p99 ${q(0.99).toFixed(2)} s, max ${q(1).toFixed(2)} s (±${POLL_MS} ms polling); ` +
         `loader lag max ${maxLag} messages; span inserts (${process.env.SIEVE_LOADER_INSERT_FORMAT || DEFAULT_ROW_FORMAT}) during the load: ${inserts.count}, ` +
         `${Math.round(inserts.rows / Math.max(1, inserts.count)).toLocaleString('en-US')} rows and ` +
