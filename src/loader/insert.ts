@@ -46,7 +46,7 @@ export class Inserter {
   constructor(private readonly o: InserterOptions) {}
 
   /** Inserts every table of a job; returns the messages whose rows ClickHouse refused. */
-  async insertJob(job: InsertJob): Promise<Refusal[]> {
+  private async insertJob(job: InsertJob): Promise<Refusal[]> {
     const refusals: Refusal[] = [];
     for (const [table, tc] of job.tables) await this.insertChunks(job, table, tc, 0, tc.chunks.length, refusals);
     return refusals;
@@ -108,7 +108,8 @@ export class Inserter {
     const first = whole ? job.first : job.messages[tc.owner[start]!]!.offset;
     const last = whole ? job.last : job.messages[tc.owner[end - 1]!]!.offset;
     try {
-      await this.insertTableChunks(tc, table, start, end, `${job.topic}-${job.partition}-${first}-${last}-${table}`);
+      const token = insertToken(job.topic, [{ partition: job.partition, first, last }], table);
+      await this.insertTableChunks(tc, table, start, end, token);
     } catch (err) {
       if (!isRefusedData(err)) throw err;
       const mid = splitAtMessageBoundary(tc.owner, start, end);
