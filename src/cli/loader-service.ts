@@ -15,7 +15,7 @@ import {
 } from '../clickhouse/client.js';
 import { migrate } from '../clickhouse/migrate.js';
 import { dialectsFromEnv } from '../loader/genai.js';
-import { DEFAULT_MIN_INSERT_INTERVAL_MS, startLoader } from '../loader/loader.js';
+import { DEFAULT_MIN_INSERT_INTERVAL_MS, defaultInsertBytes, startLoader } from '../loader/loader.js';
 import { buildLoaderOpsServer } from '../loader/ops.js';
 import { loadPricing } from '../loader/pricing.js';
 import { DEFAULT_ROW_FORMAT, ROW_FORMATS } from '../loader/rows.js';
@@ -77,6 +77,7 @@ export async function startLoaderService(opts: LoaderServiceOptions): Promise<()
   logger.info({ database, applied: applied.applied }, 'clickhouse schema up to date');
   const pricingFile = resolve(process.env.SIEVE_PRICING ?? 'collector-config/pricing.yaml');
   const { topics, topicFormats } = loaderTopicsOf(config);
+  const fetchBytes = envInteger(process.env, 'SIEVE_LOADER_FETCH_BYTES', 4 * 1024 * 1024, { min: 1024, max: 2 ** 30 });
   const loader = await startLoader({
     brokers,
     topics,
@@ -89,9 +90,14 @@ export async function startLoaderService(opts: LoaderServiceOptions): Promise<()
     registry,
     pricing: loadPricing(pricingFile),
     dialects: dialectsFromEnv(),
-    // bytes of messages per fetch and per insert; decoded rows take ~3× that in memory
+    // bytes of messages per partition and fetch, and per insert (all partitions of a topic together);
+    // the queue holds twice an insert, and decoded rows take ~3× their messages' bytes in memory
     batch: {
-      maxBytes: envInteger(process.env, 'SIEVE_LOADER_FETCH_BYTES', 4 * 1024 * 1024, { min: 1024, max: 2 ** 30 }),
+      maxBytes: fetchBytes,
+      maxInsertBytes: envInteger(process.env, 'SIEVE_LOADER_INSERT_BYTES', defaultInsertBytes(fetchBytes), {
+        min: fetchBytes,
+        max: 2 ** 30,
+      }),
       // at most one insert per partition per interval (ClickHouse pays per insert); 0: no pacing
       minInsertIntervalMs: envInteger(
         process.env,

@@ -148,10 +148,13 @@ async function run(layout: Layout, offered: number): Promise<void> {
   const completeAt = new Map<string, number>();
   /** requests sent (the load process reports each) and not yet seen complete: start ns → end ms */
   const pending = new Map<string, number>();
+  /** start ns → wall-clock ms when the receiver's answer arrived (200s only: Kafka has the spans) */
+  const answeredAt = new Map<string, number>();
   const onLoadEvent = (event: LoadEvent) => {
     if ('sent' in event) {
       if (!completeAt.has(event.sent.startNs)) pending.set(event.sent.startNs, event.sent.endMs);
     } else if (event.answered.status !== 200) pending.delete(event.answered.startNs);
+    else answeredAt.set(event.answered.startNs, Date.now());
   };
   let polling = true;
   /** the poll's own queries (they share the engine with the inserts): count and summed wall time */
@@ -265,6 +268,21 @@ async function run(layout: Layout, offered: number): Promise<void> {
       .map((r) => ((completeAt.get(r.startNs) as number) - r.endMs) / 1000)
       .sort((a, b) => a - b);
     const q = (p: number) => quantile(fresh, p) ?? Number.NaN;
+    // freshness in two stages: until the receiver answered (Kafka has the spans), then until queryable
+    const stages = accepted.flatMap((r) => {
+      const answered = answeredAt.get(r.startNs);
+      const complete = completeAt.get(r.startNs);
+      return answered === undefined || complete === undefined
+        ? []
+        : [{ toAnswer: (answered - r.endMs) / 1000, afterAnswer: (complete - answered) / 1000 }];
+    });
+    const p99Of = (values: number[]) =>
+      (
+        quantile(
+          values.sort((a, b) => a - b),
+          0.99,
+        ) ?? Number.NaN
+      ).toFixed(2);
     const missing = accepted.length - fresh.length;
     const engineText = `engine ${cpu.engine} (background merges ${cpu.merges}: ${(merged / Math.max(1, load.accepted)).toFixed(2)} rows merged per span accepted)`;
     const cpuText =
@@ -274,7 +292,7 @@ async function run(layout: Layout, offered: number): Promise<void> {
     console.log(
       `freshness[${layout}]: offered ${offered.toLocaleString('en-US')} spans/s for ${SECONDS}s, accepted ${Math.round(load.accepted / load.seconds).toLocaleString('en-US')} spans/s ` +
         `(${accepted.length} requests, ${load.refused} refused: ${JSON.stringify(load.statuses)}; answered in p50 ${load.latenciesMs[0].toFixed(0)} ms, p99 ${load.latenciesMs[1].toFixed(0)} ms); span end → row queryable: p50 ${q(0.5).toFixed(2)} s, ` +
-        `p90 ${q(0.9).toFixed(2)} s, p99 ${q(0.99).toFixed(2)} s, max ${q(1).toFixed(2)} s (±${POLL_MS} ms polling); ` +
+        `p90 ${q(0.9).toFixed(2)} s, p99 ${q(0.99).toFixed(2)} s, max ${q(1).toFixed(2)} s (±${POLL_MS} ms polling; p99 until answered ${p99Of(stages.map((s) => s.toAnswer))} s, from answer to queryable ${p99Of(stages.map((s) => s.afterAnswer))} s); ` +
         `loader lag max ${maxLag} messages; span inserts (${process.env.SIEVE_LOADER_INSERT_FORMAT || DEFAULT_ROW_FORMAT}) during the load: ${inserts.count}, ` +
         `${Math.round(inserts.rows / Math.max(1, inserts.count)).toLocaleString('en-US')} rows and ` +
         `${Math.round((inserts.seconds / Math.max(1, inserts.count)) * 1000)} ms each on average, messages in Kafka ` +
