@@ -90,8 +90,8 @@ export async function startLoaderService(opts: LoaderServiceOptions): Promise<()
     registry,
     pricing: loadPricing(pricingFile),
     dialects: dialectsFromEnv(),
-    // bytes of messages per partition and fetch, and per insert (all partitions of a topic together);
-    // the queue holds twice an insert, and decoded rows take ~3× their messages' bytes in memory
+    // bytes per fetch (compressed, as Kafka counts them), and message bytes per insert (all partitions
+    // of a topic together); the queue holds twice an insert, and decoded rows take ~3× their messages' bytes
     batch: {
       maxBytes: fetchBytes,
       maxInsertBytes: envInteger(process.env, 'SIEVE_LOADER_INSERT_BYTES', defaultInsertBytes(fetchBytes), {

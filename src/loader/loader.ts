@@ -65,9 +65,9 @@ export interface LoaderOptions {
   /** AI dialect tables (default: the shipped presets, collector-config/ai-dialects.yaml) */
   dialects?: CompiledDialects;
   /**
-   * maxBytes: Kafka fetch size (bytes of messages per partition and fetch, default 16 MiB);
-   * maxInsertBytes: message bytes one insert takes, all its partitions together (default
-   *   defaultInsertBytes(maxBytes));
+   * maxBytes: Kafka fetch size (bytes per fetch as Kafka counts them, compressed; default 16 MiB);
+   * maxInsertBytes: message bytes (values as read, uncompressed) one insert takes, all its partitions
+   *   together (default defaultInsertBytes(maxBytes));
    * maxWaitMs: how long a fetch waits for data before returning a smaller batch (default 500 ms);
    * maxQueuedBytes: message bytes turned into rows but not inserted before fetching pauses (default 2 × maxInsertBytes);
    * minInsertIntervalMs: a partition's inserts start at least this far apart unless it has maxInsertBytes
@@ -104,11 +104,12 @@ const HEARTBEAT_EVERY_MS = 3000;
 export const DEFAULT_MIN_INSERT_INTERVAL_MS = 0;
 
 /**
- * How many message bytes one insert takes by default: four fetches, at most 16 MiB (never less than
- * one fetch). One insert takes a batch of every partition of a topic (insert-worker.ts), so a cap of
- * one fetch made the loader's throughput one fetch per insert: at 20k spans/s (22 MB/s of OTLP) with
- * 4 MiB fetches, an insert slowed to 200 ms by a busy machine could no longer keep up, each partition
- * then went alone and the lag grew for the rest of the run (README, "Seventeenth session").
+ * How many message bytes one insert takes by default: four times the fetch size, at most 16 MiB (never
+ * less than the fetch size). One insert takes the queued batches of every partition of a topic
+ * (insert-worker.ts). With a cap of the fetch size, 4 MiB, an insert held ~190 ms of 20k spans/s (22
+ * MB/s of OTLP, uncompressed), and a fetch of compressed batches brought more than that for one
+ * partition: once a busy machine stretched an insert past ~190 ms, each partition went alone and the
+ * lag grew for the rest of the run (README, "Seventeenth session").
  */
 export function defaultInsertBytes(maxBytes: number): number {
   return Math.max(maxBytes, Math.min(4 * maxBytes, 16 * 1024 * 1024));

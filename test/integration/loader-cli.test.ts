@@ -82,3 +82,17 @@ test('sieve loader loads on its own thread, and SIGTERM commits and exits 0: a r
     assert.equal(await stopSieve(again), 0, again.log());
   }
 });
+
+test('SIEVE_LOADER_INSERT_BYTES below the fetch size: the loader refuses to start and names the variable', async () => {
+  const loader = await startSieve({
+    command: 'loader',
+    configPath: config,
+    dev: false,
+    env: { ...env, SIEVE_LOADER_FETCH_BYTES: '1048576', SIEVE_LOADER_INSERT_BYTES: '4096' },
+  });
+  const code = await new Promise<number | null>((resolve) =>
+    loader.child.exitCode !== null ? resolve(loader.child.exitCode) : loader.child.once('exit', resolve),
+  );
+  assert.notEqual(code, 0);
+  assert.match(loader.log(), /SIEVE_LOADER_INSERT_BYTES must be a whole number from 1048576 to \d+, got "4096"/);
+});
