@@ -40,8 +40,8 @@ options (all, receiver, loader):
   --dev               allow running the receiver without API keys; generates a local hashing key
                       in $SIEVE_DATA_DIR/hash.key (default .data/) when none is set
   --log-format <f>    json or pretty (env SIEVE_LOG_FORMAT; default pretty on a terminal, else json)
-  --workers <n>       receiver only: processes sharing the OTLP port (env SIEVE_RECEIVER_WORKERS;
-                      default one per core, at most 4; 1 = a single process)
+  --workers <n>       receiver only: processes sharing the OTLP port (env SIEVE_RECEIVER_WORKERS,
+                      which other commands ignore; default one per core, at most 4; 1 = a single process)
 env: KAFKA_BROKERS, CLICKHOUSE_URL, CLICKHOUSE_DATABASE, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD,
      SIEVE_HASH_KEY / SIEVE_HASH_KEY_FILE, LOG_LEVEL, SIEVE_PRICING (pricing file),
      SIEVE_AI_DIALECTS (your AI attribute names, merged over collector-config/ai-dialects.yaml)
@@ -66,10 +66,8 @@ async function main(argv: string[]): Promise<number> {
       const { useLogFormat } = await import('./log.js');
       useLogFormat(values['log-format']);
       const { runServices } = await import('./services.js');
-      const { parseWorkers } = await import('./receiver-cluster.js');
-      const workers = parseWorkers(values.workers ?? process.env.SIEVE_RECEIVER_WORKERS);
-      if (workers !== undefined && command !== 'receiver')
-        throw new Error('--workers applies to `sieve receiver` only');
+      const { receiverWorkersOption } = await import('./receiver-cluster.js');
+      const workers = receiverWorkersOption(command, values.workers, process.env.SIEVE_RECEIVER_WORKERS);
       const code = await runServices(command, {
         configPath: values.config,
         dev: values.dev ?? false,

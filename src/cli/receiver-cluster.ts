@@ -37,6 +37,23 @@ export function defaultReceiverWorkers(): number {
   return Math.min(4, availableParallelism());
 }
 
+/**
+ * The receiver's worker count for `command`: `--workers` (`flag`), else SIEVE_RECEIVER_WORKERS (`env`).
+ * The flag is refused on any other command; the variable is read by `sieve receiver` only, so one
+ * environment (an env file, a ConfigMap) can serve the receiver and the loader alike.
+ */
+export function receiverWorkersOption(
+  command: string,
+  flag: string | undefined,
+  env: string | undefined,
+): number | undefined {
+  if (command !== 'receiver') {
+    if (flag !== undefined) throw new Error('--workers applies to `sieve receiver` only');
+    return undefined;
+  }
+  return parseWorkers(flag ?? env);
+}
+
 /** Parses `--workers` / SIEVE_RECEIVER_WORKERS: a positive integer. */
 export function parseWorkers(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;

@@ -16,7 +16,7 @@ import { DEFAULT_ROW_FORMAT, ROW_FORMATS } from '../../src/loader/rows.js';
 import { deleteTopics, ensureTopicsRetry } from '../support/kafka-harness.js';
 import { loaderBenchMessage, SPANS_PER_MESSAGE as PER } from './support/loader-messages.js';
 import type { LoaderThreadData } from './support/loader-thread.js';
-import { clickhousePid, ownCpuMs, processCpuMs } from './support/proc-cpu.js';
+import { clickhousePid, ownCpuMs, processCpuMs, threadCpuMs } from './support/proc-cpu.js';
 
 const SPANS = Number(process.env.SPANS ?? 300_000);
 /** how the rows go to ClickHouse (the loader's SIEVE_LOADER_INSERT_FORMAT) */
@@ -61,20 +61,31 @@ try {
     workerData: threadData,
   });
   const exited = new Promise<number>((ok, fail) => thread.once('error', fail).once('exit', ok));
+  /** The thread's next message, which must start with `expected` (the rest is returned). */
   const nextMessage = (w: Worker, expected: string) =>
     Promise.race([
-      new Promise<void>((ok, fail) =>
+      new Promise<string>((ok, fail) =>
         w.once('message', (m) =>
-          m === expected ? ok() : fail(new Error(`loader thread: ${String(m)}, expected ${expected}`)),
+          typeof m === 'string' && m.startsWith(expected)
+            ? ok(m.slice(expected.length))
+            : fail(new Error(`loader thread: ${String(m)}, expected ${expected}`)),
         ),
       ),
-      exited.then((code) => {
+      exited.then((code): string => {
         throw new Error(`loader thread exited (${code}) before saying ${expected}`);
       }),
     ]);
+  /** the loader thread's own CPU milliseconds so far (its JavaScript: decoding, encoding, Kafka, HTTP) */
+  const loaderThreadCpuMs = async () => {
+    const answer = nextMessage(thread, 'cpu:');
+    thread.postMessage('cpu');
+    return Number(await answer);
+  };
   await nextMessage(thread, 'imported');
 
   const enginePid = clickhousePid();
+  const loaderThreadCpu0 = await loaderThreadCpuMs();
+  const mainThreadCpu0 = threadCpuMs();
   const t0 = performance.now();
   const cpu0 = ownCpuMs();
   const engineCpu0 = processCpuMs(enginePid);
@@ -100,6 +111,8 @@ try {
   const cpuEnd = ownCpuMs();
   const loaderCpuMs = cpuEnd - cpu0;
   const engineCpuMs = processCpuMs(enginePid) - engineCpu0;
+  const mainThreadMs = threadCpuMs() - mainThreadCpu0;
+  const loaderThreadMs = (await loaderThreadCpuMs()) - loaderThreadCpu0;
   const per1k = (ms: number) => Number(((ms / Math.max(1, n)) * 1000).toFixed(1));
   console.log(
     JSON.stringify({
@@ -116,6 +129,12 @@ try {
         warm !== undefined && n - warm.rows >= 100_000
           ? Number((((cpuEnd - warm.cpuMs) / (n - warm.rows)) * 1000).toFixed(1))
           : null,
+      // where cpuMsPer1kSpans goes: the loader's JavaScript thread; the other threads (V8's optimising
+      // compiler and GC helpers, libuv's pool), whose share is larger the shorter the run (the loader's
+      // code is compiled once per process); this script's own thread (the row-count poll)
+      loaderThreadCpuMsPer1kSpans: per1k(loaderThreadMs),
+      otherThreadsCpuMsPer1kSpans: per1k(loaderCpuMs - loaderThreadMs - mainThreadMs),
+      pollThreadCpuMsPer1kSpans: per1k(mainThreadMs),
       engineCpuMsPer1kSpans: per1k(engineCpuMs),
       loaderCores: Number((loaderCpuMs / 1000 / secs).toFixed(2)),
       engineCores: Number((engineCpuMs / 1000 / secs).toFixed(2)),

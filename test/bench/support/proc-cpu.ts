@@ -59,6 +59,11 @@ export function threadsCpuMs(pid: number | undefined, prefix: string): number {
 }
 
 /** This process's user + system CPU milliseconds so far. */
+/** User + system CPU milliseconds used so far by the calling thread (the main thread or a worker thread's). */
+export function threadCpuMs(): number {
+  return statCpuMs('/proc/thread-self/stat');
+}
+
 export function ownCpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
