@@ -12,6 +12,7 @@ import { ConfigHolder, loadSieveConfig, watchConfig } from '../config/index.js';
 import { readKeysFile } from '../config/keys-file.js';
 import { withTlsFromEnv } from '../config/receiver-settings.js';
 import { ensureTopics, KafkaExporter } from '../kafka/exporter.js';
+import { TOPIC_PARTITIONS } from '../kafka/topics.js';
 import type { SieveConfig } from '../pipeline/api.js';
 import { buildOpsServer, buildReceiver, createGrpcReceiver, createIngestCore } from '../receiver/server.js';
 import { receiverEndpoints, renderBanner } from './banner.js';
@@ -162,7 +163,7 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
     const brokers = brokersOf(config);
     const security = kafkaSecurityOf(config);
     await checkKafkaAtStart(config, brokers, logger);
-    await ensureTopics(brokers, topicsOf(config), 3, security).catch((err: Error) =>
+    await ensureTopics(brokers, topicsOf(config), TOPIC_PARTITIONS, security).catch((err: Error) =>
       logger.warn({ err: err.message }, 'could not ensure Kafka topics yet; requests get 503 until Kafka is reachable'),
     );
     const exporter = new KafkaExporter({ brokers, clientId: 'sieve-receiver', logger, registry, security });

@@ -41,6 +41,7 @@ import { planProduceRounds, type RoundMessage } from './produce-rounds.js';
 import { withRetry } from './retry.js';
 import type { KafkaClientSecurity } from './security.js';
 import { groupSpansByTraceId, splitByItems, splitSpanTree } from './split.js';
+import { createMissingTopics, TOPIC_PARTITIONS } from './topics.js';
 import './kafkajs-idle-fix.js';
 
 /** Kafka could not take the data now; the client should retry (503 + Retry-After). */
@@ -559,7 +560,7 @@ export class KafkaExporter {
 export async function ensureTopics(
   brokers: string[],
   topics: string[],
-  partitions = 3,
+  partitions = TOPIC_PARTITIONS,
   security?: KafkaClientSecurity,
 ): Promise<void> {
   const kafka = new Kafka({
@@ -572,14 +573,7 @@ export async function ensureTopics(
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const existing = new Set(await admin.listTopics());
-    const missing = [...new Set(topics)].filter((t) => !existing.has(t));
-    if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
-      });
-    }
+    await createMissingTopics(admin, topics, partitions);
   } finally {
     await admin.disconnect();
   }
