@@ -14,6 +14,7 @@ import {
   describeClickHouseError,
 } from '../clickhouse/client.js';
 import { migrate } from '../clickhouse/migrate.js';
+import { DEFAULT_MAX_BATCH_BYTES, setMaxBatchBytes } from '../kafka/batch-bound.js';
 import { dialectsFromEnv } from '../loader/genai.js';
 import { DEFAULT_MIN_INSERT_INTERVAL_MS, defaultInsertBytes, startLoader } from '../loader/loader.js';
 import { buildLoaderOpsServer } from '../loader/ops.js';
@@ -78,6 +79,13 @@ export async function startLoaderService(opts: LoaderServiceOptions): Promise<()
   const pricingFile = resolve(process.env.SIEVE_PRICING ?? 'collector-config/pricing.yaml');
   const { topics, topicFormats } = loaderTopicsOf(config);
   const fetchBytes = envInteger(process.env, 'SIEVE_LOADER_FETCH_BYTES', 4 * 1024 * 1024, { min: 1024, max: 2 ** 30 });
+  // what one compressed batch may decompress to (a decompression bomb stops its partition, not the loader)
+  setMaxBatchBytes(
+    envInteger(process.env, 'SIEVE_LOADER_MAX_BATCH_BYTES', DEFAULT_MAX_BATCH_BYTES, {
+      min: 1024 * 1024,
+      max: 2 ** 32,
+    }),
+  );
   const loader = await startLoader({
     brokers,
     topics,

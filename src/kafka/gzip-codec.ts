@@ -18,6 +18,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import kafkajs from 'kafkajs';
+import { batchTooLarge, getMaxBatchBytes } from './batch-bound.js';
 import { gzipOptions } from './gzip-level.js';
 
 // kafkajs is CommonJS: its codec registry is not a named export Node can see
@@ -43,8 +44,16 @@ const MAX_CHUNK_BYTES = 64 * 1024 * 1024;
 export function decompressGzip(buffer: Buffer): Buffer {
   const gzipped = buffer.length >= 18 && buffer[0] === 0x1f && buffer[1] === 0x8b;
   const size = gzipped ? buffer.readUInt32LE(buffer.length - 4) : 0;
+  const limit = getMaxBatchBytes();
   // + a little: output that exactly fills the chunk would make zlib allocate one more
-  return zlib.unzipSync(buffer, { chunkSize: Math.min(MAX_CHUNK_BYTES, Math.max(MIN_CHUNK_BYTES, size + 64)) });
+  const chunkSize = Math.min(MAX_CHUNK_BYTES, limit + 64, Math.max(MIN_CHUNK_BYTES, size + 64));
+  try {
+    // zlib stops at maxOutputLength: a trailer can lie, the output cannot
+    return zlib.unzipSync(buffer, { chunkSize, maxOutputLength: limit });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw batchTooLarge('gzip', limit);
+    throw err;
+  }
 }
 
 /** Runs `send` (a kafkajs send) so that what it gzips is compressed at `level`. */

@@ -15,11 +15,72 @@
  */
 import kafkajs from 'kafkajs';
 import { compressFrame, decompressFrameSync } from 'lz4-napi';
+import { batchTooLarge, getMaxBatchBytes } from './batch-bound.js';
 
 // kafkajs is CommonJS: its codec registry is not a named export Node can see
 const { CompressionCodecs, CompressionTypes } = kafkajs;
 
 CompressionCodecs[CompressionTypes.LZ4] = () => ({
   compress: (encoder: { buffer: Buffer }) => compressFrame(encoder.buffer),
-  decompress: async (buffer: Buffer) => decompressFrameSync(buffer),
+  decompress: async (buffer: Buffer) => decompressLz4(buffer),
 });
+
+/** An LZ4 batch's frames decompressed, refused before decompressing when they may hold more than the batch limit. */
+export function decompressLz4(buffer: Buffer): Buffer {
+  const limit = getMaxBatchBytes();
+  if (lz4FrameBound(buffer) > limit) throw batchTooLarge('LZ4', limit);
+  return decompressFrameSync(buffer);
+}
+
+const FRAME_MAGIC = 0x184d2204;
+/** an LZ4 block's output per input byte at most (a match length byte adds 255; a sequence's 3 bytes, 19) */
+const MAX_EXPANSION = 255;
+/** the block maximum sizes of a frame descriptor's BD byte (bits 6–4: 4 = 64 KiB … 7 = 4 MiB) */
+const BLOCK_MAX = [0, 0, 0, 0, 64 << 10, 256 << 10, 1 << 20, 4 << 20];
+
+/**
+ * The most bytes the LZ4 frames in `buffer` can decompress to, from their headers alone
+ * (https://github.com/lz4/lz4/blob/dev/doc/lz4_Frame_format.md): each compressed block at most the
+ * frame's block maximum (lz4-napi writes 4 MiB blocks) and 255 bytes per byte of it, each stored block
+ * its size; a declared content size counts too, since a decoder may size its output by it. Skippable frames add nothing. Whatever does not parse as frames
+ * counts as 0: the decoder refuses it.
+ */
+export function lz4FrameBound(buffer: Buffer): number {
+  let bound = 0;
+  let at = 0;
+  while (at + 4 <= buffer.length) {
+    const magic = buffer.readUInt32LE(at);
+    if ((magic & 0xfffffff0) === 0x184d2a50) {
+      // skippable frame: magic, size, that many bytes
+      if (at + 8 > buffer.length) break;
+      at += 8 + buffer.readUInt32LE(at + 4);
+      continue;
+    }
+    if (magic !== FRAME_MAGIC || at + 7 > buffer.length) break;
+    const flg = buffer[at + 4] as number;
+    const blockMax = BLOCK_MAX[((buffer[at + 5] as number) >> 4) & 7] as number;
+    at += 6;
+    let declared = 0;
+    if (flg & 0x08) {
+      if (at + 8 > buffer.length) break;
+      declared = buffer.readUInt32LE(at) + buffer.readUInt32LE(at + 4) * 2 ** 32;
+      at += 8;
+    }
+    if (flg & 0x01) at += 4; // dictionary id
+    at += 1; // header checksum
+    const blockChecksum = (flg & 0x10) !== 0;
+    let blocks = 0;
+    while (at + 4 <= buffer.length) {
+      const size = buffer.readUInt32LE(at);
+      at += 4;
+      if (size === 0) break; // end mark
+      const stored = size >= 0x80000000;
+      const length = size & 0x7fffffff;
+      blocks += stored ? length : Math.min(blockMax, MAX_EXPANSION * length);
+      at += length + (blockChecksum ? 4 : 0);
+    }
+    bound += Math.max(blocks, declared);
+    if (flg & 0x04) at += 4; // content checksum
+  }
+  return bound;
+}

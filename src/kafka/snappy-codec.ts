@@ -9,6 +9,7 @@
  */
 import kafkajs from 'kafkajs';
 import { compress, uncompressSync } from 'snappy';
+import { batchTooLarge, getMaxBatchBytes } from './batch-bound.js';
 
 const { CompressionCodecs, CompressionTypes } = kafkajs;
 
@@ -30,23 +31,45 @@ export async function compressSnappy(input: Buffer): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-/** Raw Snappy, or xerial-framed Snappy (its blocks concatenated). Throws on a truncated frame. */
+/**
+ * Raw Snappy, or xerial-framed Snappy (its blocks concatenated). Throws on a truncated frame, and
+ * before decompressing anything when the blocks' sizes add up to more than the batch limit.
+ */
 export function decompressSnappy(input: Buffer): Buffer {
   const framed =
     input.length >= XERIAL_HEADER.length &&
     input.subarray(0, XERIAL_MAGIC_BYTES).equals(XERIAL_HEADER.subarray(0, XERIAL_MAGIC_BYTES));
-  if (!framed) return uncompressSync(input) as Buffer;
-  const blocks: Buffer[] = [];
+  const limit = getMaxBatchBytes();
+  if (!framed) {
+    if (rawSnappyLength(input, 0) > limit) throw batchTooLarge('Snappy', limit);
+    return uncompressSync(input) as Buffer;
+  }
+  const blocks: [start: number, end: number][] = [];
+  let total = 0;
   for (let at = XERIAL_HEADER.length; at < input.length; ) {
     if (at + 4 > input.length) throw new Error('snappy: truncated xerial block length');
     const length = input.readInt32BE(at);
     at += 4;
     if (length < 0 || at + length > input.length)
       throw new Error(`snappy: xerial block of ${length} bytes past the end of the batch`);
-    blocks.push(uncompressSync(input.subarray(at, at + length)) as Buffer);
+    total += rawSnappyLength(input, at);
+    if (total > limit) throw batchTooLarge('Snappy', limit);
+    blocks.push([at, at + length]);
     at += length;
   }
-  return blocks.length === 1 ? (blocks[0] as Buffer) : Buffer.concat(blocks);
+  const out = blocks.map(([s, e]) => uncompressSync(input.subarray(s, e)) as Buffer);
+  return out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
+}
+
+/** The uncompressed length a raw Snappy block at `at` declares (its leading varint; 0 when unreadable: the decoder refuses it). */
+function rawSnappyLength(input: Buffer, at: number): number {
+  let n = 0;
+  for (let i = 0, mul = 1; i < 5 && at + i < input.length; i++, mul *= 128) {
+    const x = input[at + i] as number;
+    n += (x & 0x7f) * mul;
+    if (x < 0x80) return n;
+  }
+  return 0;
 }
 
 CompressionCodecs[CompressionTypes.Snappy] = () => ({

@@ -3,7 +3,8 @@
 // decodes every compressed batch it validates) and read back unchanged by the Java consumer and by
 // Sieve's consumer; batches the Java producer compresses each way read back unchanged in Sieve's
 // consumer, whose codecs are the loader's (src/kafka/compression.ts); a zstd batch stops that consumer
-// with an error naming the codecs Sieve reads. Needs Kafka (npm run services) and Java 17+.
+// with an error naming the codecs Sieve reads, and so does a batch that would decompress past the batch
+// limit, naming that setting. Needs Kafka (npm run services) and Java 17+.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -14,6 +15,7 @@ import { promisify } from 'node:util';
 import kafkajs, { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
+import { DEFAULT_MAX_BATCH_BYTES, setMaxBatchBytes } from '../../src/kafka/batch-bound.js';
 import { ZSTD_REFUSED } from '../../src/kafka/compression.js';
 import type { KafkaCompression } from '../../src/kafka/compression-names.js';
 import { KafkaExporter } from '../../src/kafka/exporter.js';
@@ -146,5 +148,50 @@ test("a topic holding zstd batches (a Collector's compression: zstd): Sieve's co
     assert.equal(values, 0, 'no message of the batch is handed on');
   } finally {
     await consumer.disconnect();
+  }
+});
+
+test("a batch that decompresses past the limit (a decompression bomb) stops Sieve's consumer there, naming the setting", {
+  timeout: 120_000,
+}, async () => {
+  setMaxBatchBytes(2 * 1024 * 1024);
+  try {
+    for (const [name, type] of [
+      ['gzip', CompressionTypes.GZIP],
+      ['LZ4', CompressionTypes.LZ4],
+      ['Snappy', CompressionTypes.Snappy],
+    ] as const) {
+      const topic = `compression_bomb_${name}_${id}`;
+      topics.push(topic);
+      await ensureTopicsRetry([topic]);
+      const kafka = new Kafka({ brokers: BROKERS, logLevel: logLevel.NOTHING });
+      const producer = kafka.producer();
+      await producer.connect();
+      // 8 MiB of one byte: a batch of a few KiB (LZ4, gzip) to ~400 KiB (Snappy), which the broker takes
+      await producer.send({ topic, compression: type, messages: [{ value: Buffer.alloc(8 * 1024 * 1024, 0x61) }] });
+      await producer.disconnect();
+      const consumer = kafka.consumer({
+        groupId: `bomb_${topic}`,
+        retry: { retries: 0, restartOnFailure: async () => false },
+      });
+      let values = 0;
+      const crashed = new Promise<Error>((resolve) =>
+        consumer.on(consumer.events.CRASH, ({ payload }) => resolve(payload.error)),
+      );
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topic, fromBeginning: true });
+        await consumer.run({ eachMessage: async () => void values++ });
+        const error = (await crashed) as Error & { originalError?: Error; cause?: Error };
+        const messages = [error.message, error.originalError?.message, error.cause?.message].join(' | ');
+        assert.match(messages, new RegExp(`a ${name} batch would decompress to more than 2097152 bytes`), name);
+        assert.match(messages, /SIEVE_LOADER_MAX_BATCH_BYTES/, name);
+        assert.equal(values, 0, `${name}: no message of the batch is handed on`);
+      } finally {
+        await consumer.disconnect();
+      }
+    }
+  } finally {
+    setMaxBatchBytes(DEFAULT_MAX_BATCH_BYTES);
   }
 });

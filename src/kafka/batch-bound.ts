@@ -1,0 +1,34 @@
+/**
+ * How many bytes one compressed Kafka batch may decompress to, in the loader's consumer.
+ *
+ * A batch is decompressed into memory whole before its messages are read. A batch that expands far
+ * beyond what any producer of Sieve's topics writes (a few MiB) — a decompression bomb on the topic,
+ * or a producer gone wrong — would take the loader's memory down with it, and again after every
+ * restart. Each codec bounds the output before (Snappy, LZ4: from the batch's own headers) or while
+ * (gzip: zlib stops) decompressing, and refuses the batch above the limit. kafkajs then stops the
+ * partition at that batch and retries, as for any batch it cannot read: nothing after it is skipped,
+ * and the error says how to go on.
+ */
+
+/** the default limit: far above Sieve's batches (~1–4 MiB), far below a loader's memory */
+export const DEFAULT_MAX_BATCH_BYTES = 256 * 1024 * 1024;
+
+let maxBatchBytes = DEFAULT_MAX_BATCH_BYTES;
+
+/** Sets the limit for this process's consumers (`sieve loader`: SIEVE_LOADER_MAX_BATCH_BYTES). */
+export function setMaxBatchBytes(bytes: number): void {
+  if (!Number.isInteger(bytes) || bytes < 1)
+    throw new RangeError(`max batch bytes must be a positive integer, got ${bytes}`);
+  maxBatchBytes = bytes;
+}
+
+export function getMaxBatchBytes(): number {
+  return maxBatchBytes;
+}
+
+/** The error for a `codec` batch that would decompress to more than the limit. */
+export function batchTooLarge(codec: string, limit = maxBatchBytes): Error {
+  return new Error(
+    `a ${codec} batch would decompress to more than ${limit} bytes, the limit (SIEVE_LOADER_MAX_BATCH_BYTES): raise it if such batches are expected; the partition waits at this batch until then`,
+  );
+}
