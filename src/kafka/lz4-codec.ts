@@ -41,9 +41,9 @@ const BLOCK_MAX = [0, 0, 0, 0, 64 << 10, 256 << 10, 1 << 20, 4 << 20];
 /**
  * The most bytes the LZ4 frames in `buffer` can decompress to, from their headers alone
  * (https://github.com/lz4/lz4/blob/dev/doc/lz4_Frame_format.md): each compressed block at most the
- * frame's block maximum (lz4-napi writes 4 MiB blocks) and 255 bytes per byte of it, each stored block
- * its size; a declared content size counts too, since a decoder may size its output by it. Skippable frames add nothing. Whatever does not parse as frames
- * counts as 0: the decoder refuses it.
+ * frame's block maximum (lz4-napi writes 4 MiB blocks) and 255 bytes per byte of it, each stored
+ * block its size; a declared content size counts too, since a decoder may size its output by it.
+ * Skippable frames add nothing. Whatever does not parse as frames counts as 0: the decoder refuses it.
  */
 export function lz4FrameBound(buffer: Buffer): number {
   let bound = 0;

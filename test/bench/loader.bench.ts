@@ -1,7 +1,7 @@
 // Loader throughput: pre-produce SPANS spans (512-span messages, 20 attributes) to a fresh topic, then
 // time the loader consuming them into ClickHouse. Prints spans/s and CPU per 1,000 spans of this process
-// (the loader; the 250 ms row-count poll is included) and of the local ClickHouse engine over the same
-// window. The loader inserts in its default format (Native) or SIEVE_LOADER_INSERT_FORMAT's. It runs on
+// (the loader; the 250 ms row-count poll is included), split by thread, and of the local ClickHouse
+// engine over the same window. The loader inserts in its default format (Native) or SIEVE_LOADER_INSERT_FORMAT's. It runs on
 // a worker thread with the heap `sieve loader` gives it (newLoaderWorker); the CPU window starts once
 // that thread has imported its modules, as the loader's own process would have before consuming.
 // Run: node --import tsx test/bench/loader.bench.ts

@@ -125,13 +125,14 @@ test("batches Kafka's Java producer compressed with lz4, snappy, gzip or none re
   }
 });
 
-test("a topic holding zstd batches (a Collector's compression: zstd): Sieve's consumer stops there, saying what to do", async () => {
-  const topic = `compression_java_zstd_${id}`;
-  topics.push(topic);
-  await ensureTopicsRetry([topic]);
-  await java('produce', BROKERS.join(','), TRACES_FILE, '10', `${topic}=zstd`);
+/**
+ * Sieve's consumer (the loader's codecs) from the start of `topic`, without retries, until it stops
+ * on a batch it cannot read: the error's messages (with kafkajs' wrapped ones) and how many messages
+ * it handed on before.
+ */
+async function consumeUntilStopped(topic: string): Promise<{ messages: string; values: number }> {
   const consumer = new Kafka({ brokers: BROKERS, logLevel: logLevel.NOTHING }).consumer({
-    groupId: `zstd_${topic}`,
+    groupId: `stopped_${topic}`,
     retry: { retries: 0, restartOnFailure: async () => false },
   });
   let values = 0;
@@ -143,12 +144,20 @@ test("a topic holding zstd batches (a Collector's compression: zstd): Sieve's co
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({ eachMessage: async () => void values++ });
     const error = (await crashed) as Error & { originalError?: Error; cause?: Error };
-    const messages = [error.message, error.originalError?.message, error.cause?.message].join(' | ');
-    assert.ok(messages.includes(ZSTD_REFUSED), messages);
-    assert.equal(values, 0, 'no message of the batch is handed on');
+    return { messages: [error.message, error.originalError?.message, error.cause?.message].join(' | '), values };
   } finally {
     await consumer.disconnect();
   }
+}
+
+test("a topic holding zstd batches (a Collector's compression: zstd): Sieve's consumer stops there, saying what to do", async () => {
+  const topic = `compression_java_zstd_${id}`;
+  topics.push(topic);
+  await ensureTopicsRetry([topic]);
+  await java('produce', BROKERS.join(','), TRACES_FILE, '10', `${topic}=zstd`);
+  const { messages, values } = await consumeUntilStopped(topic);
+  assert.ok(messages.includes(ZSTD_REFUSED), messages);
+  assert.equal(values, 0, 'no message of the batch is handed on');
 });
 
 test("a batch that decompresses past the limit (a decompression bomb) stops Sieve's consumer there, naming the setting", {
@@ -164,32 +173,15 @@ test("a batch that decompresses past the limit (a decompression bomb) stops Siev
       const topic = `compression_bomb_${name}_${id}`;
       topics.push(topic);
       await ensureTopicsRetry([topic]);
-      const kafka = new Kafka({ brokers: BROKERS, logLevel: logLevel.NOTHING });
-      const producer = kafka.producer();
+      const producer = new Kafka({ brokers: BROKERS, logLevel: logLevel.NOTHING }).producer();
       await producer.connect();
       // 8 MiB of one byte: a batch of a few KiB (LZ4, gzip) to ~400 KiB (Snappy), which the broker takes
       await producer.send({ topic, compression: type, messages: [{ value: Buffer.alloc(8 * 1024 * 1024, 0x61) }] });
       await producer.disconnect();
-      const consumer = kafka.consumer({
-        groupId: `bomb_${topic}`,
-        retry: { retries: 0, restartOnFailure: async () => false },
-      });
-      let values = 0;
-      const crashed = new Promise<Error>((resolve) =>
-        consumer.on(consumer.events.CRASH, ({ payload }) => resolve(payload.error)),
-      );
-      await consumer.connect();
-      try {
-        await consumer.subscribe({ topic, fromBeginning: true });
-        await consumer.run({ eachMessage: async () => void values++ });
-        const error = (await crashed) as Error & { originalError?: Error; cause?: Error };
-        const messages = [error.message, error.originalError?.message, error.cause?.message].join(' | ');
-        assert.match(messages, new RegExp(`a ${name} batch would decompress to more than 2097152 bytes`), name);
-        assert.match(messages, /SIEVE_LOADER_MAX_BATCH_BYTES/, name);
-        assert.equal(values, 0, `${name}: no message of the batch is handed on`);
-      } finally {
-        await consumer.disconnect();
-      }
+      const { messages, values } = await consumeUntilStopped(topic);
+      assert.match(messages, new RegExp(`a ${name} batch would decompress to more than 2097152 bytes`), name);
+      assert.match(messages, /SIEVE_LOADER_MAX_BATCH_BYTES/, name);
+      assert.equal(values, 0, `${name}: no message of the batch is handed on`);
     }
   } finally {
     setMaxBatchBytes(DEFAULT_MAX_BATCH_BYTES);

@@ -58,12 +58,12 @@ export function threadsCpuMs(pid: number | undefined, prefix: string): number {
   return total;
 }
 
-/** This process's user + system CPU milliseconds so far. */
 /** User + system CPU milliseconds used so far by the calling thread (the main thread or a worker thread's). */
 export function threadCpuMs(): number {
   return statCpuMs('/proc/thread-self/stat');
 }
 
+/** This process's user + system CPU milliseconds so far. */
 export function ownCpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
