@@ -32,7 +32,7 @@ import '../kafka/kafkajs-idle-fix.js';
 import '../kafka/compression.js'; // the consumer's codecs: gzip into one sized buffer, LZ4, Snappy
 import { framedSocketFactory } from '../kafka/framed-socket.js';
 import type { KafkaClientSecurity } from '../kafka/security.js';
-import { createMissingTopics } from '../kafka/topics.js';
+import { BROKER_DEFAULT, createMissingTopics } from '../kafka/topics.js';
 import type { TopicFormat } from '../otlp/kafka-value.js';
 import type { Signal } from '../otlp/model.js';
 import { DeadLetters } from './dlq.js';
@@ -259,14 +259,15 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
 
   await admin.connect();
   // a loader that starts before the receiver (on a new cluster) creates the topics it reads, as the
-  // receiver would, instead of failing to subscribe to them
-  const created = await createMissingTopics(admin, Object.keys(opts.topics));
-  if (created.length > 0) logger.info({ topics: created }, 'created the Kafka topics to read (they did not exist yet)');
-  const existing = new Set(await admin.listTopics());
-  const dlqs = Object.keys(opts.topics)
-    .map((t) => `${t}.dlq`)
-    .filter((t) => !existing.has(t));
-  if (dlqs.length > 0) await admin.createTopics({ topics: dlqs.map((topic) => ({ topic })), waitForLeaders: true });
+  // receiver would, instead of failing to subscribe to them; and their dead-letter topics (the
+  // broker's partition count: they carry little)
+  const sources = Object.keys(opts.topics);
+  const created = await createMissingTopics(admin, [
+    ...sources,
+    ...sources.map((t) => ({ topic: `${t}.dlq`, partitions: BROKER_DEFAULT })),
+  ]);
+  if (created.length > 0)
+    logger.info({ topics: created }, 'created the missing Kafka topics it reads and dead-letters into');
   await producer.connect();
   await consumer.connect();
   await client.ping();

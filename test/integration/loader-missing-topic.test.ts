@@ -1,7 +1,7 @@
 // A loader that starts before any receiver (services started together on a new cluster, the local
-// broker with topic auto-creation off) creates the topics it reads, as the receiver does, and loads
-// what is sent to them: before, it failed to subscribe ("This server does not host this
-// topic-partition") and exited. Real Kafka and ClickHouse engine (npm run services).
+// broker with topic auto-creation off) creates the topics it reads (and their dead-letter topics), as
+// the receiver does, and loads what is sent to them: before, it failed to subscribe ("This server
+// does not host this topic-partition") and exited. Real Kafka and ClickHouse engine (npm run services).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
@@ -50,6 +50,7 @@ test('a loader started before its topic exists creates it (as the receiver would
     try {
       const [metadata] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
       assert.equal(metadata?.partitions.length, TOPIC_PARTITIONS, "the receiver's partition count");
+      assert.ok((await admin.listTopics()).includes(`${topic}.dlq`), 'and its dead-letter topic');
       const producer = kafka.producer();
       await producer.connect();
       await producer.send({ topic, messages: [{ value: Buffer.from(encodeProtobuf('traces', makeTraces(7, 5))) }] });
