@@ -1,3 +1,3 @@
-/** Kafka compressions Sieve reads and writes, as the Collector's `producer.compression` names them. */
+/** Kafka compressions Sieve writes (and reads, with zstd), as the Collector's `producer.compression` names them. */
 export const KAFKA_COMPRESSIONS = ['gzip', 'lz4', 'snappy', 'none'] as const;
 export type KafkaCompression = (typeof KAFKA_COMPRESSIONS)[number];

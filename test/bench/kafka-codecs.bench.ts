@@ -6,17 +6,22 @@
  *   and of inflate as kafkajs does it (promisified unzip on the thread pool) and as the loader does
  *   (src/kafka/gzip-codec.ts: synchronous, into one buffer of the trailer's size);
  * - LZ4 (the presets' codec) and Snappy, compressing and decompressing through Sieve's codecs as
- *   kafkajs calls them (src/kafka/lz4-codec.ts, src/kafka/snappy-codec.ts), with the ratio.
+ *   kafkajs calls them (src/kafka/lz4-codec.ts, src/kafka/snappy-codec.ts), with the ratio;
+ * - zstd decompression as the loader does it (src/kafka/zstd-codec.ts) of the messages compressed
+ *   by the `zstd` command at level 3 (Kafka's default), streamed as Kafka's Java producer writes
+ *   them; skipped when there is no `zstd` command.
  * process.cpuUsage counts the thread pool's CPU too.
  *
  *   node --import tsx test/bench/kafka-codecs.bench.ts      (or: npm run bench -- kafka-codecs)
  */
+import { spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import kafkajs from 'kafkajs';
 import { loadSieveConfig } from '../../src/config/load.js';
 import '../../src/kafka/compression.js';
 import { decompressGzip } from '../../src/kafka/gzip-codec.js';
+import { decompressZstd } from '../../src/kafka/zstd-codec.js';
 import { decodeProtobuf, encodeProtobuf } from '../../src/otlp/codec.js';
 import { SPANS_PER_REQUEST, spanBatchTemplate } from './support/otlp-load.js';
 
@@ -82,6 +87,16 @@ for (let round = 1; round <= ROUNDS; round++) {
       `${name}: compress ${compress.toFixed(2)} ms (ratio ${(rawBytes / compressedBytes).toFixed(2)}), decompress ${decompress.toFixed(2)} ms`,
     );
   }
+  // Sieve writes no zstd: the zstd command compresses, Sieve's codec decompresses
+  const zstdPacked = messages.map((m) => spawnSync('zstd', ['-3', '--no-content-size', '-c'], { input: m }));
+  if (zstdPacked.every((r) => r.status === 0)) {
+    const packed = zstdPacked.map((r) => r.stdout);
+    const decompress = await cpuMsPer1kSpans(20, () => {
+      for (const p of packed) decompressZstd(p);
+    });
+    const ratio = rawBytes / packed.reduce((n, p) => n + p.length, 0);
+    out.push(`zstd (level 3, the zstd command): ratio ${ratio.toFixed(2)}, decompress ${decompress.toFixed(2)} ms`);
+  } else out.push('zstd: skipped (no zstd command)');
   console.log(
     `kafka-codecs round ${round}, CPU per 1,000 spans (${Math.round(rawBytes / spans)} bytes/span): ${out.join('; ')}`,
   );

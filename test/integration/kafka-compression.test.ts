@@ -2,31 +2,28 @@
 // from): batches Sieve's exporter writes with lz4, snappy or gzip are accepted by the broker (which
 // decodes every compressed batch it validates) and read back unchanged by the Java consumer and by
 // Sieve's consumer; batches the Java producer compresses each way read back unchanged in Sieve's
-// consumer, whose codecs are the loader's (src/kafka/compression.ts); a zstd batch stops that consumer
-// with an error naming the codecs Sieve reads, and so does a batch that would decompress past the batch
-// limit, naming that setting. Needs Kafka (npm run services) and Java 17+.
+// consumer, whose codecs are the loader's (src/kafka/compression.ts), zstd included (Sieve reads it,
+// as a Collector's `compression: zstd` writes it); a batch that would decompress past the batch limit
+// stops that consumer with an error naming the setting, zstd's too. Needs Kafka (npm run services) and Java 17+.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { promisify } from 'node:util';
 import kafkajs, { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { DEFAULT_MAX_BATCH_BYTES, setMaxBatchBytes } from '../../src/kafka/batch-bound.js';
-import { ZSTD_REFUSED } from '../../src/kafka/compression.js';
 import type { KafkaCompression } from '../../src/kafka/compression-names.js';
 import { KafkaExporter } from '../../src/kafka/exporter.js';
 import { decodeProtobuf, encodeProtobuf } from '../../src/otlp/codec.js';
 import type { KafkaExporterSettings } from '../../src/pipeline/api.js';
 import { spanBatchTemplate } from '../bench/support/otlp-load.js';
+import { javaKafkaClient as java } from '../support/java-kafka-client.js';
 import { BROKERS, consumeValues, deleteTopics, ensureTopicsRetry, exporterSettings } from '../support/kafka-harness.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const KAFKA_LIBS = join(process.env.SIEVE_CACHE_DIR ?? join(ROOT, '.cache'), 'kafka', 'libs');
-const JAVA_CLIENT = join(ROOT, 'test', 'support', 'java', 'KafkaCompressionClient.java');
 const id = randomBytes(4).toString('hex');
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 const TRACES_FILE = join(ROOT, 'src', 'otlp', 'testdata', 'traces.pb');
@@ -51,15 +48,6 @@ for (const type of [CompressionTypes.GZIP, CompressionTypes.LZ4, CompressionType
 }
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-/** Runs the Java client; its stdout lines. */
-async function java(...args: string[]): Promise<string[]> {
-  const { stdout } = await promisify(execFile)('java', ['-cp', `${KAFKA_LIBS}/*`, JAVA_CLIENT, ...args], {
-    timeout: 120_000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  return stdout.split('\n').filter(Boolean);
-}
 
 function settings(topic: string, compression: KafkaCompression): KafkaExporterSettings {
   return exporterSettings(topic, {
@@ -110,8 +98,8 @@ test("the exporter's lz4, snappy and gzip batches: the broker accepts them, Java
       assert.ok(v.equals(expected), `${codec} reads back as sent`);
 });
 
-test("batches Kafka's Java producer compressed with lz4, snappy, gzip or none read back unchanged in Sieve's consumer", async () => {
-  const codecs = ['lz4', 'snappy', 'gzip', 'none'];
+test("batches Kafka's Java producer compressed with lz4, snappy, gzip, zstd or none read back unchanged in Sieve's consumer", async () => {
+  const codecs = ['lz4', 'snappy', 'gzip', 'zstd', 'none'];
   const topicOf = (codec: string) => `compression_java_${codec}_${id}`;
   topics.push(...codecs.map(topicOf));
   await ensureTopicsRetry(codecs.map(topicOf));
@@ -150,17 +138,7 @@ async function consumeUntilStopped(topic: string): Promise<{ messages: string; v
   }
 }
 
-test("a topic holding zstd batches (a Collector's compression: zstd): Sieve's consumer stops there, saying what to do", async () => {
-  const topic = `compression_java_zstd_${id}`;
-  topics.push(topic);
-  await ensureTopicsRetry([topic]);
-  await java('produce', BROKERS.join(','), TRACES_FILE, '10', `${topic}=zstd`);
-  const { messages, values } = await consumeUntilStopped(topic);
-  assert.ok(messages.includes(ZSTD_REFUSED), messages);
-  assert.equal(values, 0, 'no message of the batch is handed on');
-});
-
-test("a batch that decompresses past the limit (a decompression bomb) stops Sieve's consumer there, naming the setting", {
+test("a batch that decompresses past the limit (a decompression bomb), in each codec Sieve reads, stops Sieve's consumer there, naming the setting", {
   timeout: 120_000,
 }, async () => {
   setMaxBatchBytes(2 * 1024 * 1024);
@@ -183,6 +161,22 @@ test("a batch that decompresses past the limit (a decompression bomb) stops Siev
       assert.match(messages, /SIEVE_LOADER_MAX_BATCH_BYTES/, name);
       assert.equal(values, 0, `${name}: no message of the batch is handed on`);
     }
+    // zstd: Sieve writes none, so Kafka's Java producer writes the batch, 10 records of 900 KiB of one
+    // byte (its record limit is 1 MiB), at least four per batch (its batch size is 4 MB)
+    const topic = `compression_bomb_zstd_${id}`;
+    topics.push(topic);
+    await ensureTopicsRetry([topic]);
+    const dir = mkdtempSync(join(tmpdir(), 'sieve-zstd-bomb-'));
+    try {
+      const value = join(dir, 'value');
+      writeFileSync(value, Buffer.alloc(900 * 1024, 0x61));
+      await java('produce', BROKERS.join(','), value, '10', `${topic}=zstd`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const { messages, values } = await consumeUntilStopped(topic);
+    assert.match(messages, /a zstd batch would decompress to more than 2097152 bytes.*SIEVE_LOADER_MAX_BATCH_BYTES/);
+    assert.equal(values, 0, 'zstd: no message of the batch is handed on');
   } finally {
     setMaxBatchBytes(DEFAULT_MAX_BATCH_BYTES);
   }

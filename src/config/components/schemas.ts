@@ -248,7 +248,7 @@ export const kafkaExporterSchema = z.strictObject({
       required_acks: z.union([z.literal(-1), z.literal(0), z.literal(1)]).optional(),
       compression: z
         .enum(KAFKA_COMPRESSIONS, {
-          message: `compression must be one of ${KAFKA_COMPRESSIONS.join(', ')} (zstd: no Node binding installs from the npm registry alone)`,
+          message: `compression must be one of ${KAFKA_COMPRESSIONS.join(', ')} (zstd: Sieve reads zstd topics but cannot write them, no zstd compressor for Node installs from the npm registry alone)`,
         })
         .optional(),
       compression_params: z.strictObject({ level: z.number().int('level must be an integer').optional() }).optional(),

@@ -317,4 +317,9 @@ test('producer.compression: lz4 and snappy as in the Collector (no level), zstd 
     assert.equal(issues[0]?.path, 'exporters.kafka.producer.compression', codec);
     assert.match(issues[0]?.message ?? '', /compression must be one of gzip, lz4, snappy, none/, codec);
   }
+  // zstd: Sieve reads such topics, and the refusal says it cannot write them
+  assert.match(
+    load(config('producer:\n  compression: zstd')).issues[0]?.message ?? '',
+    /reads zstd topics but cannot write them/,
+  );
 });
