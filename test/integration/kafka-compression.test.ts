@@ -4,7 +4,8 @@
 // Sieve's consumer; batches the Java producer compresses each way read back unchanged in Sieve's
 // consumer, whose codecs are the loader's (src/kafka/compression.ts), zstd included (Sieve reads it,
 // as a Collector's `compression: zstd` writes it); a batch that would decompress past the batch limit
-// stops that consumer with an error naming the setting, zstd's too. Needs Kafka (npm run services) and Java 17+.
+// stops that consumer with an error naming the setting, zstd's too. Needs Kafka (npm run services)
+// and Java 17+.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
