@@ -26,9 +26,16 @@ export function getMaxBatchBytes(): number {
   return maxBatchBytes;
 }
 
-/** The error for a `codec` batch that would decompress to more than the limit. */
-export function batchTooLarge(codec: string, limit = maxBatchBytes): Error {
+/**
+ * The error for a `codec` batch that would decompress to more than the limit, or (`frameNeeds`) one
+ * whose frame asks for more memory than the limit before decompressing.
+ */
+export function batchTooLarge(codec: string, limit = maxBatchBytes, frameNeeds?: number): Error {
+  const what =
+    frameNeeds === undefined
+      ? 'would decompress to'
+      : `has a frame that needs ${frameNeeds} bytes (its window or declared size),`;
   return new Error(
-    `a ${codec} batch would decompress to more than ${limit} bytes, the limit (SIEVE_LOADER_MAX_BATCH_BYTES): raise it if such batches are expected; the partition waits at this batch until then`,
+    `a ${codec} batch ${what} more than ${limit} bytes, the limit (SIEVE_LOADER_MAX_BATCH_BYTES): raise it if such batches are expected; the partition waits at this batch until then`,
   );
 }
