@@ -1,7 +1,8 @@
 // The loader's consumer reads zstd batches (a Collector's or another client's `compression: zstd`):
 // frames with and without a declared size, several frames in one batch, and blocks past the first;
 // a batch that would decompress past the batch limit is refused at the limit whatever the frame
-// declares, and a frame that declares more (a window or size past the limit) before any allocation; corrupt, truncated or foreign bytes fail with an error (never a hang). Sieve writes no zstd.
+// declares, and a frame that declares more (a window or size past the limit) before any allocation;
+// corrupt, truncated or foreign bytes fail with an error (never a hang). Sieve writes no zstd.
 // Fixtures made with the zstd CLI (v1.5.4) from src/otlp/testdata/traces.pb (1,245 bytes):
 //   traces.pb.zst        zstd -3 --no-content-size   (a streamed frame, as Kafka's Java producer writes)
 //   traces.pb.sized.zst  zstd -19                    (a frame that declares its size)
