@@ -39,3 +39,13 @@ export function batchTooLarge(codec: string, limit = maxBatchBytes, frameNeeds?:
     `a ${codec} batch ${what} more than ${limit} bytes, the limit (SIEVE_LOADER_MAX_BATCH_BYTES): raise it if such batches are expected; the partition waits at this batch until then`,
   );
 }
+
+/**
+ * Where the skippable frame at `at` ends (LZ4 and zstd share them: magic 0x184D2A50–0x184D2A5F, a
+ * 4-byte little-endian size, that many bytes of metadata); undefined when none starts there, -1 when
+ * its header is cut off. The codecs' bounds walk past them.
+ */
+export function skippableFrameEnd(buffer: Buffer, at: number): number | undefined {
+  if (at + 4 > buffer.length || (buffer.readUInt32LE(at) & 0xfffffff0) !== 0x184d2a50) return undefined;
+  return at + 8 > buffer.length ? -1 : at + 8 + buffer.readUInt32LE(at + 4);
+}

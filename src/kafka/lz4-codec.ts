@@ -15,7 +15,7 @@
  */
 import kafkajs from 'kafkajs';
 import { compressFrame, decompressFrameSync } from 'lz4-napi';
-import { batchTooLarge, getMaxBatchBytes } from './batch-bound.js';
+import { batchTooLarge, getMaxBatchBytes, skippableFrameEnd } from './batch-bound.js';
 
 // kafkajs is CommonJS: its codec registry is not a named export Node can see
 const { CompressionCodecs, CompressionTypes } = kafkajs;
@@ -49,14 +49,13 @@ export function lz4FrameBound(buffer: Buffer): number {
   let bound = 0;
   let at = 0;
   while (at + 4 <= buffer.length) {
-    const magic = buffer.readUInt32LE(at);
-    if ((magic & 0xfffffff0) === 0x184d2a50) {
-      // skippable frame: magic, size, that many bytes
-      if (at + 8 > buffer.length) break;
-      at += 8 + buffer.readUInt32LE(at + 4);
+    const skipped = skippableFrameEnd(buffer, at);
+    if (skipped === -1) break;
+    if (skipped !== undefined) {
+      at = skipped;
       continue;
     }
-    if (magic !== FRAME_MAGIC || at + 7 > buffer.length) break;
+    if (buffer.readUInt32LE(at) !== FRAME_MAGIC || at + 7 > buffer.length) break;
     const flg = buffer[at + 4] as number;
     const blockMax = BLOCK_MAX[((buffer[at + 5] as number) >> 4) & 7] as number;
     at += 6;

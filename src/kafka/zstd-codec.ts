@@ -17,7 +17,7 @@
  */
 import { Decompress } from 'fzstd';
 import kafkajs from 'kafkajs';
-import { batchTooLarge, getMaxBatchBytes } from './batch-bound.js';
+import { batchTooLarge, getMaxBatchBytes, skippableFrameEnd } from './batch-bound.js';
 
 const { CompressionCodecs, CompressionTypes } = kafkajs;
 
@@ -29,8 +29,6 @@ export const ZSTD_NOT_WRITTEN =
   'zstd: Sieve reads zstd batches but does not write them (no zstd compressor for Node installs from the npm registry alone); use gzip, lz4 or snappy';
 
 const ZSTD_MAGIC = 0xfd2fb528;
-/** skippable frames: magic 0x184D2A50–0x184D2A5F, a 4-byte size, that many bytes */
-const SKIPPABLE_MAGIC = 0x184d2a50;
 const corrupt = (why: string) => new Error(`zstd: ${why} (a corrupt or truncated batch)`);
 
 /**
@@ -43,13 +41,13 @@ export function zstdLargestFrameMemory(input: Buffer): number {
   let at = 0;
   while (at < input.length) {
     if (at + 4 > input.length) throw corrupt('a frame shorter than its magic number');
-    const magic = input.readUInt32LE(at);
-    if ((magic & 0xfffffff0) === SKIPPABLE_MAGIC) {
-      if (at + 8 > input.length) throw corrupt('a truncated skippable frame');
-      at += 8 + input.readUInt32LE(at + 4);
+    const skipped = skippableFrameEnd(input, at);
+    if (skipped === -1) throw corrupt('a truncated skippable frame');
+    if (skipped !== undefined) {
+      at = skipped;
       continue;
     }
-    if (magic !== ZSTD_MAGIC) throw corrupt('not a zstd frame');
+    if (input.readUInt32LE(at) !== ZSTD_MAGIC) throw corrupt('not a zstd frame');
     if (at + 5 > input.length) throw corrupt('a truncated frame header');
     const descriptor = input[at + 4] as number;
     const singleSegment = (descriptor & 0x20) !== 0;

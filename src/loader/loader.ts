@@ -29,7 +29,7 @@ import { type Consumer, type EachBatchPayload, Kafka, logLevel, type Producer } 
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import '../kafka/kafkajs-idle-fix.js';
-import '../kafka/compression.js'; // the consumer's codecs: gzip into one sized buffer, LZ4, Snappy
+import '../kafka/compression.js'; // the consumer's codecs: gzip into one sized buffer, LZ4, Snappy, zstd
 import { framedSocketFactory } from '../kafka/framed-socket.js';
 import type { KafkaClientSecurity } from '../kafka/security.js';
 import { BROKER_DEFAULT, createMissingTopics } from '../kafka/topics.js';
