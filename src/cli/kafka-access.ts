@@ -13,6 +13,11 @@ function firstExporter(config: SieveConfig): KafkaExporterSettings | undefined {
   return Object.values(config.pipelines).find((p) => p !== undefined)?.exporter;
 }
 
+/** The kafka exporter's brokers, else KAFKA_BROKERS (default 127.0.0.1:9092). */
+export function brokersOf(config: SieveConfig): string[] {
+  return firstExporter(config)?.brokers ?? (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+}
+
 /** kafkajs ssl/sasl options of the config's kafka exporter (one cluster per Sieve). */
 export function kafkaSecurityOf(config: SieveConfig): KafkaClientSecurity {
   return kafkaClientSecurity(firstExporter(config)?.security);

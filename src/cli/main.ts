@@ -11,6 +11,7 @@
  *   sieve demo [--duration 30s]   a realistic agent workload through the OpenTelemetry SDK
  *   sieve keys create|revoke|list  (API keys file)
  *   sieve reprice --from <t> --to <t>   (recompute stored LLM cost after pricing.yaml changed)
+ *   sieve dlq [replay]            what waits in the DLQ topics; send it back to be loaded again
  */
 import { parseArgs } from 'node:util';
 
@@ -34,6 +35,8 @@ commands:
   reprice --from <t> --to <t> [--pricing <file>] [--chunk <minutes>]
                       recompute the cost of past LLM spans with the current pricing file and
                       rebuild llm_1m for that window (times: ISO 8601, epoch ms, now-<n>h)
+  dlq [replay] [--topic <t>]   what waits in the DLQ topics (counts by reason, table, error);
+                      replay: send it back to its topics for the loader to load again (--help)
 
 options (all, receiver, loader):
   --config <file>     pipeline YAML (env SIEVE_CONFIG; default collector-config/sieve.yaml)
@@ -103,6 +106,10 @@ async function main(argv: string[]): Promise<number> {
     case 'reprice': {
       const { runReprice } = await import('./reprice.js');
       return runReprice(rest);
+    }
+    case 'dlq': {
+      const { runDlq } = await import('./dlq.js');
+      return runDlq(rest);
     }
     case undefined:
     case '-h':

@@ -16,8 +16,9 @@ import { TOPIC_PARTITIONS } from '../kafka/topics.js';
 import type { SieveConfig } from '../pipeline/api.js';
 import { buildOpsServer, buildReceiver, createGrpcReceiver, createIngestCore } from '../receiver/server.js';
 import { receiverEndpoints, renderBanner } from './banner.js';
+import { configPathFrom } from './config-path.js';
 import { type DevHashKey, ensureDevHashKey } from './dev-key.js';
-import { checkKafkaAtStart, kafkaSecurityOf } from './kafka-access.js';
+import { brokersOf, checkKafkaAtStart, kafkaSecurityOf } from './kafka-access.js';
 import { migrateConfigured, startLoaderService } from './loader-service.js';
 import { onStopRequest, startLoaderThread } from './loader-thread.js';
 import { createLogger, logFormat } from './log.js';
@@ -69,19 +70,10 @@ function otlpGrpcEndpointUrl(g: NonNullable<SieveConfig['receiver']['grpc']>): s
   return `${g.tls !== undefined ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${g.port}`;
 }
 
-export function configPathFrom(flag: string | undefined): string {
-  return resolve(flag ?? process.env.SIEVE_CONFIG ?? 'collector-config/sieve.yaml');
-}
-
 function topicsOf(config: SieveConfig): string[] {
   return Object.values(config.pipelines)
     .filter((p) => p !== undefined)
     .map((p) => p.exporter.topic);
-}
-
-function brokersOf(config: SieveConfig): string[] {
-  const first = Object.values(config.pipelines).find((p) => p !== undefined);
-  return first?.exporter.brokers ?? (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 }
 
 /** Runs until SIGINT/SIGTERM, then shuts down gracefully; resolves with the exit code. */

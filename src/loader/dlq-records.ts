@@ -1,0 +1,108 @@
+/**
+ * Dead letters as `sieve dlq` reads them back: the headers DeadLetters (dlq.ts) writes, parsed, and a
+ * summary of what is waiting (counts by reason, table and kind of error). Pure: no Kafka here.
+ */
+import type { IHeaders } from 'kafkajs';
+
+/** The DLQ topic of a loader topic. */
+export const DLQ_SUFFIX = '.dlq';
+
+export function dlqTopicOf(topic: string): string {
+  return topic.endsWith(DLQ_SUFFIX) ? topic : `${topic}${DLQ_SUFFIX}`;
+}
+
+/** The topic a dead letter came from: its `original.topic` header, else the DLQ topic's name without `.dlq`. */
+export function sourceTopicOf(dlqTopic: string, headers: IHeaders | undefined): string {
+  const original = headerText(headers, 'original.topic');
+  if (original !== undefined && original !== '') return original;
+  return dlqTopic.endsWith(DLQ_SUFFIX) ? dlqTopic.slice(0, -DLQ_SUFFIX.length) : dlqTopic;
+}
+
+export interface DeadLetter {
+  /** `undecodable` or `refused` (dlq.ts), or `unknown` for a message written there by something else */
+  reason: string;
+  /** the table ClickHouse refused the rows for (reason `refused`) */
+  table: string;
+  error: string;
+  /** the Kafka timestamp of the dead letter (when it went to the DLQ), ms */
+  timestampMs: number;
+}
+
+export function deadLetterOf(message: { headers?: IHeaders; timestamp: string }): DeadLetter {
+  return {
+    reason: headerText(message.headers, 'reason') ?? 'unknown',
+    table: headerText(message.headers, 'refused.table') ?? '',
+    error: headerText(message.headers, 'error') ?? '',
+    timestampMs: Number(message.timestamp),
+  };
+}
+
+function headerText(headers: IHeaders | undefined, name: string): string | undefined {
+  const v = headers?.[name];
+  const first = Array.isArray(v) ? v[0] : v;
+  return first === undefined ? undefined : String(first);
+}
+
+/** How long an error's text may be in the summary */
+const ERROR_TEXT = 110;
+
+/**
+ * An error's text as the summary groups it: its first line, numbers standing alone as `N` (row
+ * numbers, offsets and values differ from one message to the next), cut to a line.
+ */
+export function errorKind(error: string): string {
+  const line = (error.split('\n')[0] ?? '').replace(/\b\d+(\.\d+)?\b/g, 'N').trim();
+  return line.length > ERROR_TEXT ? `${line.slice(0, ERROR_TEXT - 1)}…` : line;
+}
+
+interface Group {
+  reason: string;
+  table: string;
+  error: string;
+  count: number;
+}
+
+/** Dead letters added one by one; `lines()` says what they are, most frequent kind first. */
+export class DeadLetterSummary {
+  count = 0;
+  private oldestMs = Number.POSITIVE_INFINITY;
+  private newestMs = Number.NEGATIVE_INFINITY;
+  private readonly groups = new Map<string, Group>();
+
+  add(d: DeadLetter): void {
+    this.count++;
+    if (Number.isFinite(d.timestampMs)) {
+      this.oldestMs = Math.min(this.oldestMs, d.timestampMs);
+      this.newestMs = Math.max(this.newestMs, d.timestampMs);
+    }
+    const error = errorKind(d.error);
+    const key = `${d.reason}\u0000${d.table}\u0000${error}`;
+    const g = this.groups.get(key);
+    if (g === undefined) this.groups.set(key, { reason: d.reason, table: d.table, error, count: 1 });
+    else g.count++;
+  }
+
+  /** One line per reason, table and kind of error (at most `most`, then how many more), then the time span. */
+  lines(most = 10): string[] {
+    const groups = [...this.groups.values()].sort(
+      (a, b) =>
+        b.count - a.count ||
+        a.reason.localeCompare(b.reason) ||
+        a.table.localeCompare(b.table) ||
+        a.error.localeCompare(b.error),
+    );
+    const width = String(groups[0]?.count ?? 0).length;
+    const out = groups
+      .slice(0, most)
+      .map(
+        (g) =>
+          `${String(g.count).padStart(width)}  ${g.reason.padEnd(11)} ${(g.table || '-').padEnd(14)} ${g.error || '(no error header)'}`,
+      );
+    if (groups.length > most) out.push(`… and ${groups.length - most} more kinds of error`);
+    if (this.count > 0 && Number.isFinite(this.oldestMs))
+      out.push(
+        `sent to the DLQ from ${new Date(this.oldestMs).toISOString()} to ${new Date(this.newestMs).toISOString()}`,
+      );
+    return out;
+  }
+}
