@@ -176,5 +176,11 @@ export function renderHealth(h: PipelineHealth, c: Colors): string[] {
           (l.insertRetries > 0 ? ` · ${formatCount(l.insertRetries)} insert retries` : '')
         : ''),
   );
+  if (l.reachable && l.dlqMessages > 0)
+    out.push(
+      c.dim(
+        `  ${formatCount(l.dlqMessages)} went to the DLQ: \`sieve dlq\` says why; \`sieve dlq replay\` loads them again once that is fixed`,
+      ),
+    );
   return out;
 }

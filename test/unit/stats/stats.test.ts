@@ -217,4 +217,11 @@ test('a stats screen shows services, models with cost, tools, logs and pipeline 
     /receiver\s+http:\/\/127\.0\.0\.1:13133\s+ready · accepted 500 spans, 20 log records, 4 metric points/,
   );
   assert.match(text, /loader\s+http:\/\/127\.0\.0\.1:13134\s+ready · lag 0 messages/);
+  assert.doesNotMatch(text, /sieve dlq/);
+  const dead = renderStats(snapshot, health({ loader: { dlqMessages: 3 } }), {
+    color: false,
+    clickhouse: { url: 'http://ch:8123', database: 'otel' },
+    at: new Date(w.to * 1000),
+  });
+  assert.match(dead, /DLQ 3\n {2}3 went to the DLQ: `sieve dlq` says why; `sieve dlq replay` loads them again/);
 });
