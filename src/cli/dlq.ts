@@ -78,15 +78,18 @@ export async function runDlq(
   }
   const config = loadSieveConfig(configPathFrom(parsed.config), { exportersOnly: true });
   const topics = [...new Set((parsed.topics ?? Object.keys(loaderTopicsOf(config).topics)).map(dlqTopicOf))];
+  const brokers = brokersOf(config);
   const kafka = new Kafka({
     clientId: 'sieve-dlq',
-    brokers: brokersOf(config),
+    brokers,
     ...kafkaSecurityOf(config),
     logLevel: logLevel.NOTHING,
     retry: { retries: 3 },
   });
   const admin = kafka.admin();
-  await admin.connect();
+  await admin.connect().catch((e: Error) => {
+    throw new Error(`Kafka at ${brokers.join(',')}: ${e.message}`);
+  });
   try {
     let waiting = 0;
     for (const topic of topics) {
