@@ -62,6 +62,13 @@ interface Group {
   count: number;
 }
 
+/**
+ * Kinds of error kept apart; past them, further kinds count together as one (an error that quotes
+ * each message's own values makes a kind per message, and a DLQ can hold millions).
+ */
+export const MAX_ERROR_KINDS = 1000;
+const OTHER_KINDS = '(other errors: more kinds than the summary keeps)';
+
 /** Dead letters added one by one; `lines()` says what they are, most frequent kind first. */
 export class DeadLetterSummary {
   count = 0;
@@ -75,10 +82,20 @@ export class DeadLetterSummary {
       this.oldestMs = Math.min(this.oldestMs, d.timestampMs);
       this.newestMs = Math.max(this.newestMs, d.timestampMs);
     }
-    const error = errorKind(d.error);
-    const key = `${d.reason}\u0000${d.table}\u0000${error}`;
+    let error = errorKind(d.error);
+    let key = `${d.reason}\u0000${d.table}\u0000${error}`;
+    if (this.groups.size >= MAX_ERROR_KINDS && !this.groups.has(key)) {
+      error = OTHER_KINDS;
+      key = `\u0000\u0000${OTHER_KINDS}`;
+    }
     const g = this.groups.get(key);
-    if (g === undefined) this.groups.set(key, { reason: d.reason, table: d.table, error, count: 1 });
+    if (g === undefined)
+      this.groups.set(key, {
+        reason: error === OTHER_KINDS ? '-' : d.reason,
+        table: error === OTHER_KINDS ? '' : d.table,
+        error,
+        count: 1,
+      });
     else g.count++;
   }
 

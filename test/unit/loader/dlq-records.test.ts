@@ -6,6 +6,7 @@ import {
   deadLetterOf,
   dlqTopicOf,
   errorKind,
+  MAX_ERROR_KINDS,
   sourceTopicOf,
 } from '../../../src/loader/dlq-records.js';
 
@@ -64,4 +65,16 @@ test('the summary counts by reason, table and kind of error, most frequent first
     'sent to the DLQ from 2026-11-30T09:59:00.000Z to 2026-11-30T10:00:02.000Z',
   ]);
   assert.deepEqual(s.lines(1).slice(1, 2), ['… and 2 more kinds of error']);
+});
+
+test('past MAX_ERROR_KINDS kinds, further kinds count together: the summary stays bounded', () => {
+  const s = new DeadLetterSummary();
+  const kinds = MAX_ERROR_KINDS + 500;
+  for (let i = 0; i < kinds; i++) s.add({ reason: 'refused', table: 't', error: `bad value 'v${i}'`, timestampMs: i });
+  s.add({ reason: 'refused', table: 't', error: "bad value 'v0'", timestampMs: 0 }); // a kind already kept
+  assert.equal(s.count, kinds + 1);
+  const lines = s.lines(MAX_ERROR_KINDS + 10);
+  assert.equal(lines.length, MAX_ERROR_KINDS + 2); // the kinds kept, the rest together, the time span
+  assert.equal(lines[0], '500  -           -              (other errors: more kinds than the summary keeps)');
+  assert.equal(lines[1], "  2  refused     t              bad value 'v0'");
 });
