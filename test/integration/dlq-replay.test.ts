@@ -3,7 +3,9 @@
 // them is dropped, a replay sends them back and the loader loads the refused ones (exactly once, also
 // when replay runs again); the undecodable one fails again and waits for the next replay.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
@@ -31,7 +33,7 @@ async function scalar(sql: string): Promise<number> {
   return Number(Object.values(((await rs.json()) as Record<string, unknown>[])[0] ?? {})[0] ?? 0);
 }
 
-/** `sieve dlq <args>` with this test's replay group (and topic, unless `args` name one): its exit code and output. */
+/** `sieve dlq <args>` with this test's topic and replay group unless `args` name others: its exit code and output. */
 async function sieveDlq(...args: string[]): Promise<{ code: number; out: string }> {
   let out = '';
   const sink = new Writable({
@@ -41,7 +43,11 @@ async function sieveDlq(...args: string[]): Promise<{ code: number; out: string 
     },
   });
   const code = await runDlq(
-    [...args, ...(args.includes('--topic') ? [] : ['--topic', topic]), '--group', group],
+    [
+      ...args,
+      ...(args.includes('--topic') ? [] : ['--topic', topic]),
+      ...(args.includes('--group') ? [] : ['--group', group]),
+    ],
     sink,
     sink,
   );
@@ -197,4 +203,74 @@ test('a replay into a topic that is gone fails naming it; nothing of its batch i
   await until('the message written after the aborted transaction', async () => seen.includes('after'));
   await consumer.disconnect();
   assert.deepEqual(seen, ['after']);
+});
+
+test('a replay killed halfway, run again, sends every message exactly once', async () => {
+  const source = `killed_${id}`;
+  const dlq = `${source}.dlq`;
+  const replayGroup = `g_killed_${id}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [
+      { topic: source, numPartitions: 1 },
+      { topic: dlq, numPartitions: 1 },
+    ],
+    waitForLeaders: true,
+  });
+  // 40 messages of 200 KB, each a batch of its own: a fetch (1 MiB a partition) takes a few, so the
+  // replay is several transactions
+  const N = 40;
+  const producer = kafka.producer();
+  await producer.connect();
+  for (let i = 0; i < N; i++)
+    await producer.send({
+      topic: dlq,
+      messages: [
+        { key: `k${i}`, value: randomBytes(200_000), headers: { reason: 'refused', 'original.topic': source } },
+      ],
+    });
+
+  const child = spawn(
+    process.execPath,
+    [
+      join(import.meta.dirname, '..', '..', 'bin', 'sieve.mjs'),
+      'dlq',
+      'replay',
+      '--topic',
+      dlq,
+      '--group',
+      replayGroup,
+    ],
+    { env: { ...process.env, SIEVE_FROM_SOURCE: '1' }, stdio: 'ignore' },
+  );
+  const exited = new Promise<NodeJS.Signals | null>((ok) => child.on('exit', (_code, signal) => ok(signal)));
+  // killed as soon as the first transaction's messages are in the source topic's log
+  for (const end = Date.now() + 60_000; Number((await admin.fetchTopicOffsets(source))[0]?.high) === 0; ) {
+    if (Date.now() > end) throw new Error('timed out waiting for the replay to write');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  child.kill('SIGKILL');
+  assert.equal(await exited, 'SIGKILL');
+  const [done] = (await admin.fetchOffsets({ groupId: replayGroup, topics: [dlq] }))[0]!.partitions;
+  assert.ok(Number(done?.offset) < N, `killed before the replay's end (committed ${done?.offset})`);
+
+  const again = await sieveDlq('replay', '--topic', dlq, '--group', replayGroup);
+  assert.match(again.out, /replayed \d+: \d+ to killed_/);
+  await producer.send({ topic: source, messages: [{ key: 'end', value: Buffer.from('end') }] });
+  await producer.disconnect();
+
+  const keys: string[] = [];
+  const consumer = kafka.consumer({ groupId: `g_count_${id}`, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: source, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void keys.push(String(message.key)) });
+  await until('the messages after the replays', async () => keys.includes('end'), 60_000);
+  await consumer.disconnect();
+  await admin.disconnect();
+  assert.deepEqual(
+    keys.filter((k) => k !== 'end').sort(),
+    Array.from({ length: N }, (_, i) => `k${i}`).sort(),
+    'each message once: none lost, none repeated',
+  );
 });
