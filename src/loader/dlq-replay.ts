@@ -158,7 +158,7 @@ export async function replayWaiting(
 ): Promise<ReplayResult> {
   const result: ReplayResult = { replayed: 0, byTopic: {} };
   if (state.waiting === 0) return result;
-  // one transactional id per DLQ topic: a second replay of the same topic fences the first
+  // one transactional id per group and DLQ topic: a second replay of them started meanwhile fences the first
   const producer: Producer = kafka.producer({
     transactionalId: `${group}.${state.topic}`,
     idempotent: true,
