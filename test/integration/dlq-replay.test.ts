@@ -200,7 +200,7 @@ test('a replay into a topic that is gone fails naming it; nothing of its batch i
   await consumer.connect();
   await consumer.subscribe({ topic: kept, fromBeginning: true });
   await consumer.run({ eachMessage: async ({ message }) => void seen.push(String(message.key)) });
-  await until('the message written after the aborted transaction', async () => seen.includes('after'));
+  await until('the message written after the failed replay', async () => seen.includes('after'));
   await consumer.disconnect();
   assert.deepEqual(seen, ['after']);
 });
