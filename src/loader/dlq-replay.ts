@@ -75,7 +75,15 @@ interface ReadOptions {
 async function readRanges({ kafka, topic, groupId, ranges, onBatch }: ReadOptions): Promise<void> {
   const open = new Map(ranges.filter((r) => r.to > r.from).map((r) => [r.partition, r]));
   if (open.size === 0) return;
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 250, retry: { retries: 2 } });
+  // a short session: a replay killed earlier stays a member of its group until the session ends, and
+  // the next one waits for that before it gets the partitions
+  const consumer = kafka.consumer({
+    groupId,
+    maxWaitTimeInMs: 250,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+    retry: { retries: 2 },
+  });
   let settle!: (err?: unknown) => void;
   const finished = new Promise<void>((ok, fail) => {
     settle = (err) => (err === undefined ? ok() : fail(err));
