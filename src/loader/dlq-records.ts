@@ -7,13 +7,23 @@ import type { IHeaders } from 'kafkajs';
 /** The DLQ topic of a loader topic. */
 export const DLQ_SUFFIX = '.dlq';
 
+/** The headers a dead letter carries (written by DeadLetters in dlq.ts, read back here). */
+export const DLQ_HEADER = {
+  reason: 'reason',
+  error: 'error',
+  table: 'refused.table',
+  topic: 'original.topic',
+  partition: 'original.partition',
+  offset: 'original.offset',
+} as const;
+
 export function dlqTopicOf(topic: string): string {
   return topic.endsWith(DLQ_SUFFIX) ? topic : `${topic}${DLQ_SUFFIX}`;
 }
 
 /** The topic a dead letter came from: its `original.topic` header, else the DLQ topic's name without `.dlq`. */
 export function sourceTopicOf(dlqTopic: string, headers: IHeaders | undefined): string {
-  const original = headerText(headers, 'original.topic');
+  const original = headerText(headers, DLQ_HEADER.topic);
   if (original !== undefined && original !== '') return original;
   return dlqTopic.endsWith(DLQ_SUFFIX) ? dlqTopic.slice(0, -DLQ_SUFFIX.length) : dlqTopic;
 }
@@ -30,9 +40,9 @@ export interface DeadLetter {
 
 export function deadLetterOf(message: { headers?: IHeaders; timestamp: string }): DeadLetter {
   return {
-    reason: headerText(message.headers, 'reason') ?? 'unknown',
-    table: headerText(message.headers, 'refused.table') ?? '',
-    error: headerText(message.headers, 'error') ?? '',
+    reason: headerText(message.headers, DLQ_HEADER.reason) ?? 'unknown',
+    table: headerText(message.headers, DLQ_HEADER.table) ?? '',
+    error: headerText(message.headers, DLQ_HEADER.error) ?? '',
     timestampMs: Number(message.timestamp),
   };
 }

@@ -1,5 +1,6 @@
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { DLQ_HEADER, DLQ_SUFFIX } from './dlq-records.js';
 import type { LoaderMetrics } from './metrics.js';
 import { type Backoff, retryWithBackoff } from './retry.js';
 
@@ -15,18 +16,18 @@ export class DeadLetters {
 
   async send(topic: string, partition: number, msg: KafkaMessage, reason: DlqReason, error: string, table?: string) {
     await this.producer.send({
-      topic: `${topic}.dlq`,
+      topic: `${topic}${DLQ_SUFFIX}`,
       messages: [
         {
           key: msg.key,
           value: msg.value,
           headers: {
-            error,
-            reason,
-            ...(table ? { 'refused.table': table } : {}),
-            'original.topic': topic,
-            'original.partition': String(partition),
-            'original.offset': msg.offset,
+            [DLQ_HEADER.error]: error,
+            [DLQ_HEADER.reason]: reason,
+            ...(table ? { [DLQ_HEADER.table]: table } : {}),
+            [DLQ_HEADER.topic]: topic,
+            [DLQ_HEADER.partition]: String(partition),
+            [DLQ_HEADER.offset]: msg.offset,
           },
         },
       ],

@@ -36,6 +36,7 @@ import { BROKER_DEFAULT, createMissingTopics } from '../kafka/topics.js';
 import type { TopicFormat } from '../otlp/kafka-value.js';
 import type { Signal } from '../otlp/model.js';
 import { DeadLetters } from './dlq.js';
+import { DLQ_SUFFIX } from './dlq-records.js';
 import type { CompiledDialects } from './genai.js';
 import { Inserter } from './insert.js';
 import { runInsertWorker } from './insert-worker.js';
@@ -264,7 +265,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
   const sources = Object.keys(opts.topics);
   const created = await createMissingTopics(admin, [
     ...sources,
-    ...sources.map((t) => ({ topic: `${t}.dlq`, partitions: BROKER_DEFAULT })),
+    ...sources.map((t) => ({ topic: `${t}${DLQ_SUFFIX}`, partitions: BROKER_DEFAULT })),
   ]);
   if (created.length > 0)
     logger.info({ topics: created }, 'created the missing Kafka topics it reads and dead-letters into');
