@@ -3,9 +3,11 @@
  * object per span: the same rows as `traceRows` (traces-rows.ts, the readable reference; a property
  * test holds them equal), at a fraction of the CPU.
  *
- * The message is checked exactly as decoding would check it (same errors, so a malformed message
- * still goes to the DLQ as undecodable): validateTracesShallow checks all of it but the KeyValues of
- * span attribute lists, which attributeMap checks as it copies them; the walk then trusts the wire.
+ * The message is checked exactly as decoding would check it (a malformed message still goes to the
+ * DLQ as undecodable, with decoding's error): validateTracesOutsideSpans checks all of it but the
+ * spans; `span` checks each span's fields as it reads them (an unusual layout through the generated
+ * Span validator), and attributeMap the KeyValues of span attribute lists as it copies them. Past
+ * those checks the walk trusts the wire.
  * Resource and scope columns are encoded once per resource/scope and copied into each span's row.
  * Strings are copied as bytes (a protobuf length-prefixed string is a RowBinary String), ids written
  * as hex from their bytes, timestamps copied as Int64 ns. Attribute maps keep the first of duplicate
@@ -18,8 +20,17 @@
  * Layout 'columns' writes the same values column by column (each column to its own writer; a Map
  * column's keys and counts apart from its values), for one Native block per insert (native-block.ts).
  */
+
+import { isUtf8 } from 'node:buffer';
 import { anyValueToString } from '../otlp/anyvalue.js';
-import { otlpRoot, validateSpanAnyValue, validateSpanKeyValue, validateTracesShallow } from '../otlp/codec.js';
+import {
+  otlpRoot,
+  traceSpanValidator,
+  validateProtobuf,
+  validateSpanAnyValue,
+  validateSpanKeyValue,
+  validateTracesOutsideSpans,
+} from '../otlp/codec.js';
 import { LongClass } from '../otlp/ids.js';
 import type { AnyValue, KeyValue } from '../otlp/model.js';
 import { compileCodec } from '../otlp/wire.js';
@@ -865,8 +876,6 @@ let dialects = defaultDialects();
  * column (see joinColumns), for one Native block per insert (native-block.ts).
  */
 export function traceRowBinary(message: Buffer, opts: TraceEncodeOptions = {}): EncodedRows {
-  // everything but the span attributes' KeyValues, which attributeMap checks as it reads them
-  validateTracesShallow(message);
   b = message;
   bv = viewOf(message);
   bLength = message.length;
@@ -884,9 +893,20 @@ export function traceRowBinary(message: Buffer, opts: TraceEncodeOptions = {}): 
   options = opts;
   dialects = opts.dialects ?? defaultDialects();
   try {
+    // all but the spans, which `span` checks as it reads them
+    validateTracesOutsideSpans(message);
     const rows = sumOverFields(0, message.length, 0x0a, resourceSpans);
     if (byColumn) flushPlainGenAi();
     return { data: byColumn ? joinColumns(layoutWriters) : rowWriter.detach(), rows };
+  } catch (err) {
+    // a message that fails is not loaded: its spans' hook calls are not reported
+    unknownModels.clear();
+    invalidUsage.clear();
+    // the walk checks spans as it reaches them, in its own words: decoding's error is that of the
+    // message's first fault, which validateProtobuf throws (a message it passes failed for another
+    // reason, such as a timestamp out of range)
+    validateProtobuf('traces', message);
+    throw err;
   } finally {
     reportHooks();
     b = NO_BYTES;
@@ -1069,6 +1089,73 @@ function grown(a: Int32Array): Int32Array<ArrayBuffer> {
   return x;
 }
 
+// ---- the checks of a span's fields (validateTracesOutsideSpans leaves spans to `span`) ----
+const checkSpan = traceSpanValidator('Span');
+const checkEvent = traceSpanValidator('Span.Event');
+const checkLink = traceSpanValidator('Span.Link');
+const checkStatus = traceSpanValidator('Status');
+/** the one-byte tags of the span fields `span` checks itself; any other field goes through checkSpan */
+const SPAN_FIELD_TAGS = new Uint8Array(256);
+for (const t of [0x0a, 0x12, 0x1a, 0x22, 0x2a, 0x30, 0x39, 0x41, 0x4a, 0x50, 0x5a, 0x60, 0x6a, 0x70, 0x7a])
+  SPAN_FIELD_TAGS[t] = 1;
+/** A fault `span` found (traceRowBinary throws decoding's error for the message instead). */
+const spanFault = () => new RangeError('span encoder: a malformed span field');
+
+/** Checks that a varint of at most 10 bytes, ending by `end`, starts at p (p stays). */
+function checkVarint(end: number): void {
+  const last = Math.min(end, p + 10);
+  for (let i = p; i < last; i++) if ((b[i] as number) < 0x80) return;
+  throw spanFault();
+}
+
+/** A length at p that fits 32 bits and whose bytes end by `end` (as decoding requires); p moves past it. */
+function checkedLength(end: number): number {
+  let x = b[p] as number;
+  let n = x;
+  if (x >= 0x80 || p >= end) {
+    // several bytes: summed as a float, so that a length of 2^32 or more shows (as decoding refuses it)
+    n = 0;
+    let mul = 1;
+    for (let i = 0; ; i++) {
+      if (i === 10 || p >= end) throw spanFault();
+      x = b[p++] as number;
+      n += (x & 0x7f) * mul;
+      if (x < 0x80) break;
+      mul *= 128;
+    }
+    if (n >= 2 ** 32) throw spanFault();
+  } else p++;
+  if (n > end - p) throw spanFault();
+  return n;
+}
+
+/** Whether b[s, e) is UTF-8 (ASCII is, up to its first other byte). */
+function isUtf8At(s: number, e: number): boolean {
+  for (let i = s; i < e; i++) if ((b[i] as number) >= 0x80) return isUtf8(b.subarray(i, e));
+  return true;
+}
+
+/** Checks the status at b[s, e): its usual fields (code, message) here, anything else through checkStatus. */
+function checkStatusAt(s: number, e: number): void {
+  const after = p;
+  p = s;
+  while (p < e) {
+    const t = b[p++] as number;
+    if (t === 0x18) {
+      checkVarint(e);
+      while ((b[p++] as number) >= 0x80);
+    } else if (t === 0x12) {
+      const n = checkedLength(e);
+      if (!isUtf8At(p, p + n)) throw spanFault();
+      p += n;
+    } else {
+      checkStatus(b, s, e);
+      break;
+    }
+  }
+  p = after;
+}
+
 function span(start: number, end: number, res: ResourceColumns, scope: ScopeColumns): void {
   let traceS = 0;
   let traceE = 0;
@@ -1088,30 +1175,66 @@ function span(start: number, end: number, res: ResourceColumns, scope: ScopeColu
   let hasAttributes = false;
   eventCount = 0;
   linkCount = 0;
+  // the fields are checked as they are read, until one is unusual (another field, a tag in more
+  // bytes): then checkSpan checks the span, and the rest of it is read as checked
+  let checked = false;
   p = start;
   while (p < end) {
-    const t = tag32();
+    let t = b[p] as number;
+    if (checked) t = tag32();
+    else if (SPAN_FIELD_TAGS[t] === 1) p++;
+    else if (t === 0x85 && b[p + 1] === 0x01 && p + 6 <= end) {
+      p += 6; // flags (field 16, fixed32)
+      continue;
+    } else {
+      checkSpan(b, start, end);
+      checked = true;
+      continue;
+    }
     switch (t) {
       case 0x39: // start_time_unix_nano
         startAt = p;
         p += 8;
+        if (p > end) throw spanFault();
         continue;
       case 0x41: // end_time_unix_nano
         endAt = p;
         p += 8;
+        if (p > end) throw spanFault();
         continue;
       case 0x30: // kind
+        if (!checked) checkVarint(end);
         varint64();
         kind = LO | 0;
         continue;
     }
     if ((t & 7) !== 2) {
+      if (!checked) checkVarint(end); // the dropped counts
       skip(t);
       continue;
     }
-    const n = varint();
+    let n = b[p] as number;
+    if (n < 0x80 && n < end - p)
+      p++; // one byte, its bytes in the span
+    else n = checked ? varint() : checkedLength(end);
     const s = p;
     p += n;
+    if (!checked)
+      switch (t) {
+        case 0x1a: // trace_state
+        case 0x2a: // name
+          if (!isUtf8At(s, p)) throw spanFault();
+          break;
+        case 0x5a:
+          checkEvent(b, s, p);
+          break;
+        case 0x6a:
+          checkLink(b, s, p);
+          break;
+        case 0x7a:
+          checkStatusAt(s, p);
+          break;
+      }
     switch (t) {
       case 0x0a:
         traceS = s;

@@ -108,26 +108,50 @@ export function validateProtobuf(signal: Signal, bytes: Uint8Array): void {
   }
 }
 
-/** The span attribute lists, which validateTracesShallow leaves to the caller. */
+/** The span attribute lists, which a traceSpanValidator leaves to the caller. */
 export const SPAN_ATTRIBUTES_FIELD = 'opentelemetry.proto.trace.v1.Span.attributes';
-/** How deep a span's KeyValue is in an ExportTraceServiceRequest (request, resource, scope, span: 4). */
-export const SPAN_KEY_VALUE_DEPTH = 4;
-let tracesShallow: CompiledCodec | undefined;
+/** The spans of a scope, which validateTracesOutsideSpans leaves to the caller. */
+export const SCOPE_SPANS_FIELD = 'opentelemetry.proto.trace.v1.ScopeSpans.spans';
+/** How deep a span is in an ExportTraceServiceRequest (request, resource, scope: 3). */
+export const SPAN_DEPTH = 3;
+/** How deep a span's KeyValue (or its event, link or status) is in an ExportTraceServiceRequest (4). */
+export const SPAN_KEY_VALUE_DEPTH = SPAN_DEPTH + 1;
+let tracesOutsideSpans: CompiledCodec | undefined;
 let keyValueCodec: CompiledCodec | undefined;
 let anyValueCodec: CompiledCodec | undefined;
 
 /**
- * validateProtobuf('traces'), except that the KeyValues of span attribute lists are only bounds-checked:
- * the caller checks each (validateSpanKeyValue, validateSpanAnyValue, or a check of its own that
- * accepts no more). A message it accepts and whose KeyValues pass is one validateProtobuf accepts.
+ * validateProtobuf('traces'), except that spans are only bounds-checked: the caller checks each span
+ * (a traceSpanValidator, or checks of its own that accept no more). A message it accepts and whose spans
+ * pass is one validateProtobuf accepts.
  */
-export function validateTracesShallow(bytes: Buffer): void {
-  tracesShallow ??= compileCodec(requestTypes.traces, { shallow: [SPAN_ATTRIBUTES_FIELD], validateOnly: true });
+export function validateTracesOutsideSpans(bytes: Buffer): void {
+  tracesOutsideSpans ??= compileCodec(requestTypes.traces, { shallow: [SCOPE_SPANS_FIELD], validateOnly: true });
   try {
-    tracesShallow.validate(bytes);
+    tracesOutsideSpans.validate(bytes);
   } catch (err) {
     throw protobufDecodeError('traces', err);
   }
+}
+
+/** A part of a span that a traceSpanValidator checks. */
+export type SpanPart = 'Span' | 'Span.Event' | 'Span.Link' | 'Status';
+/**
+ * A check of a span, or of a span's event, link or status, at bytes[start, end): throws (an
+ * OtlpDecodeError) when it is malformed. A span's attribute KeyValues are only bounds-checked
+ * (validateSpanKeyValue checks each).
+ */
+export function traceSpanValidator(part: SpanPart): (bytes: Buffer, start: number, end: number) => void {
+  const type = otlpRoot.lookupType(`opentelemetry.proto.trace.v1.${part}`);
+  const codec = compileCodec(type, { shallow: [SPAN_ATTRIBUTES_FIELD], validateOnly: true });
+  const depth = part === 'Span' ? SPAN_DEPTH : SPAN_KEY_VALUE_DEPTH;
+  return (bytes, start, end) => {
+    try {
+      codec.validateRange(bytes, start, end, depth);
+    } catch (err) {
+      throw protobufDecodeError('traces', err);
+    }
+  };
 }
 
 /** Throws what validateProtobuf('traces') throws for a malformed span KeyValue at bytes[start, end). */

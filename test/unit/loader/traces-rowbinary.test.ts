@@ -576,4 +576,47 @@ describe('traceRowBinary', () => {
     const ok = encodeProtobuf('traces', { resourceSpans: [{ scopeSpans: [{ spans: [{ name: 'ok' }] }] }] });
     assert.equal(traceRowBinary(Buffer.from(ok)).rows, 1);
   });
+
+  test("a message with several faults fails with decoding's error: that of its first fault", () => {
+    const bad = Buffer.from([0x61, 0xff, 0x62]); // not UTF-8
+    const badAttribute = field(9, Buffer.concat([field(1, Buffer.from('k')), field(2, field(1, bad))]));
+    const spanWith = (...fields: Buffer[]) => field(2, Buffer.concat([field(5, Buffer.from('s')), ...fields]));
+    const requestOf = (...spans: Buffer[]) => field(1, field(2, Buffer.concat(spans)));
+    const cases: Record<string, Buffer> = {
+      // the span fields are checked as the walk reaches them, the rest of the message before it
+      'an attribute, then a name in a later span': requestOf(spanWith(badAttribute), spanWith(field(5, bad))),
+      'a name, then a later span cut short': requestOf(spanWith(field(5, bad)), spanWith(tag(0x39, 1, 2))),
+      'a span, then the scope after it': Buffer.concat([
+        requestOf(spanWith(field(3, bad))),
+        field(1, field(2, field(1, field(1, bad)))), // a second resource's scope name
+      ]),
+      'an unusual field, then a fault the span validator finds': requestOf(
+        spanWith(tag(0xa0, 0x01, 0x01), field(5, bad)), // field 20 (unknown), then a name
+        spanWith(badAttribute),
+      ),
+    };
+    for (const [name, bytes] of Object.entries(cases)) assertFailsAsDecodingFails(bytes, name);
+  });
+
+  test("a message that fails reports none of its spans' unpriced models", () => {
+    const unknown: string[] = [];
+    const onUnknownModel = (provider: string, model: string) => unknown.push(`${provider}/${model}`);
+    const llmSpan = (model: string) => ({
+      name: 'chat',
+      attributes: [
+        { key: 'gen_ai.system', value: { stringValue: 'openai' } },
+        { key: 'gen_ai.request.model', value: { stringValue: model } },
+        { key: 'gen_ai.usage.input_tokens', value: { intValue: 10 } },
+      ],
+    });
+    const good = Buffer.from(
+      encodeProtobuf('traces', { resourceSpans: [{ scopeSpans: [{ spans: [llmSpan('no-such-model')] }] }] }),
+    );
+    // the same span, then one cut short: the message goes to the DLQ, its spans are not loaded
+    const poisoned = Buffer.concat([good, field(1, field(2, field(2, tag(0x39, 1, 2))))]);
+    assert.throws(() => traceRowBinary(poisoned, { pricing, onUnknownModel }), { name: 'OtlpDecodeError' });
+    assert.deepEqual(unknown, []);
+    traceRowBinary(good, { pricing, onUnknownModel });
+    assert.deepEqual(unknown, ['openai/no-such-model']);
+  });
 });
