@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { DeadLetters } from './dlq.js';
 import type { Inserter } from './insert.js';
-import { type InsertJob, partitionRange } from './job.js';
+import { type InsertJob, nextOffset, partitionRange } from './job.js';
 import { type LoaderMetrics, observeMessageAges } from './metrics.js';
 import type { PartitionOffsets } from './offsets.js';
 import type { JobQueue } from './queue.js';
@@ -100,7 +100,7 @@ async function insertMembers(o: InsertWorkerOptions, members: InsertJob[]): Prom
       await o.dlq.sendWithRetry(job.topic, job.partition, r.message, r.table, r.error, o.backoff, o.stopping);
     o.metrics.lag.set(
       { topic: job.topic, partition: String(job.partition) },
-      Math.max(0, Number(job.highWatermark) - Number(job.last) - 1),
+      Math.max(0, Number(job.highWatermark) - Number(nextOffset(job))),
     );
   }
   o.offsets.insertedJob(members); // committed with the next round's ranges, or when the worker goes idle

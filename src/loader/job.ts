@@ -18,6 +18,12 @@ export interface InsertJob {
   partition: number;
   first: string;
   last: string;
+  /**
+   * the offset past the fetched records when transaction markers follow `last` in its batch (a
+   * transactional producer's commit marker is a record of its own): committed past them, not at
+   * them, so a partition whose last record is a marker shows no lag
+   */
+  end?: string;
   highWatermark: string;
   tables: Map<string, TableChunks>;
   /** the batch's messages, kept for the DLQ should ClickHouse refuse some of their rows */
@@ -35,6 +41,19 @@ export interface InsertJob {
   group?: readonly PartitionRange[];
   /** an exact range's other members, read for it (range-reader.ts): inserted with it, committed by their own readers */
   with?: InsertJob[];
+}
+
+/** The offset a reader goes on from once the job is inserted: past its last message, or past the markers after it. */
+export const nextOffset = (job: InsertJob): string => job.end ?? (BigInt(job.last) + 1n).toString();
+
+/**
+ * The end of the job that ends a fetched batch, when the batch goes on past the job's last message
+ * (`batchLastOffset`, kafkajs' Batch.lastOffset(): transaction markers, an aborted transaction's
+ * records): past those records; undefined when there are none.
+ */
+export function pastMarkers(batchLastOffset: string, job: InsertJob): string | undefined {
+  const past = BigInt(batchLastOffset) + 1n;
+  return past > BigInt(job.last) + 1n ? past.toString() : undefined;
 }
 
 /** A job's partition and range. */
@@ -108,6 +127,7 @@ export function mergeJobs(a: InsertJob, b: InsertJob): InsertJob {
   return {
     ...a,
     last: b.last,
+    end: b.end,
     highWatermark: b.highWatermark,
     tables: combineTables([a, b]),
     messages: [...a.messages, ...b.messages],

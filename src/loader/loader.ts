@@ -40,7 +40,7 @@ import { DLQ_SUFFIX } from './dlq-records.js';
 import type { CompiledDialects } from './genai.js';
 import { Inserter } from './insert.js';
 import { runInsertWorker } from './insert-worker.js';
-import { buildJob } from './job.js';
+import { buildJob, pastMarkers } from './job.js';
 import { loaderMetrics } from './metrics.js';
 import { PartitionOffsets } from './offsets.js';
 import type { PricingTable } from './pricing.js';
@@ -224,6 +224,8 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
       const job = await buildJob({ ...source, exactRange }, messages, rowContext, (msg, error) =>
         dlq.send(batch.topic, batch.partition, msg, 'undecodable', error),
       );
+      // the batch's last job: committed past the transaction markers after it, if any
+      if (i === parts.length - 1) job.end = pastMarkers(batch.lastOffset(), job);
       if (exactRange && group !== undefined) {
         // a previous reader's combined insert: repeated whole, with the other members' rows
         job.group = group;

@@ -11,7 +11,7 @@
  */
 import type { Admin, Consumer, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { InsertJob } from './job.js';
+import { type InsertJob, nextOffset } from './job.js';
 import { alignToRange, type CommittedRange, type PartitionRange, parseRangeMetadata, rangeMetadata } from './ranges.js';
 import { type Backoff, sleep } from './retry.js';
 
@@ -185,14 +185,14 @@ export class PartitionOffsets {
 const samePartition = (a: InsertJob, b: InsertJob) => a.topic === b.topic && a.partition === b.partition;
 
 /** `next` starts where `done` ended: committing its range also commits past `done` (the same offset). */
-const continues = (done: InsertJob, next: InsertJob) => BigInt(done.last) + 1n === BigInt(next.first);
+const continues = (done: InsertJob, next: InsertJob) => BigInt(nextOffset(done)) === BigInt(next.first);
 
-/** The commit past an inserted job: the next offset, its range kept as metadata. */
+/** The commit past an inserted job: the next offset (past any markers after it), its range kept as metadata. */
 function commitPast(job: InsertJob) {
   return {
     topic: job.topic,
     partition: job.partition,
-    offset: (BigInt(job.last) + 1n).toString(),
+    offset: nextOffset(job),
     metadata: rangeMetadata(job),
   };
 }

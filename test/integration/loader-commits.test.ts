@@ -170,3 +170,25 @@ test("a combined insert's members: every range in one request, each naming the g
   assert.deepEqual(now.get(0), { offset: '50', metadata: rangeMetadata(c) });
   assert.deepEqual(now.get(1), { offset: '45', metadata: groupMeta(b) }, "past b, the group's range kept");
 });
+
+test('a job followed by transaction markers: committed past them, and the job after them continues it', async () => {
+  await offsets.flushCommitAfter();
+  const g: InsertJob = { ...job(1, 100, 109), end: '111' }; // a commit marker at 110
+  const h = job(1, 111, 119);
+  assert.equal(await offsets.commitRangeBefore(g), true);
+  offsets.insertedJob(g);
+  let sent = commitRequests;
+  assert.equal(await offsets.commitRangeBefore(h), true);
+  assert.equal(commitRequests - sent, 1, "h's range commit (offset 111) is also the one past g");
+  assert.deepEqual((await committed()).get(1), { offset: '111', metadata: rangeMetadata(h) });
+
+  // k inserted last, with a marker after it: the idle commit goes past the marker
+  offsets.insertedJob(h);
+  const k: InsertJob = { ...job(1, 120, 124), end: '126' };
+  assert.equal(await offsets.commitRangeBefore(k), true);
+  offsets.insertedJob(k);
+  sent = commitRequests;
+  assert.equal(await offsets.flushCommitAfter(), true);
+  assert.equal(commitRequests - sent, 1);
+  assert.deepEqual((await committed()).get(1), { offset: '126', metadata: rangeMetadata(k) });
+});

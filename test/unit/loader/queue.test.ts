@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { KafkaMessage } from 'kafkajs';
-import type { InsertJob } from '../../../src/loader/job.js';
+import { type InsertJob, nextOffset, pastMarkers } from '../../../src/loader/job.js';
 import { JobQueue } from '../../../src/loader/queue.js';
 
 function job(partition: number, first: number, n: number, extra: Partial<InsertJob> = {}): InsertJob {
@@ -190,5 +190,29 @@ describe('JobQueue.companionsOf', () => {
     q.push(job(0, 100, 2, { exactRange: true }));
     q.push(job(1, 0, 2));
     assert.deepEqual(q.companionsOf(q.nextInsert(1e9, 0, due).job!, 1e9, 0, due), []);
+  });
+});
+
+describe('transaction markers after a batch', () => {
+  test('the job that ends a batch goes on past the markers after it; without markers, past its last message', () => {
+    const j = job(0, 100, 3); // offsets 100–102
+    assert.equal(pastMarkers('102', j), undefined);
+    assert.equal(nextOffset(j), '103');
+    // a transactional producer's commit marker at 103
+    j.end = pastMarkers('103', j);
+    assert.equal(nextOffset(j), '104');
+  });
+
+  test('a merged job goes on from where its last batch does', () => {
+    const q = new JobQueue(1e9, () => undefined);
+    q.push(job(0, 100, 2, { end: '103' })); // 100–101, a marker at 102
+    q.push(job(0, 103, 2, { end: '106' })); // 103–104, a marker at 105
+    const head = q.mergeIntoHead(1e9)!;
+    assert.equal(head.last, '104');
+    assert.equal(nextOffset(head), '106');
+    const q2 = new JobQueue(1e9, () => undefined);
+    q2.push(job(0, 100, 2, { end: '103' }));
+    q2.push(job(0, 103, 2)); // no marker after the second batch
+    assert.equal(nextOffset(q2.mergeIntoHead(1e9)!), '105');
   });
 });
