@@ -712,12 +712,15 @@ interface KeySetPlan {
 const PLAN_SLOTS = 1024;
 const plans: (KeySetPlan | undefined)[] = new Array(PLAN_SLOTS);
 // the hooks' calls of one message, added up and reported once per distinct pair (reportHooks): a
-// counter increment per span costs more than the span's other AI columns
-const unknownModels = new Map<string, number>();
-const invalidUsage = new Map<string, number>();
-const countCall = (calls: Map<string, number>, a: string, b: string) => {
-  const k = `${a}\u0000${b}`;
-  calls.set(k, (calls.get(k) ?? 0) + 1);
+// counter increment per span costs more than the span's other AI columns; counted by first, then
+// second argument (no key string built per call)
+type CallCounts = Map<string, Map<string, number>>;
+const unknownModels: CallCounts = new Map();
+const invalidUsage: CallCounts = new Map();
+const countCall = (calls: CallCounts, a: string, b: string) => {
+  let byB = calls.get(a);
+  if (byB === undefined) calls.set(a, (byB = new Map()));
+  byB.set(b, (byB.get(b) ?? 0) + 1);
 };
 const hooks: GenAiHooks = {
   onUnknownModel: (provider, model) => countCall(unknownModels, provider, model),
@@ -730,10 +733,7 @@ function reportHooks(): void {
     [invalidUsage, options.onInvalidUsage],
   ] as const) {
     if (calls.size === 0) continue;
-    for (const [k, n] of calls) {
-      const at = k.indexOf('\u0000');
-      hook?.(k.slice(0, at), k.slice(at + 1), n);
-    }
+    for (const [a, byB] of calls) for (const [b, n] of byB) hook?.(a, b, n);
     calls.clear();
   }
 }
