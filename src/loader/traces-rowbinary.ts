@@ -20,7 +20,6 @@
  * Layout 'columns' writes the same values column by column (each column to its own writer; a Map
  * column's keys and counts apart from its values), for one Native block per insert (native-block.ts).
  */
-
 import { isUtf8 } from 'node:buffer';
 import { anyValueToString } from '../otlp/anyvalue.js';
 import {

@@ -13,6 +13,7 @@ import { migrate } from '../../src/clickhouse/migrate.js';
 import { type Loader, startLoader } from '../../src/loader/loader.js';
 import { makeTraces } from '../../src/loader/testdata/spans.js';
 import { encodeProtobuf } from '../../src/otlp/codec.js';
+import { deleteTopics } from '../support/kafka-harness.js';
 import { until } from '../support/until.js';
 
 const runId = randomBytes(4).toString('hex');
@@ -33,10 +34,7 @@ after(async () => {
   await loader?.stop().catch(() => undefined);
   await client.command({ query: `DROP DATABASE IF EXISTS ${db}` });
   await client.close();
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);
-  await admin.disconnect();
+  await deleteTopics([topic, `${topic}.dlq`]);
 });
 
 test("transactions' commit markers: the loader's offset reaches the end of the topic and its lag reads 0", async () => {
@@ -65,6 +63,15 @@ test("transactions' commit markers: the loader's offset reaches the end of the t
   };
   const lag = async () =>
     Number(/sieve_loader_consumer_lag\{[^}]*\} (\d+)/.exec(await registry.metrics())?.[1] ?? Number.NaN);
+  /** `spans` rows loaded, the group's offset at the topic's end `end` (past the marker), the lag gauge at 0 */
+  const caughtUp = async (what: string, spans: number, end: string) => {
+    await until(`${what} loaded`, async () => (await scalar(`SELECT count() FROM ${db}.otel_traces`)) >= spans);
+    await until(`offsets committed past ${what}'s marker`, async () => {
+      const now = await endOffsets();
+      return now.end === end && now.committed === end;
+    });
+    assert.equal(await lag(), 0);
+  };
   try {
     await transaction(0, 3); // offsets 0–2, marker 3
     loader = await startLoader({
@@ -77,27 +84,11 @@ test("transactions' commit markers: the loader's offset reaches the end of the t
       registry,
       retry: { initialMs: 50, maxMs: 200 },
     });
-    await until(
-      'the first transaction loaded',
-      async () => (await scalar(`SELECT count() FROM ${db}.otel_traces`)) >= 3 * PER,
-    );
-    await until('offsets committed past its marker', async () => {
-      const { end, committed } = await endOffsets();
-      return end === '4' && committed === end;
-    });
-    assert.equal(await lag(), 0);
+    await caughtUp('the first transaction', 3 * PER, '4');
 
     // a second transaction while the loader runs: offsets 4–5, marker 6
     await transaction(3, 2);
-    await until(
-      'the second transaction loaded',
-      async () => (await scalar(`SELECT count() FROM ${db}.otel_traces`)) >= 5 * PER,
-    );
-    await until('offsets committed past its marker too', async () => {
-      const { end, committed } = await endOffsets();
-      return end === '7' && committed === end;
-    });
-    assert.equal(await lag(), 0);
+    await caughtUp('the second transaction', 5 * PER, '7');
     await new Promise((r) => setTimeout(r, 1000)); // a duplicate insert would have landed by now
     assert.equal(await scalar(`SELECT count() FROM ${db}.otel_traces`), 5 * PER, 'every span exactly once');
   } finally {
