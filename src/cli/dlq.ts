@@ -6,24 +6,29 @@
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadSieveConfig } from '../config/load.js';
+import { DLQ_REASONS, type DlqReason } from '../loader/dlq.js';
 import { dlqTopicOf } from '../loader/dlq-records.js';
 import {
   DEFAULT_REPLAY_GROUP,
   type DlqTopicState,
   dlqTopicState,
+  type ReplayResult,
   replayWaiting,
   summariseWaiting,
 } from '../loader/dlq-replay.js';
 import { configPathFrom } from './config-path.js';
 import { brokersOf, kafkaSecurityOf, loaderTopicsOf } from './kafka-access.js';
 
-export const DLQ_USAGE = `usage: sieve dlq [replay] [--topic <topic>]... [--group <group>] [--config <file>]
+export const DLQ_USAGE = `usage: sieve dlq [replay] [--topic <topic>]... [--reason <reason>]... [--group <group>] [--config <file>]
   sieve dlq           what waits in the DLQ topics: counts by reason, table and kind of error
   sieve dlq replay    send it back to the topics it came from, for the loader to load again
                       (after fixing the cause: a constraint, a view, a loader upgrade); a message
                       that fails again goes back to the DLQ and waits for the next replay
   --topic <topic>     a loader topic (otlp_spans) or its DLQ (otlp_spans.dlq); repeatable
                       (default: the topics the config's pipelines write)
+  --reason <reason>   replay only dead letters of this reason (refused, undecodable); repeatable. The
+                      others are passed over: marked replayed for the group, not sent (they stay in
+                      the DLQ topic until its retention deletes them)
   --group <group>     the consumer group whose offsets mark what was replayed (default ${DEFAULT_REPLAY_GROUP})
   --config <file>     pipeline YAML for brokers, security and topics (env SIEVE_CONFIG)
 env: KAFKA_BROKERS (when the config names none)
@@ -32,6 +37,8 @@ env: KAFKA_BROKERS (when the config names none)
 export interface DlqArgs {
   replay: boolean;
   topics: string[] | undefined;
+  /** replay only these reasons (undefined: all) */
+  reasons: ReadonlySet<string> | undefined;
   group: string;
   config: string | undefined;
 }
@@ -41,6 +48,7 @@ export function parseDlqArgs(args: string[]): DlqArgs | 'help' {
     args,
     options: {
       topic: { type: 'string', multiple: true },
+      reason: { type: 'string', multiple: true },
       group: { type: 'string' },
       config: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -53,7 +61,13 @@ export function parseDlqArgs(args: string[]): DlqArgs | 'help' {
     throw new Error(`unknown dlq command "${positionals.join(' ')}"\n\n${DLQ_USAGE}`);
   const group = values.group ?? DEFAULT_REPLAY_GROUP;
   if (group.trim() === '') throw new Error('--group must not be empty');
-  return { replay: positionals[0] === 'replay', topics: values.topic, group, config: values.config };
+  const replay = positionals[0] === 'replay';
+  for (const r of values.reason ?? [])
+    if (!DLQ_REASONS.includes(r as DlqReason))
+      throw new Error(`--reason ${r}: a dead letter's reason is one of ${DLQ_REASONS.join(', ')}`);
+  if (values.reason !== undefined && !replay) throw new Error('--reason narrows a replay: sieve dlq replay --reason …');
+  const reasons = values.reason === undefined ? undefined : new Set(values.reason);
+  return { replay, topics: values.topic, reasons, group, config: values.config };
 }
 
 /** Every `interval` ms at most, `line` for a long read (a DLQ can hold millions of messages). */
@@ -100,11 +114,14 @@ export async function runDlq(
       const tell = throttled((line) => err.write(`  ${line}\n`));
       const progress = (line: string, done: number) => done < state.waiting && tell(line);
       if (parsed.replay) {
-        const r = await replayWaiting(kafka, state, parsed.group, (n) =>
-          progress(`${n} of ${state.waiting} replayed`, n),
+        const r = await replayWaiting(
+          kafka,
+          state,
+          parsed.group,
+          (n) => progress(`${n} of ${state.waiting} done`, n),
+          parsed.reasons,
         );
-        const to = Object.entries(r.byTopic).map(([t, n]) => `${n} to ${t}`);
-        out.write(`  replayed ${r.replayed}: ${to.join(', ')}\n`);
+        out.write(`  ${replayLine(r)}\n`);
       } else {
         const summary = await summariseWaiting(kafka, admin, state, (n) =>
           progress(`${n} of ${state.waiting} read`, n),
@@ -117,6 +134,16 @@ export async function runDlq(
   } finally {
     await admin.disconnect();
   }
+}
+
+/** `replayed 3: 3 to otlp_spans`, and what was passed over: `; passed over 1: 1 undecodable` */
+export function replayLine(r: ReplayResult): string {
+  const to = Object.entries(r.byTopic).map(([t, n]) => `${n} to ${t}`);
+  const passed = Object.entries(r.passedOver);
+  const passedCount = passed.reduce((sum, [, n]) => sum + n, 0);
+  return `replayed ${r.replayed}${to.length > 0 ? `: ${to.join(', ')}` : ''}${
+    passedCount > 0 ? `; passed over ${passedCount}: ${passed.map(([reason, n]) => `${n} ${reason}`).join(', ')}` : ''
+  }`;
 }
 
 function headline(s: DlqTopicState, group: string): string {

@@ -7,7 +7,9 @@
  * value back to its `original.topic`, and commits the replay group's offset past it in the same Kafka
  * transaction, so a replay that stops halfway (Ctrl-C, a crash, the broker gone) neither loses nor
  * repeats a message when run again. A message that fails again goes back to the DLQ as a new one, and
- * waits for the next replay.
+ * waits for the next replay. Replay can be narrowed to some reasons (`refused`, `undecodable`): the
+ * others are passed over, committed past in the same transactions but not sent (they stay in the DLQ
+ * topic until its retention deletes them).
  */
 import { randomBytes } from 'node:crypto';
 import type { Admin, Batch, Kafka, Producer } from 'kafkajs';
@@ -152,6 +154,8 @@ export interface ReplayResult {
   replayed: number;
   /** per topic the messages went back to */
   byTopic: Record<string, number>;
+  /** per reason, the messages passed over (not of a reason asked for): marked replayed, not sent */
+  passedOver: Record<string, number>;
 }
 
 /**
@@ -162,9 +166,10 @@ export async function replayWaiting(
   kafka: Kafka,
   state: DlqTopicState,
   group: string,
-  progress?: (replayed: number) => void,
+  progress?: (done: number) => void,
+  reasons?: ReadonlySet<string>,
 ): Promise<ReplayResult> {
-  const result: ReplayResult = { replayed: 0, byTopic: {} };
+  const result: ReplayResult = { replayed: 0, byTopic: {}, passedOver: {} };
   if (state.waiting === 0) return result;
   // one transactional id per group and DLQ topic: a second replay of them started meanwhile fences the first
   const producer: Producer = kafka.producer({
@@ -173,6 +178,7 @@ export async function replayWaiting(
     maxInFlightRequests: 1,
   });
   await producer.connect();
+  let done = 0; // messages replayed or passed over
   try {
     await readRanges({
       kafka,
@@ -181,7 +187,15 @@ export async function replayWaiting(
       ranges: state.ranges,
       onBatch: async (batch, messages) => {
         const byTopic = new Map<string, { key: Buffer | null; value: Buffer | null }[]>();
+        const passedOver = new Map<string, number>();
         for (const m of messages) {
+          if (reasons !== undefined) {
+            const { reason } = deadLetterOf(m);
+            if (!reasons.has(reason)) {
+              passedOver.set(reason, (passedOver.get(reason) ?? 0) + 1);
+              continue;
+            }
+          }
           const topic = sourceTopicOf(state.topic, m.headers);
           let list = byTopic.get(topic);
           if (list === undefined) byTopic.set(topic, (list = []));
@@ -190,10 +204,12 @@ export async function replayWaiting(
         const last = messages[messages.length - 1]!;
         const tx = await producer.transaction();
         try {
-          await tx.sendBatch({
-            topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })),
-            acks: -1,
-          });
+          // (a batch all passed over: the transaction holds only the offset commit)
+          if (byTopic.size > 0)
+            await tx.sendBatch({
+              topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })),
+              acks: -1,
+            });
           await tx.sendOffsets({
             consumerGroupId: group,
             topics: [
@@ -213,9 +229,15 @@ export async function replayWaiting(
             }`,
           );
         }
-        for (const [topic, msgs] of byTopic) result.byTopic[topic] = (result.byTopic[topic] ?? 0) + msgs.length;
-        result.replayed += messages.length;
-        progress?.(result.replayed);
+        let replayed = 0;
+        for (const [topic, msgs] of byTopic) {
+          result.byTopic[topic] = (result.byTopic[topic] ?? 0) + msgs.length;
+          replayed += msgs.length;
+        }
+        for (const [reason, n] of passedOver) result.passedOver[reason] = (result.passedOver[reason] ?? 0) + n;
+        result.replayed += replayed;
+        done += messages.length;
+        progress?.(done);
       },
     });
   } finally {

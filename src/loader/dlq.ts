@@ -4,7 +4,9 @@ import { DLQ_HEADER, DLQ_SUFFIX } from './dlq-records.js';
 import type { LoaderMetrics } from './metrics.js';
 import { type Backoff, retryWithBackoff } from './retry.js';
 
-export type DlqReason = 'undecodable' | 'refused';
+/** why the loader dead-lettered a message: it could not become rows, or ClickHouse refused its rows */
+export const DLQ_REASONS = ['undecodable', 'refused'] as const;
+export type DlqReason = (typeof DLQ_REASONS)[number];
 
 /** Dead letters: a message goes to `<topic>.dlq` as it was, with why and where it came from in headers. */
 export class DeadLetters {

@@ -1,7 +1,8 @@
 // `sieve dlq` and `sieve dlq replay` on a real broker and ClickHouse: a loader sends refused and
 // undecodable messages to the DLQ; `sieve dlq` says what waits; once the constraint that refused
 // them is dropped, a replay sends them back and the loader loads the refused ones (exactly once, also
-// when replay runs again); the undecodable one fails again and waits for the next replay.
+// when replay runs again); the undecodable one fails again and waits for the next replay, until a
+// replay of refused messages only passes it over.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -165,6 +166,18 @@ test('sieve dlq says what waits; replay loads the refused messages once their ca
   assert.equal(await scalar(`SELECT count() FROM ${db}.otel_traces WHERE SpanName = 'poison'`), poisoned.length);
   assert.equal(await scalar(`SELECT count() FROM ${db}.otel_traces`), 6 * PER, 'every span exactly once');
   assert.equal(await scalar(`SELECT sum(Calls) FROM ${db}.spans_1m_v`), 6 * PER, 'rollups match the raw table');
+
+  // replaying only refused messages passes the undecodable one over: nothing waits, nothing is sent
+  const end = await dlqEnd();
+  const refusedOnly = await sieveDlq('replay', '--reason', 'refused');
+  assert.equal(refusedOnly.code, 0);
+  assert.match(refusedOnly.out, /replayed 0; passed over 1: 1 undecodable\n/);
+  assert.match(
+    (await sieveDlq()).out,
+    new RegExp(`${topic}\\.dlq: nothing waiting \\(5 held, all replayed by group ${group}\\)`),
+  );
+  await new Promise((r) => setTimeout(r, 1000)); // a message sent back would be in the DLQ again by now
+  assert.equal(await dlqEnd(), end, 'the passed-over message was not sent back');
 });
 
 test('sieve dlq on a DLQ topic that does not exist yet says so', async () => {
