@@ -224,7 +224,7 @@ export async function replayWaiting(
           await tx.abort().catch(() => undefined);
           const where = `${batch.topic} partition ${batch.partition} offsets ${messages[0]!.offset}–${last.offset}`;
           throw new Error(
-            `replaying ${where} into ${[...byTopic.keys()].join(', ')} failed, and none of them was replayed: ${
+            `replaying ${where} ${byTopic.size > 0 ? `into ${[...byTopic.keys()].join(', ')}` : '(all passed over)'} failed, and none of them was replayed: ${
               err instanceof Error ? err.message : String(err)
             }`,
           );
