@@ -10,14 +10,13 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { runDlq } from '../../src/cli/dlq.js';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
 import { migrate } from '../../src/clickhouse/migrate.js';
-import { type Loader, startLoader } from '../../src/loader/loader.js';
+import type { Loader } from '../../src/loader/loader.js';
 import { makeTraces } from '../../src/loader/testdata/spans.js';
 import { encodeProtobuf } from '../../src/otlp/codec.js';
+import { startTestLoader } from '../support/test-loader.js';
 import { until } from '../support/until.js';
 
 const id = randomBytes(4).toString('hex');
@@ -117,16 +116,7 @@ test('sieve dlq says what waits; replay loads the refused messages once their ca
   await producer.send({ topic, messages });
   await producer.disconnect();
 
-  loader = await startLoader({
-    brokers,
-    topics: { [topic]: 'traces' },
-    groupId: `g_loader_${id}`,
-    client,
-    database: db,
-    logger: pino({ level: 'silent' }),
-    registry: new Registry(),
-    retry: { initialMs: 50, maxMs: 200 },
-  });
+  loader = await startTestLoader({ topic, groupId: `g_loader_${id}`, client, database: db });
   const good = (6 - poisoned.length) * PER;
   await until('the accepted spans', async () => (await scalar(`SELECT count() FROM ${db}.otel_traces`)) >= good);
   await until('three dead letters', async () => (await dlqEnd()) >= 3, 30_000);

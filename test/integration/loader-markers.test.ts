@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
-import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
 import { migrate } from '../../src/clickhouse/migrate.js';
-import { type Loader, startLoader } from '../../src/loader/loader.js';
+import type { Loader } from '../../src/loader/loader.js';
 import { makeTraces } from '../../src/loader/testdata/spans.js';
 import { encodeProtobuf } from '../../src/otlp/codec.js';
 import { deleteTopics } from '../support/kafka-harness.js';
+import { startTestLoader } from '../support/test-loader.js';
 import { until } from '../support/until.js';
 
 const runId = randomBytes(4).toString('hex');
@@ -74,16 +74,7 @@ test("transactions' commit markers: the loader's offset reaches the end of the t
   };
   try {
     await transaction(0, 3); // offsets 0–2, marker 3
-    loader = await startLoader({
-      brokers,
-      topics: { [topic]: 'traces' },
-      groupId,
-      client,
-      database: db,
-      logger: pino({ level: 'silent' }),
-      registry,
-      retry: { initialMs: 50, maxMs: 200 },
-    });
+    loader = await startTestLoader({ topic, groupId, client, database: db, registry });
     await caughtUp('the first transaction', 3 * PER, '4');
 
     // a second transaction while the loader runs: offsets 4–5, marker 6

@@ -7,13 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
-import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
 import { migrate } from '../../src/clickhouse/migrate.js';
-import { type Loader, startLoader } from '../../src/loader/loader.js';
+import type { Loader } from '../../src/loader/loader.js';
 import { makeTraces } from '../../src/loader/testdata/spans.js';
 import { encodeProtobuf } from '../../src/otlp/codec.js';
+import { startTestLoader } from '../support/test-loader.js';
 import { until } from '../support/until.js';
 
 const CLICKHOUSE_SH = join(import.meta.dirname, '..', '..', 'deploy', 'local', 'clickhouse.sh');
@@ -59,13 +59,11 @@ test('ClickHouse down: the loader retries, loses nothing, duplicates nothing, an
       await producer.send({ topic, messages: [{ value: Buffer.from(encodeProtobuf('traces', makeTraces(b, PER))) }] });
   };
 
-  loader = await startLoader({
-    brokers,
-    topics: { [topic]: 'traces' },
+  loader = await startTestLoader({
+    topic,
     groupId,
     client,
     database: db,
-    logger: pino({ level: 'silent' }),
     registry,
     batch: { maxBytes: 64 * 1024, maxWaitMs: 100 },
     retry: { initialMs: 100, maxMs: 1000 },

@@ -5,14 +5,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
-import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
 import { migrate } from '../../src/clickhouse/migrate.js';
-import { type Loader, startLoader } from '../../src/loader/loader.js';
+import type { Loader } from '../../src/loader/loader.js';
 import type { RowFormat } from '../../src/loader/rows.js';
 import { makeTraces } from '../../src/loader/testdata/spans.js';
 import { encodeProtobuf } from '../../src/otlp/codec.js';
+import { startTestLoader } from '../support/test-loader.js';
 import { until } from '../support/until.js';
 
 const runId = randomBytes(4).toString('hex');
@@ -73,17 +73,7 @@ async function refusedRows(insertFormat: RowFormat): Promise<void> {
   await producer.send({ topic, messages });
   await producer.disconnect();
 
-  loader = await startLoader({
-    brokers,
-    topics: { [topic]: 'traces' },
-    groupId,
-    client,
-    database: db,
-    logger: pino({ level: 'silent' }),
-    registry,
-    retry: { initialMs: 50, maxMs: 200 },
-    insertFormat,
-  });
+  loader = await startTestLoader({ topic, groupId, client, database: db, registry, insertFormat });
   const good = (MESSAGES - poisoned.size - 1) * PER;
   await until('the accepted spans', async () => (await scalar(`SELECT count() FROM ${db}.otel_traces`)) >= good);
 
