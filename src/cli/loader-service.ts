@@ -30,6 +30,8 @@ export interface LoaderServiceOptions {
   logger: Logger;
   opsHost: string;
   opsPort: number;
+  /** called when the loader has stopped loading for good (its Kafka consumer failed and does not restart) */
+  onFailure: (reason: string) => void;
 }
 
 /** Retention and cluster options for migrations: SIEVE_RAW_TTL_DAYS, SIEVE_ROLLUP_TTL_DAYS, CLICKHOUSE_CLUSTER. */
@@ -79,7 +81,7 @@ export async function startLoaderService(opts: LoaderServiceOptions): Promise<()
   const pricingFile = resolve(process.env.SIEVE_PRICING ?? 'collector-config/pricing.yaml');
   const { topics, topicFormats } = loaderTopicsOf(config);
   const fetchBytes = envInteger(process.env, 'SIEVE_LOADER_FETCH_BYTES', 4 * 1024 * 1024, { min: 1024, max: 2 ** 30 });
-  // what one compressed batch may decompress to (a decompression bomb stops its partition, not the loader)
+  // what one compressed batch may decompress to (a decompression bomb waits, logged, instead of taking the memory)
   setMaxBatchBytes(
     envInteger(process.env, 'SIEVE_LOADER_MAX_BATCH_BYTES', DEFAULT_MAX_BATCH_BYTES, {
       min: 1024 * 1024,
@@ -120,6 +122,8 @@ export async function startLoaderService(opts: LoaderServiceOptions): Promise<()
   const ops = buildLoaderOpsServer(() => loader, registry);
   await new Promise<void>((ok, fail) => ops.once('error', fail).listen(opts.opsPort, opts.opsHost, ok));
   logger.info({ database, topics: Object.keys(topics), ops: opts.opsPort }, 'loader consuming');
+  // a loader that loads nothing more exits, so that its supervisor restarts it and its failure shows
+  void loader.failed.then((err) => opts.onFailure(`Kafka consumer failed: ${err.message}`));
   return async () => {
     await loader.stop(); // commits what was inserted
     await new Promise<void>((ok) => ops.close(() => ok()));

@@ -244,6 +244,10 @@ export async function runServices(command: ServiceCommand, opts: ServiceOptions)
         logger,
         opsHost: OPS_HOST,
         opsPort: LOADER_OPS_PORT,
+        onFailure: (reason) => {
+          exitCode = 1;
+          requestStop(reason);
+        },
       }),
     );
   }

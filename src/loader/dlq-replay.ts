@@ -12,7 +12,7 @@
  * topic until its retention deletes them).
  */
 import { randomBytes } from 'node:crypto';
-import type { Admin, Batch, Kafka, Producer } from 'kafkajs';
+import { type Admin, type Batch, CompressionTypes, type Kafka, type Producer } from 'kafkajs';
 import { DeadLetterSummary, deadLetterOf, sourceTopicOf } from './dlq-records.js';
 
 export const DEFAULT_REPLAY_GROUP = 'sieve-dlq-replay';
@@ -209,6 +209,8 @@ export async function replayWaiting(
             await tx.sendBatch({
               topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })),
               acks: -1,
+              // as the dead letters came (dlq.ts): a message the broker took compressed fits again
+              compression: CompressionTypes.GZIP,
             });
           await tx.sendOffsets({
             consumerGroupId: group,

@@ -1,4 +1,4 @@
-import type { KafkaMessage, Producer } from 'kafkajs';
+import { CompressionTypes, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { DLQ_HEADER, DLQ_SUFFIX } from './dlq-records.js';
 import type { LoaderMetrics } from './metrics.js';
@@ -19,6 +19,9 @@ export class DeadLetters {
   async send(topic: string, partition: number, msg: KafkaMessage, reason: DlqReason, error: string, table?: string) {
     await this.producer.send({
       topic: `${topic}${DLQ_SUFFIX}`,
+      // compressed: the message reached its topic in a compressed batch, whose size is what the broker
+      // limits (max.message.bytes); sent uncompressed, a large one is refused and its partition stops
+      compression: CompressionTypes.GZIP,
       messages: [
         {
           key: msg.key,

@@ -35,6 +35,7 @@ import type { KafkaClientSecurity } from '../kafka/security.js';
 import { BROKER_DEFAULT, createMissingTopics } from '../kafka/topics.js';
 import type { TopicFormat } from '../otlp/kafka-value.js';
 import type { Signal } from '../otlp/model.js';
+import { watchConsumer } from './consumer-health.js';
 import { DeadLetters } from './dlq.js';
 import { DLQ_SUFFIX } from './dlq-records.js';
 import type { CompiledDialects } from './genai.js';
@@ -91,6 +92,11 @@ export interface LoaderOptions {
 export interface Loader {
   stop(): Promise<void>;
   isReady(): boolean;
+  /**
+   * Resolves when the Kafka consumer has failed for good (kafkajs does not restart it after a
+   * non-retriable error): the loader loads nothing more and should be stopped and restarted.
+   */
+  failed: Promise<Error>;
 }
 
 const HEARTBEAT_EVERY_MS = 3000;
@@ -184,6 +190,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     stopping: () => stopping,
     generation: () => generation,
   });
+  const consumerHealth = watchConsumer(consumer, m.consumerCrashes, logger);
   consumer.on(consumer.events.GROUP_JOIN, () => {
     generation++;
     offsets.newGeneration(); // re-read from the committed offset in the new generation
@@ -294,11 +301,16 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     eachBatch,
   });
   return {
-    isReady: () => inserter.healthy && !stopping,
+    isReady: () => inserter.healthy && consumerHealth.fetching() && !stopping,
+    failed: consumerHealth.failed,
     async stop() {
       // stop taking batches, finish the queued inserts and commit them while still in the group, then leave
       stopping = true;
-      consumer.pause(Object.keys(opts.topics).map((topic) => ({ topic })));
+      try {
+        consumer.pause(Object.keys(opts.topics).map((topic) => ({ topic })));
+      } catch {
+        // the consumer failed and waits to restart (kafkajs throws: no group to pause); disconnect cancels the restart
+      }
       queue.notify();
       while (activeBatches > 0) await Promise.race([queue.changed(), sleep(100)]);
       queue.notify();

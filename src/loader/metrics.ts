@@ -47,6 +47,11 @@ export function loaderMetrics(registry: Registry) {
       labelNames: ['topic', 'partition'],
       registers: [registry],
     }),
+    consumerCrashes: new Counter({
+      name: 'sieve_loader_consumer_crashes_total',
+      help: "Failures of the loader's Kafka consumer (a fetch it could not read, a group error): fetching stops until kafkajs restarts it",
+      registers: [registry],
+    }),
     retries: new Counter({
       name: 'sieve_loader_insert_retries_total',
       help: 'Insert attempts that failed and were retried',

@@ -7,13 +7,21 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
-import { deleteTopics, ensureTopicsRetry, produceOneSpan, tracesToTopicConfig } from '../support/kafka-harness.js';
+import {
+  BROKERS,
+  deleteTopics,
+  ensureTopicsRetry,
+  produceOneSpan,
+  tracesToTopicConfig,
+} from '../support/kafka-harness.js';
 import { type SieveProcess, startSieve, stopSieve, waitFor200 } from '../support/sieve-process.js';
 
 const id = randomBytes(4).toString('hex');
 const database = `sieve_loader_cli_${id}`;
 const spans = `loader_cli_spans_${id}`;
+const big = `loader_cli_big_${id}`;
 const dir = mkdtempSync(join(tmpdir(), 'sieve-loader-cli-test-'));
 const config = join(dir, 'sieve.yaml');
 const env = { CLICKHOUSE_DATABASE: database, SIEVE_LOADER_GROUP: `loader_cli_${id}` };
@@ -27,7 +35,7 @@ before(async () => {
 after(async () => {
   await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${database}` });
   await clickhouse.close();
-  await deleteTopics([spans]);
+  await deleteTopics([spans, big, `${big}.dlq`]);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -95,4 +103,36 @@ test('SIEVE_LOADER_INSERT_BYTES below the fetch size: the loader refuses to star
   );
   assert.notEqual(code, 0);
   assert.match(loader.log(), /SIEVE_LOADER_INSERT_BYTES must be a whole number from 1048576 to \d+, got "4096"/);
+});
+
+test('a Kafka consumer that fails for good (a dead letter its DLQ refuses): sieve loader says so and exits 1, for its supervisor to restart it', async () => {
+  // a message that is not OTLP, larger than the DLQ topic (made beforehand) takes
+  await ensureTopicsRetry([big]);
+  const kafka = new Kafka({ brokers: BROKERS, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin
+    .createTopics({
+      topics: [{ topic: `${big}.dlq`, configEntries: [{ name: 'max.message.bytes', value: '1048576' }] }],
+    })
+    .finally(() => admin.disconnect());
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer
+    .send({ topic: big, messages: [{ value: randomBytes(3 * 1024 * 1024) }] })
+    .finally(() => producer.disconnect());
+  const bigConfig = join(dir, 'big.yaml');
+  writeFileSync(bigConfig, tracesToTopicConfig(big));
+  const loader = await startSieve({
+    command: 'loader',
+    configPath: bigConfig,
+    dev: false,
+    env: { ...env, SIEVE_LOADER_GROUP: `big_${id}` },
+  });
+  const code = await new Promise<number | null>((resolve) =>
+    loader.child.exitCode !== null ? resolve(loader.child.exitCode) : loader.child.once('exit', resolve),
+  );
+  assert.equal(code, 1, loader.log());
+  assert.match(loader.log(), /Kafka consumer failed and does not restart/);
+  assert.match(loader.log(), /larger than the max message size/);
 });
