@@ -81,7 +81,7 @@ export async function startLoaderService(opts: LoaderServiceOptions): Promise<()
   const pricingFile = resolve(process.env.SIEVE_PRICING ?? 'collector-config/pricing.yaml');
   const { topics, topicFormats } = loaderTopicsOf(config);
   const fetchBytes = envInteger(process.env, 'SIEVE_LOADER_FETCH_BYTES', 4 * 1024 * 1024, { min: 1024, max: 2 ** 30 });
-  // what one compressed batch may decompress to (a decompression bomb waits, logged, instead of taking the memory)
+  // what one compressed batch may decompress to (a decompression bomb holds its partition, logged, not the loader's memory)
   setMaxBatchBytes(
     envInteger(process.env, 'SIEVE_LOADER_MAX_BATCH_BYTES', DEFAULT_MAX_BATCH_BYTES, {
       min: 1024 * 1024,

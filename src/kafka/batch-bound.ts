@@ -5,8 +5,8 @@
  * beyond what any producer of Sieve's topics writes (a few MiB) — a decompression bomb on the topic,
  * or a producer gone wrong — would take the loader's memory down with it, and again after every
  * restart. Each codec bounds the output before (Snappy, LZ4: from the batch's own headers) or while
- * (gzip: zlib stops) decompressing, and refuses the batch above the limit. kafkajs then fails the
- * whole fetch (every partition in it) and retries, as for any batch it cannot read: nothing after it is
+ * (gzip: zlib stops) decompressing, and refuses the batch above the limit. The loader's partition then
+ * waits at that batch, as at any batch it cannot read (unreadable-batch.ts): nothing after it is
  * skipped, and the error (logged by the loader: consumer-health.ts) says how to go on.
  */
 
@@ -36,7 +36,7 @@ export function batchTooLarge(codec: string, limit = maxBatchBytes, frameNeeds?:
       ? 'would decompress to'
       : `has a frame that needs ${frameNeeds} bytes (its window or declared size),`;
   return new Error(
-    `a ${codec} batch ${what} more than ${limit} bytes, the limit (SIEVE_LOADER_MAX_BATCH_BYTES): raise it if such batches are expected; fetching waits at this batch until then`,
+    `a ${codec} batch ${what} more than ${limit} bytes, the limit (SIEVE_LOADER_MAX_BATCH_BYTES): raise it if such batches are expected; the partition waits at this batch until then`,
   );
 }
 

@@ -33,6 +33,7 @@ import '../kafka/compression.js'; // the consumer's codecs: gzip into one sized 
 import { framedSocketFactory } from '../kafka/framed-socket.js';
 import type { KafkaClientSecurity } from '../kafka/security.js';
 import { BROKER_DEFAULT, createMissingTopics } from '../kafka/topics.js';
+import { isolatingUnreadableBatches, unreadableOf } from '../kafka/unreadable-batch.js';
 import type { TopicFormat } from '../otlp/kafka-value.js';
 import type { Signal } from '../otlp/model.js';
 import { watchConsumer } from './consumer-health.js';
@@ -190,9 +191,14 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     stopping: () => stopping,
     generation: () => generation,
   });
-  const consumerHealth = watchConsumer(consumer, m.consumerCrashes, logger);
+  const consumerHealth = watchConsumer(
+    consumer,
+    { crashes: m.consumerCrashes, unreadable: m.unreadablePartitions },
+    logger,
+  );
   consumer.on(consumer.events.GROUP_JOIN, () => {
     generation++;
+    consumerHealth.newGeneration();
     offsets.newGeneration(); // re-read from the committed offset in the new generation
     queue.notify();
   });
@@ -217,12 +223,20 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
   async function queueBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
     const signal = opts.topics[batch.topic];
     if (!signal || batch.messages.length === 0 || stopping) return;
+    // a batch that could not be read ends the messages (kafka/unreadable-batch.ts): those before it are
+    // loaded, the partition waits at it
+    const last = batch.messages[batch.messages.length - 1]!;
+    const unreadable = unreadableOf(last);
+    const messages = unreadable === undefined ? batch.messages : batch.messages.slice(0, -1);
+    if (unreadable !== undefined) consumerHealth.unreadable(batch.topic, batch.partition, unreadable);
+    else consumerHealth.readable(batch.topic, batch.partition);
+    if (messages.length === 0) return;
     const gen = generation;
     const open = () => isRunning() && !isStale() && !stopping && gen === generation;
     const { parts, exactFirst, group } = await offsets.alignToCommittedRange(
       batch.topic,
       batch.partition,
-      batch.messages,
+      messages,
       gen,
     );
     const source = { ...sourceOf(batch.topic, batch.partition, gen), highWatermark: batch.highWatermark };
@@ -231,8 +245,9 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
       const job = await buildJob({ ...source, exactRange }, messages, rowContext, (msg, error) =>
         dlq.send(batch.topic, batch.partition, msg, 'undecodable', error),
       );
-      // the batch's last job: committed past the transaction markers after it, if any
-      if (i === parts.length - 1) job.end = pastMarkers(batch.lastOffset(), job);
+      // the batch's last job: committed past the transaction markers after it, if any (not past an
+      // unreadable batch)
+      if (i === parts.length - 1 && unreadable === undefined) job.end = pastMarkers(batch.lastOffset(), job);
       if (exactRange && group !== undefined) {
         // a previous reader's combined insert: repeated whole, with the other members' rows
         job.group = group;
@@ -263,7 +278,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     }
     queue.notify(); // the worker takes the rows now, not after the heartbeat below
     // advances the fetch position only; the commit happens after the insert
-    resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+    resolveOffset(messages[messages.length - 1]!.offset);
     await heartbeat().catch(() => undefined);
   }
 
@@ -294,14 +309,16 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     stopping: () => stopping,
   });
   for (const topic of Object.keys(opts.topics)) await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: Math.max(1, Object.keys(opts.topics).length * 2),
-    eachBatch,
-  });
+  await isolatingUnreadableBatches(() =>
+    consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: Math.max(1, Object.keys(opts.topics).length * 2),
+      eachBatch,
+    }),
+  );
   return {
-    isReady: () => inserter.healthy && consumerHealth.fetching() && !stopping,
+    isReady: () => inserter.healthy && consumerHealth.fetching() && consumerHealth.allReadable() && !stopping,
     failed: consumerHealth.failed,
     async stop() {
       // stop taking batches, finish the queued inserts and commit them while still in the group, then leave
@@ -315,6 +332,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
       while (activeBatches > 0) await Promise.race([queue.changed(), sleep(100)]);
       queue.notify();
       await workerDone;
+      consumerHealth.close();
       await consumer.disconnect();
       await producer.disconnect();
       await admin.disconnect();

@@ -52,6 +52,11 @@ export function loaderMetrics(registry: Registry) {
       help: "Failures of the loader's Kafka consumer (a fetch it could not read, a group error): fetching stops until kafkajs restarts it",
       registers: [registry],
     }),
+    unreadablePartitions: new Gauge({
+      name: 'sieve_loader_unreadable_partitions',
+      help: 'Partitions waiting at a Kafka batch the loader cannot read (past SIEVE_LOADER_MAX_BATCH_BYTES, corrupt): logged with its offsets',
+      registers: [registry],
+    }),
     retries: new Counter({
       name: 'sieve_loader_insert_retries_total',
       help: 'Insert attempts that failed and were retried',
