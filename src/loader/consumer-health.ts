@@ -1,19 +1,17 @@
 /**
  * The loader's Kafka consumer, watched.
  *
- * When a fetch fails — a batch past SIEVE_LOADER_MAX_BATCH_BYTES, a batch it cannot decode, the broker
- * refusing the group — kafkajs retries it, then stops the consumer and restarts it after a wait; with
- * kafkajs' own logging off nothing said so. A failed fetch also stops more than its batch's partition:
- * kafkajs decodes a broker's fetch response whole, so every partition this loader reads from that broker
- * waits with it, and their lag gauges (set after commits) stand still.
+ * When the consumer fails — the broker gone for longer than kafkajs retries, the group refused, an
+ * error from the batch handler (a dead letter the DLQ topic refuses) — kafkajs stops it and, for a
+ * retriable error, restarts it after a wait; with kafkajs' own logging off nothing said so, and the
+ * lag gauges (set after commits) stood still. So each failure is logged with kafkajs' error and
+ * counted in sieve_loader_consumer_crashes_total, the loader is not ready from a failure until a fetch
+ * succeeds again, and a failure kafkajs does not restart after resolves `failed`.
  *
- * So each failure is logged with kafkajs' error (which names the setting to change, for a batch past
- * the limit) and counted in sieve_loader_consumer_crashes_total, and the loader is not ready from a
- * failure until a fetch succeeds again.
- *
- * The loader's own consumer isolates unreadable batches (kafka/unreadable-batch.ts): such a batch
- * holds only its partition, which is tracked here (sieve_loader_unreadable_partitions, not ready
- * meanwhile), paused and fetched again every UNREADABLE_RETRY_MS, the error logged each time.
+ * A batch the consumer cannot read (past SIEVE_LOADER_MAX_BATCH_BYTES, corrupt) is not such a
+ * failure: kafka/unreadable-batch.ts hands it on as a stand-in, and it holds only its partition,
+ * which is tracked here (sieve_loader_unreadable_partitions, not ready meanwhile), paused and fetched
+ * again every UNREADABLE_RETRY_MS, the error logged each time.
  */
 import type { Consumer } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -70,7 +68,7 @@ export function watchConsumer(
     logger.error(
       { err: error.message, kafkaError: error.name, restart },
       restart
-        ? 'Kafka consumer failed: nothing is fetched from the partitions of that fetch until it restarts (kafkajs restarts it after a wait)'
+        ? 'Kafka consumer failed: nothing is fetched until kafkajs restarts it (after a wait)'
         : 'Kafka consumer failed and does not restart: nothing more is loaded until the loader is restarted',
     );
     if (!restart) fail(error);

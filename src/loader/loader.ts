@@ -227,16 +227,16 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     // loaded, the partition waits at it
     const last = batch.messages[batch.messages.length - 1]!;
     const unreadable = unreadableOf(last);
-    const messages = unreadable === undefined ? batch.messages : batch.messages.slice(0, -1);
+    const readable = unreadable === undefined ? batch.messages : batch.messages.slice(0, -1);
     if (unreadable !== undefined) consumerHealth.unreadable(batch.topic, batch.partition, unreadable);
     else consumerHealth.readable(batch.topic, batch.partition);
-    if (messages.length === 0) return;
+    if (readable.length === 0) return;
     const gen = generation;
     const open = () => isRunning() && !isStale() && !stopping && gen === generation;
     const { parts, exactFirst, group } = await offsets.alignToCommittedRange(
       batch.topic,
       batch.partition,
-      messages,
+      readable,
       gen,
     );
     const source = { ...sourceOf(batch.topic, batch.partition, gen), highWatermark: batch.highWatermark };
@@ -278,7 +278,7 @@ export async function startLoader(opts: LoaderOptions): Promise<Loader> {
     }
     queue.notify(); // the worker takes the rows now, not after the heartbeat below
     // advances the fetch position only; the commit happens after the insert
-    resolveOffset(messages[messages.length - 1]!.offset);
+    resolveOffset(readable[readable.length - 1]!.offset);
     await heartbeat().catch(() => undefined);
   }
 
