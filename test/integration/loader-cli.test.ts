@@ -105,7 +105,9 @@ test('SIEVE_LOADER_INSERT_BYTES below the fetch size: the loader refuses to star
   assert.match(loader.log(), /SIEVE_LOADER_INSERT_BYTES must be a whole number from 1048576 to \d+, got "4096"/);
 });
 
-test('a Kafka consumer that fails for good (a dead letter its DLQ refuses): sieve loader says so and exits 1, for its supervisor to restart it', async () => {
+test('a Kafka consumer that fails for good (a dead letter its DLQ refuses): sieve loader says so and exits 1, for its supervisor to restart it', {
+  timeout: 120_000,
+}, async () => {
   // a message that is not OTLP, larger than the DLQ topic (made beforehand) takes
   await ensureTopicsRetry([big]);
   const kafka = new Kafka({ brokers: BROKERS, logLevel: logLevel.NOTHING });
@@ -129,10 +131,14 @@ test('a Kafka consumer that fails for good (a dead letter its DLQ refuses): siev
     dev: false,
     env: { ...env, SIEVE_LOADER_GROUP: `big_${id}` },
   });
-  const code = await new Promise<number | null>((resolve) =>
-    loader.child.exitCode !== null ? resolve(loader.child.exitCode) : loader.child.once('exit', resolve),
-  );
-  assert.equal(code, 1, loader.log());
-  assert.match(loader.log(), /Kafka consumer failed and does not restart/);
-  assert.match(loader.log(), /larger than the max message size/);
+  try {
+    const code = await new Promise<number | null>((resolve) =>
+      loader.child.exitCode !== null ? resolve(loader.child.exitCode) : loader.child.once('exit', resolve),
+    );
+    assert.equal(code, 1, loader.log());
+    assert.match(loader.log(), /Kafka consumer failed and does not restart/);
+    assert.match(loader.log(), /larger than the max message size/);
+  } finally {
+    if (loader.child.exitCode === null) await stopSieve(loader);
+  }
 });
