@@ -94,6 +94,7 @@ export function watchConsumer(
       setGauge();
     },
     readable(topic, partition) {
+      if (waiting.size === 0) return; // (every batch of every partition comes here)
       const key = `${topic}/${partition}`;
       const w = waiting.get(key);
       if (w === undefined) return;

@@ -11,6 +11,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { createClickHouseClient } from '../../src/clickhouse/client.js';
 import {
   BROKERS,
+  createTopicWithConfig,
   deleteTopics,
   ensureTopicsRetry,
   produceOneSpan,
@@ -111,13 +112,7 @@ test('a Kafka consumer that fails for good (a dead letter its DLQ refuses): siev
   // a message that is not OTLP, larger than the DLQ topic (made beforehand) takes
   await ensureTopicsRetry([big]);
   const kafka = new Kafka({ brokers: BROKERS, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin
-    .createTopics({
-      topics: [{ topic: `${big}.dlq`, configEntries: [{ name: 'max.message.bytes', value: '1048576' }] }],
-    })
-    .finally(() => admin.disconnect());
+  await createTopicWithConfig(`${big}.dlq`, { 'max.message.bytes': '1048576' });
   const producer = kafka.producer();
   await producer.connect();
   await producer

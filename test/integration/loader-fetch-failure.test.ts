@@ -16,7 +16,13 @@ import { migrate } from '../../src/clickhouse/migrate.js';
 import { DEFAULT_MAX_BATCH_BYTES, setMaxBatchBytes } from '../../src/kafka/batch-bound.js';
 import { makeTraces } from '../../src/loader/testdata/spans.js';
 import { encodeProtobuf } from '../../src/otlp/codec.js';
-import { BROKERS, deleteTopics, ensureTopicsRetry } from '../support/kafka-harness.js';
+import {
+  BROKERS,
+  consumeValues,
+  createTopicWithConfig,
+  deleteTopics,
+  ensureTopicsRetry,
+} from '../support/kafka-harness.js';
 import { startTestLoader } from '../support/test-loader.js';
 import { until } from '../support/until.js';
 
@@ -135,16 +141,7 @@ test('a batch past the limit holds only its partition: logged with its offsets, 
     await again.stop();
   }
   // the 8 MiB value went to the DLQ whole: compressed, as it came, where uncompressed the broker refuses it
-  const dlq = kafka.consumer({ groupId: `dlq_${id}` });
-  const values: Buffer[] = [];
-  await dlq.connect();
-  await dlq.subscribe({ topic: `${topic}.dlq`, fromBeginning: true });
-  await dlq.run({ eachMessage: async ({ message }) => void values.push(message.value as Buffer) });
-  try {
-    await until('the dead letter', () => values.length === 1, 30_000);
-  } finally {
-    await dlq.disconnect();
-  }
+  const values = await consumeValues(`${topic}.dlq`, 1);
   assert.ok(values[0]!.equals(Buffer.alloc(8 * 1024 * 1024, 0x61)));
 });
 
@@ -156,15 +153,7 @@ test('a failure kafkajs does not restart the consumer after (a dead letter the b
   topics.push(topic, `${topic}.dlq`);
   // the source topic takes the local broker's 8 MiB messages; its DLQ, made beforehand, 1 MiB
   await ensureTopicsRetry([topic]);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      topics: [{ topic: `${topic}.dlq`, configEntries: [{ name: 'max.message.bytes', value: String(1024 * 1024) }] }],
-    });
-  } finally {
-    await admin.disconnect();
-  }
+  await createTopicWithConfig(`${topic}.dlq`, { 'max.message.bytes': String(1024 * 1024) });
   // random bytes: not OTLP, and gzip cannot shrink them under the DLQ's limit
   await produce(topic, [{ partition: 0, value: randomBytes(3 * 1024 * 1024) }]);
 

@@ -101,6 +101,19 @@ export async function ensureTopicsRetry(names: string[], timeoutMs = 60_000, par
   }
 }
 
+/** Creates `topic` with topic-level settings (e.g. a `max.message.bytes` below the broker's). */
+export async function createTopicWithConfig(topic: string, config: Record<string, string>): Promise<void> {
+  const admin = new Kafka({ brokers: BROKERS, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: [{ topic, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Deletes the topics; missing topics are not an error. */
 export async function deleteTopics(names: string[]): Promise<void> {
   const admin = new Kafka({ brokers: BROKERS, logLevel: logLevel.NOTHING }).admin();
