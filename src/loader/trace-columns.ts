@@ -123,15 +123,25 @@ export const newMapStreams = (): MapStreams => ({
   counts: new RowBinaryWriter(4096),
   sameAs: undefined,
 });
+/** More bytes of some streams, held elsewhere (the span encoder's WebAssembly module): after the writers'. */
+export interface StreamTails {
+  /** bytes that follow stream i's writer */
+  length(i: number): number;
+  /** copies them to out[at, at + length(i)) */
+  copy(i: number, out: Uint8Array, at: number): void;
+}
+const NO_TAILS: StreamTails = { length: () => 0, copy: () => undefined };
+
 /**
  * Layout 'columns': a UInt32 (LE) count of streams, the UInt32 end of each stream (from the end of this
  * header), then the streams back to back: each column's values as RowBinary writes them (a Map
  * column's: its values only), then per Map column (in column order) its keys and its entry counts.
+ * Stream i is writers[i]'s bytes, then tails' (copied here once, not first appended to the writer).
  */
-export function joinColumns(writers: readonly RowBinaryWriter[]): Buffer {
+export function joinColumns(writers: readonly RowBinaryWriter[], tails = NO_TAILS): Buffer {
   const header = 4 + 4 * writers.length;
   let size = header;
-  for (const c of writers) size += c.pos;
+  for (let i = 0; i < writers.length; i++) size += writers[i]!.pos + tails.length(i);
   const out = rowsBuffer(size).subarray(0, size); // pooled like detached rows (releaseRows)
   out.writeUInt32LE(writers.length, 0);
   let at = header;
@@ -139,6 +149,11 @@ export function joinColumns(writers: readonly RowBinaryWriter[]): Buffer {
     const c = writers[i]!;
     c.buf.copy(out, at, 0, c.pos);
     at += c.pos;
+    const tail = tails.length(i);
+    if (tail > 0) {
+      tails.copy(i, out, at);
+      at += tail;
+    }
     out.writeUInt32LE(at - header, 4 + 4 * i);
   }
   return out;

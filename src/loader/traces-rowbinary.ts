@@ -19,6 +19,9 @@
  * declares.
  * Layout 'columns' writes the same values column by column (each column to its own writer; a Map
  * column's keys and counts apart from its values), for one Native block per insert (native-block.ts).
+ * In that layout the usual spans go through a WebAssembly module (wasm/span-columns.ts, spansByColumn):
+ * it writes their columns but the GenAI ones, which are resolved here from the attribute bounds it
+ * reports; `span` writes the spans it declines.
  */
 import { isUtf8 } from 'node:buffer';
 import { anyValueToString } from '../otlp/anyvalue.js';
@@ -65,6 +68,7 @@ import {
   writeGenAiColumns,
 } from './trace-columns.js';
 import type { TraceMapOptions } from './traces-rows.js';
+import * as wasmColumns from './wasm/span-columns.js';
 
 export { type EncodedRows, TRACE_COLUMNS } from './trace-columns.js';
 
@@ -206,6 +210,16 @@ const layoutWriters = [
 /** per resource, in layout 'columns': its attribute map's streams */
 const resourceStreams = newMapStreams();
 const rowLayout: RowBinaryWriter[] = TRACE_COLUMNS.map(() => rowWriter);
+/** the writer of each of the WebAssembly module's streams */
+const wasmStreamWriters = wasmColumns.STREAM_COLUMNS.map((name) => {
+  if (name === 'keys') return spanAttributeStreams.keys;
+  if (name === 'counts') return spanAttributeStreams.counts;
+  const writer = columnWriters[TRACE_COLUMNS.findIndex((c) => c.name === name)];
+  if (writer === undefined) throw new Error(`span columns module: no column ${name} in TRACE_COLUMNS`);
+  return writer;
+});
+/** the module's streams as the tails of the layout's streams, joined at the end of the message */
+const wasmStreamTails = wasmColumns.streamTails(wasmStreamWriters.map((w) => layoutWriters.indexOf(w)));
 /** where each column's values go: all to rowWriter, or each to its columnWriter */
 let cols = rowLayout;
 /** the writer of the column being written (the write helpers write to it) */
@@ -241,15 +255,27 @@ function writeNanos(at: number): void {
 
 // ---- attribute lists: the first of duplicate keys kept, as attributesToRecord does ----
 let attrCount = 0;
-let keyStart = new Int32Array(64);
-let keyEnd = new Int32Array(64);
+// the WebAssembly module's arrays (its spans' lists are resolved from them), until a list outgrows them
+let keyStart = wasmColumns.keyStarts;
+let keyEnd = wasmColumns.keyEnds;
 /** bounds of the KeyValue's AnyValue (-1: no value field) */
-let valStart = new Int32Array(64);
-let valEnd = new Int32Array(64);
-let keyHash = new Int32Array(64);
+let valStart = wasmColumns.valueStarts;
+let valEnd = wasmColumns.valueEnds;
+let keyHash = new Int32Array(wasmColumns.LIST_CAPACITY);
 // open-addressing set of the keys seen in the current list (slots stamped with the list's number)
-let slotList = new Int32Array(256);
-let slotEntry = new Int32Array(256);
+let slotList = new Int32Array(4 * wasmColumns.LIST_CAPACITY);
+let slotEntry = new Int32Array(4 * wasmColumns.LIST_CAPACITY);
+
+/** where the list being resolved starts in the arrays (the module puts a batch of spans' lists there) */
+let listBase = 0;
+
+/** Lists' bounds in the WebAssembly module's arrays again (after a list outgrew them, or they moved). */
+function wasmListBounds(): void {
+  keyStart = wasmColumns.keyStarts;
+  keyEnd = wasmColumns.keyEnds;
+  valStart = wasmColumns.valueStarts;
+  valEnd = wasmColumns.valueEnds;
+}
 let listNo = 0;
 /** the entries collected so far are in the key set (false while they are checked against a template) */
 let indexed = true;
@@ -828,7 +854,7 @@ function keyValuesAt(read: ReadKeys): KeyValue[] {
   const n = read.indices.length;
   const list = pooledList(n);
   for (let j = 0; j < n; j++) {
-    const i = read.indices[j]!;
+    const i = listBase + read.indices[j]!;
     const kv = list[j]!;
     kv.key = read.names[j]!;
     kv.start = valStart[i]!;
@@ -883,6 +909,8 @@ export function traceRowBinary(message: Buffer, opts: TraceEncodeOptions = {}): 
   cols = byColumn ? columnWriters : rowLayout;
   if (byColumn) {
     for (const c of layoutWriters) c.pos = 0;
+    wasmColumns.loadMessage(message);
+    wasmListBounds();
     // a message is a chunk of its own in the block: its first row writes its keys
     resourceAttributeStreams.sameAs = undefined;
     spanAttributeStreams.sameAs = undefined;
@@ -895,8 +923,11 @@ export function traceRowBinary(message: Buffer, opts: TraceEncodeOptions = {}): 
     // all but the spans, which `span` checks as it reads them
     validateTracesOutsideSpans(message);
     const rows = sumOverFields(0, message.length, 0x0a, resourceSpans);
-    if (byColumn) flushPlainGenAi();
-    return { data: byColumn ? joinColumns(layoutWriters) : rowWriter.detach(), rows };
+    if (!byColumn) return { data: rowWriter.detach(), rows };
+    flushPlainGenAi();
+    const data = joinColumns(layoutWriters, wasmStreamTails);
+    wasmColumns.clearColumns();
+    return { data, rows };
   } catch (err) {
     // a message that fails is not loaded: its spans' hook calls are not reported
     unknownModels.clear();
@@ -911,6 +942,7 @@ export function traceRowBinary(message: Buffer, opts: TraceEncodeOptions = {}): 
     b = NO_BYTES;
     bv = NO_BYTES_VIEW;
     bLength = 0;
+    listBase = 0;
     rowWriter.pos = 0;
     plainGenAiRun = 0;
     cols = rowLayout;
@@ -1004,11 +1036,84 @@ function scopeSpans(start: number, end: number, res: ResourceColumns): number {
   const version = small.pos;
   scopeString(ss, se, 0x12);
   const scope: ScopeColumns = { values: viewOf(small.take()), version };
-  const spans = sumOverFields(start, end, 0x12, (s, e) => {
+  if (cols !== rowLayout) {
+    const spans = spansByColumn(start, end, res, scope);
+    writeScopeConstants(res, scope, spans);
+    return spans;
+  }
+  return sumOverFields(start, end, 0x12, (s, e) => {
     span(s, e, res, scope);
     return 1;
   });
-  if (cols !== rowLayout) writeScopeConstants(res, scope, spans);
+}
+
+/**
+ * Layout 'columns': the spans of the ScopeSpans in b[start, end), through the WebAssembly module while
+ * it takes them (wasm/span-columns.ts: their columns but the GenAI ones, written here), and through
+ * `span` the ones it declines.
+ */
+function spansByColumn(start: number, end: number, res: ResourceColumns, scope: ScopeColumns): number {
+  const split = spanAttributeStreams;
+  let spans = 0;
+  let at = start;
+  /** the module found no room for a span with its streams just emptied */
+  let emptied = false;
+  while (at < end) {
+    const template = spanTemplate();
+    const plan = lastPlan;
+    const n = wasmColumns.encodeSpans(at, end, template?.bytes, template !== undefined && split.sameAs === template);
+    // the spans' GenAI columns, from their records and attribute bounds
+    wasmListBounds();
+    const records = wasmColumns.records;
+    for (let j = 0; j < n; j++) {
+      const count = records[4 * j]!;
+      if (count === wasmColumns.NO_ATTRIBUTES) {
+        attrCount = 0;
+        templateMatched = false;
+        split.sameAs = undefined;
+      } else {
+        // its keys are the template's (the plan's, whatever the spans between made the last plan)
+        attrCount = count;
+        templateMatched = true;
+        lastPlan = plan;
+        split.sameAs = template;
+        listBase = records[4 * j + 3]!;
+      }
+      const startAt = records[4 * j + 2]!;
+      const startMs = startAt < 0 ? 0 : (u32(startAt + 4) * 4294967296 + u32(startAt)) / 1e6;
+      const genAi = spanGenAi(res, records[4 * j + 1]!, startMs);
+      listBase = 0;
+      if (genAi === PLAIN_SPAN) plainGenAiRun++;
+      else {
+        flushPlainGenAi();
+        writeGenAiColumns(cols, GENAI_FIRST, genAi);
+      }
+    }
+    spans += n;
+    at = wasmColumns.stopAt();
+    const reason = wasmColumns.stopReason();
+    if (reason === wasmColumns.STOP_END) break;
+    // the columns so far to their writers: room in the module's streams again, or a span written here next
+    wasmColumns.flushColumns(wasmStreamWriters);
+    if (reason === wasmColumns.STOP_FULL && (n > 0 || !emptied)) {
+      emptied = n === 0;
+      continue;
+    }
+    emptied = false;
+    // one field here: a span the module declined (or too large for it), or another field
+    p = at;
+    const t = tag32();
+    if (t !== 0x12) {
+      skip(t);
+      at = p;
+      continue;
+    }
+    const length = varint();
+    const s = p;
+    span(s, s + length, res, scope);
+    spans++;
+    at = s + length;
+  }
   return spans;
 }
 
