@@ -89,8 +89,8 @@ const STREAM_CAPACITY = 256 * 1024;
 const PAGE = 64 * 1024;
 
 const wasm = new Instance(new Module(Buffer.from(SPAN_COLUMNS_WASM, 'base64')), {}).exports as Exports;
-// the module's memory after its own data: the constants, the list bounds, the template, the streams,
-// then the message
+// the module's memory after its own data: the constants (SpanKind, StatusCode), the spans' records,
+// their attributes' bounds, the template, the streams, then the message (grown to fit it)
 const constantsAt = (wasm.__heap_base.value + 15) & ~15;
 const recordsAt = constantsAt + 1024;
 const boundsAt = recordsAt + 16 * RECORD_CAPACITY;
